@@ -1,0 +1,162 @@
+// Length-prefixed framing (PROTOCOL.md §1): a 4-byte big-endian length, then that many bytes of one msgpack value.
+// Pure byte handling: an incremental decoder with a size limit, and a writer that packs many frames into one buffer.
+import { TallyError } from './errors.js'
+import { STATUS } from './status.js'
+
+/** Bytes in a frame's length prefix. */
+export const FRAME_HEADER_BYTES = 4
+/** Default largest frame body either side accepts: 8 MiB. */
+export const DEFAULT_MAX_FRAME_BYTES = 8 * 1024 * 1024
+
+/** A single frame: the length prefix followed by `body`. */
+export function encodeFrame(body: Uint8Array): Buffer {
+  const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + body.length)
+  frame.writeUInt32BE(body.length, 0)
+  frame.set(body, FRAME_HEADER_BYTES)
+  return frame
+}
+
+/**
+ * Cuts a byte stream into frame bodies. Feed chunks with `push`, then call `next` until it returns null.
+ * A frame that arrives whole inside one chunk is returned as a view of that chunk, without copying.
+ */
+export class FrameDecoder {
+  readonly maxFrameBytes: number
+  #chunks: Buffer[] = []
+  #offset = 0 // consumed bytes of #chunks[0]
+  #buffered = 0 // unconsumed bytes over all chunks
+
+  constructor(maxFrameBytes = DEFAULT_MAX_FRAME_BYTES) {
+    this.maxFrameBytes = maxFrameBytes
+  }
+
+  /** Bytes received but not yet returned as frames. */
+  get bufferedBytes(): number {
+    return this.#buffered
+  }
+
+  push(chunk: Buffer): void {
+    if (chunk.length === 0) return
+    this.#chunks.push(chunk)
+    this.#buffered += chunk.length
+  }
+
+  /**
+   * The next complete frame body, or null when more bytes are needed. Throws a TallyError (status 4) when a frame
+   * announces more than `maxFrameBytes`; the stream cannot be resynchronised after that.
+   */
+  next(): Buffer | null {
+    if (this.#buffered < FRAME_HEADER_BYTES) return null
+    const length = this.#peekLength()
+    if (length > this.maxFrameBytes)
+      throw new TallyError(STATUS.PARAMETER, `frame of ${length} bytes exceeds the limit of ${this.maxFrameBytes} bytes`)
+    if (this.#buffered < FRAME_HEADER_BYTES + length) return null
+    this.#skip(FRAME_HEADER_BYTES)
+    return this.#take(length)
+  }
+
+  #peekLength(): number {
+    const first = this.#chunks[0]!
+    if (first.length - this.#offset >= FRAME_HEADER_BYTES) return first.readUInt32BE(this.#offset)
+    let length = 0
+    let chunk = 0
+    let at = this.#offset
+    for (let i = 0; i < FRAME_HEADER_BYTES; i++) {
+      while (at >= this.#chunks[chunk]!.length) {
+        chunk++
+        at = 0
+      }
+      length = length * 256 + this.#chunks[chunk]![at++]!
+    }
+    return length
+  }
+
+  #skip(bytes: number): void {
+    this.#buffered -= bytes
+    while (bytes > 0) {
+      const n = Math.min(bytes, this.#chunks[0]!.length - this.#offset)
+      this.#advance(n)
+      bytes -= n
+    }
+  }
+
+  #take(bytes: number): Buffer {
+    this.#buffered -= bytes
+    const first = this.#chunks[0]
+    if (first === undefined) return Buffer.alloc(0)
+    if (first.length - this.#offset >= bytes) {
+      const out = first.subarray(this.#offset, this.#offset + bytes)
+      this.#advance(bytes)
+      return out
+    }
+    const out = Buffer.allocUnsafe(bytes)
+    let filled = 0
+    while (filled < bytes) {
+      const chunk = this.#chunks[0]!
+      const n = Math.min(bytes - filled, chunk.length - this.#offset)
+      chunk.copy(out, filled, this.#offset, this.#offset + n)
+      filled += n
+      this.#advance(n)
+    }
+    return out
+  }
+
+  #advance(bytes: number): void {
+    this.#offset += bytes
+    if (this.#offset === this.#chunks[0]!.length) {
+      this.#chunks.shift()
+      this.#offset = 0
+    }
+  }
+}
+
+/**
+ * Packs frames into one buffer so that everything produced in one turn goes out in one write.
+ * `take` hands the filled bytes over and starts a fresh buffer, so the bytes handed over are never reused.
+ */
+export class FrameWriter {
+  #buf: Buffer
+  #pos = 0
+  #frames = 0
+  readonly #minBytes: number
+
+  constructor(initialBytes = 16 * 1024) {
+    this.#minBytes = initialBytes
+    this.#buf = Buffer.allocUnsafe(initialBytes)
+  }
+
+  /** Bytes written since the last `take`. */
+  get length(): number {
+    return this.#pos
+  }
+
+  /** Frames written since the last `take`. */
+  get frames(): number {
+    return this.#frames
+  }
+
+  /** Appends one frame whose body is `body`. */
+  push(body: Uint8Array): void {
+    const need = this.#pos + FRAME_HEADER_BYTES + body.length
+    if (need > this.#buf.length) this.#grow(need)
+    this.#buf.writeUInt32BE(body.length, this.#pos)
+    this.#buf.set(body, this.#pos + FRAME_HEADER_BYTES)
+    this.#pos = need
+    this.#frames++
+  }
+
+  /** The frames written so far, as one buffer; the writer starts over with a fresh buffer. */
+  take(): Buffer {
+    const out = this.#buf.subarray(0, this.#pos)
+    this.#buf = Buffer.allocUnsafe(Math.max(this.#minBytes, Math.min(this.#pos, 1 << 20)))
+    this.#pos = 0
+    this.#frames = 0
+    return out
+  }
+
+  #grow(need: number): void {
+    const next = Buffer.allocUnsafe(Math.max(need, this.#buf.length * 2))
+    this.#buf.copy(next, 0, 0, this.#pos)
+    this.#buf = next
+  }
+}

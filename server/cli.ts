@@ -1,0 +1,56 @@
+#!/usr/bin/env node
+// The `tally` command: `tally server` runs the daemon in the foreground.
+import { Command, InvalidArgumentError } from 'commander'
+import { createLogger, LOG_LEVELS, type LogLevel } from './log.js'
+import { DEFAULT_SERVER_OPTIONS, startServer } from './server.js'
+import { SERVER_VERSION } from './version.js'
+
+function port(value: string): number {
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('must be an integer from 0 to 65535')
+  return n
+}
+
+function storage(value: string): 'memory' {
+  if (value !== 'memory') throw new InvalidArgumentError("only 'memory' is available")
+  return value
+}
+
+function logLevel(value: string): LogLevel {
+  if (!(value in LOG_LEVELS)) throw new InvalidArgumentError(`one of ${Object.keys(LOG_LEVELS).join(', ')}`)
+  return value as LogLevel
+}
+
+const program = new Command('tally').version(SERVER_VERSION).description('Tally: a key-value record store with atomic counters')
+
+program
+  .command('server')
+  .description('run the Tally server in the foreground')
+  .option('--host <host>', 'address to listen on', DEFAULT_SERVER_OPTIONS.host)
+  .option('--port <port>', 'TCP port (0 picks a free one)', port, DEFAULT_SERVER_OPTIONS.port)
+  .option('--storage <kind>', 'where records live: memory', storage, DEFAULT_SERVER_OPTIONS.storage)
+  .option('--log-level <level>', 'debug, info, warn, error or silent', logLevel, 'info' as LogLevel)
+  .action(async (options: { host: string; port: number; storage: 'memory'; logLevel: LogLevel }) => {
+    const log = createLogger(options.logLevel)
+    const server = await startServer({ host: options.host, port: options.port, storage: options.storage, log })
+    const { host, port } = server.address
+    process.stdout.write(`listening on ${host}:${port}\n`)
+    log.info(`tally ${SERVER_VERSION} serving namespaces ${server.core.store.namespaces.map((ns) => ns.name).join(', ')}`)
+    let stopping = false
+    const stop = (signal: string): void => {
+      if (stopping) return
+      stopping = true
+      log.info(`${signal}: shutting down`)
+      server.close().then(() => {
+        log.info('shutdown complete')
+        process.exit(0)
+      })
+    }
+    process.on('SIGINT', () => stop('SIGINT'))
+    process.on('SIGTERM', () => stop('SIGTERM'))
+  })
+
+program.parseAsync().catch((err: Error) => {
+  process.stderr.write(`tally: ${err.message}\n`)
+  process.exit(1)
+})

@@ -1,0 +1,141 @@
+// One client connection over any duplex stream: cut frames, decode, dispatch, and answer everything produced by
+// one read in one write. Backpressure: when the peer stops reading our answers, we stop reading its requests, so
+// a slow or stuck client costs bounded memory. Broken framing ends the connection; nothing else does.
+import type { Duplex } from 'node:stream'
+import type { Packr, Unpackr } from 'msgpackr'
+import { createPacker, createUnpacker } from '../protocol/codec.js'
+import { TallyError } from '../protocol/errors.js'
+import { FrameDecoder, FrameWriter } from '../protocol/frame.js'
+import { errorResponse, peekRequestId, requestIdOf, SERVER_MESSAGE_ID } from '../protocol/messages.js'
+import { STATUS } from '../protocol/status.js'
+import { dispatch } from './dispatch.js'
+import type { Logger } from './log.js'
+import type { OpContext } from './ops/index.js'
+
+/** Answers pending in one write are flushed early once they pass this size, to bound memory per read. */
+const FLUSH_BYTES = 1024 * 1024
+
+export interface ConnectionContext extends OpContext {
+  log: Logger
+  /** The encoded hello message, sent first on every connection. */
+  hello: Uint8Array
+}
+
+export class ServerConnection {
+  readonly #stream: Duplex
+  readonly #context: ConnectionContext
+  readonly #decoder: FrameDecoder
+  readonly #writer = new FrameWriter()
+  readonly #packr: Packr = createPacker()
+  readonly #unpackr: Unpackr = createUnpacker({ mapsAsObjects: false })
+  #blocked = false // the peer is not reading: wait for 'drain'
+  #peerEnded = false
+  #closing = false
+  #requests = 0
+
+  constructor(stream: Duplex, context: ConnectionContext) {
+    this.#stream = stream
+    this.#context = context
+    this.#decoder = new FrameDecoder(context.limits.maxFrameBytes)
+    stream.on('data', (chunk: Buffer) => {
+      this.#decoder.push(chunk)
+      this.#pump()
+    })
+    stream.on('drain', () => {
+      this.#blocked = false
+      this.#pump()
+      if (!this.#blocked && !this.#closing) stream.resume()
+    })
+    stream.on('end', () => {
+      this.#peerEnded = true
+      this.#pump()
+    })
+    stream.on('error', (err) => context.log.debug(`connection error: ${err.message}`))
+    this.#writer.push(context.hello)
+    this.#flush()
+  }
+
+  /** Requests answered on this connection. */
+  get requests(): number {
+    return this.#requests
+  }
+
+  /** Bytes queued for the peer but not yet taken by the socket. */
+  get bufferedOutputBytes(): number {
+    return this.#stream.writableLength
+  }
+
+  /** Answers what has been received, then ends the connection. */
+  close(): void {
+    if (this.#closing) return
+    this.#peerEnded = true
+    this.#pump()
+    this.#end()
+  }
+
+  #pump(): void {
+    while (!this.#blocked && !this.#closing) {
+      let body: Buffer | null
+      try {
+        body = this.#decoder.next()
+      } catch (err) {
+        this.#fail(err as TallyError)
+        return
+      }
+      if (body === null) break
+      this.#answer(body)
+      if (this.#writer.length >= FLUSH_BYTES) this.#flush()
+    }
+    this.#flush()
+    if (this.#peerEnded && !this.#blocked && this.#decoder.bufferedBytes === 0) this.#end()
+  }
+
+  #answer(body: Buffer): void {
+    let message: unknown
+    try {
+      message = this.#unpackr.unpack(body)
+    } catch (err) {
+      this.#send(errorResponse(peekRequestId(body), STATUS.PARAMETER, `malformed msgpack: ${(err as Error).message}`))
+      return
+    }
+    this.#requests++
+    this.#send(dispatch(this.#context, message, this.#context.log))
+  }
+
+  #send(response: unknown[]): void {
+    let body: Uint8Array
+    try {
+      body = this.#packr.pack(response)
+    } catch (err) {
+      body = this.#packr.pack(errorResponse(requestIdOf(response), STATUS.SERVER_ERROR, `cannot encode the answer: ${(err as Error).message}`))
+    }
+    if (body.length > this.#context.limits.maxFrameBytes) {
+      const message = `the answer of ${body.length} bytes exceeds the frame limit of ${this.#context.limits.maxFrameBytes} bytes`
+      body = this.#packr.pack(errorResponse(requestIdOf(response), STATUS.RECORD_TOO_BIG, message))
+    }
+    this.#writer.push(body)
+  }
+
+  #flush(): void {
+    if (this.#writer.length === 0 || this.#stream.destroyed) return
+    if (!this.#stream.write(this.#writer.take())) {
+      this.#blocked = true
+      this.#stream.pause()
+    }
+  }
+
+  // Broken framing: the stream cannot be resynchronised. Say why, then close.
+  #fail(err: TallyError): void {
+    this.#context.log.warn(`closing a connection: ${err.message}`)
+    this.#send(errorResponse(SERVER_MESSAGE_ID, err.code ?? STATUS.PARAMETER, err.message))
+    this.#flush()
+    this.#end()
+  }
+
+  #end(): void {
+    if (this.#closing) return
+    this.#closing = true
+    this.#stream.pause()
+    this.#stream.end(() => this.#stream.destroy())
+  }
+}

@@ -1,0 +1,6 @@
+// The public API of the Tally server, for embedding it in a Node process or a test.
+export { startServer, ServerCore, DEFAULT_SERVER_OPTIONS, type ServerOptions, type TallyServer } from './server.js'
+export { Store, DEFAULT_NAMESPACE, type StoreOptions } from './store/store.js'
+export type { Mutation, NamespaceConfig } from './store/namespace.js'
+export { ManualClock, systemClock, type Clock } from './store/clock.js'
+export { createLogger, silentLogger, type Logger, type LogLevel } from './log.js'

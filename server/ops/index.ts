@@ -1,0 +1,33 @@
+// The operation table: one handler per request op code. Adding an operation means adding its file, its line here,
+// its test, and its section in PROTOCOL.md.
+import { OP, type BatchItem, type OpCode, type RecordResult, type Request } from '../../protocol/messages.js'
+import { batchGet } from './batch-get.js'
+import type { OpContext } from './context.js'
+import { exists } from './exists.js'
+import { get } from './get.js'
+import { increment } from './increment.js'
+import { operate } from './operate.js'
+import { put } from './put.js'
+import { remove } from './remove.js'
+import { touch } from './touch.js'
+
+type Handler<R extends Request> = (context: OpContext, request: R) => RecordResult | BatchItem[]
+type HandlerTable = { [Code in OpCode]: Handler<Extract<Request, { op: Code }>> }
+
+export const OPERATIONS: HandlerTable = {
+  [OP.PUT]: put,
+  [OP.GET]: get,
+  [OP.EXISTS]: exists,
+  [OP.REMOVE]: remove,
+  [OP.TOUCH]: touch,
+  [OP.INCREMENT]: increment,
+  [OP.OPERATE]: operate,
+  [OP.BATCH_GET]: batchGet,
+}
+
+/** Runs a decoded request through its handler. Throws TallyError for a failed operation. */
+export function runOperation(context: OpContext, request: Request): RecordResult | BatchItem[] {
+  return (OPERATIONS[request.op] as Handler<Request>)(context, request)
+}
+
+export type { OpContext, OpLimits } from './context.js'

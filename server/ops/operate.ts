@@ -1,0 +1,58 @@
+// OPERATE: an ordered list of bin ops applied atomically to one record; the reads see the ops before them, and a
+// failing op rolls the whole list back. Answers the value of each read, in order. PROTOCOL.md §3.7
+import { TallyError } from '../../protocol/errors.js'
+import { BIN_OP, type BinOp, type OperateRequest, type RecordResult } from '../../protocol/messages.js'
+import { STATUS } from '../../protocol/status.js'
+import type { RecordTxn } from '../store/record-txn.js'
+import { TXN } from '../store/namespace.js'
+import type { OpContext } from './context.js'
+
+/** Most ops in one OPERATE request. */
+export const MAX_OPERATE_OPS = 4096
+
+export function operate({ store }: OpContext, request: OperateRequest): RecordResult {
+  const ops = request.ops
+  if (ops.length === 0) throw new TallyError(STATUS.PARAMETER, 'OPERATE: needs at least one op')
+  if (ops.length > MAX_OPERATE_OPS) throw new TallyError(STATUS.PARAMETER, `OPERATE: more than ${MAX_OPERATE_OPS} ops`)
+  const ns = store.namespace(request.address.ns)
+  const txn = ns.begin(request.address, request.policy, modeOf(ops))
+  for (const op of ops) apply(txn, op)
+  const { gen, ttl } = ns.commit(txn)
+  return { gen, ttl, payload: txn.results }
+}
+
+function modeOf(ops: BinOp[]): number {
+  let mode: number = TXN.READ
+  for (const { op, value } of ops) {
+    if (op === BIN_OP.READ) continue
+    mode |= TXN.WRITE
+    if (op === BIN_OP.TOUCH) mode |= TXN.MUST_EXIST
+    // Only writes of whole bin values fit a replace policy; in-place changes and deletes need the old record.
+    if (op !== BIN_OP.WRITE || value === undefined || value === null) mode |= TXN.NO_REPLACE
+  }
+  return mode
+}
+
+function apply(txn: RecordTxn, { op, bin, value, initial }: BinOp): void {
+  switch (op) {
+    case BIN_OP.READ:
+      txn.read(bin)
+      return
+    case BIN_OP.WRITE:
+      txn.write(bin, value)
+      return
+    case BIN_OP.INCR:
+      txn.increment(bin, value, initial)
+      return
+    case BIN_OP.APPEND:
+    case BIN_OP.PREPEND:
+      txn.append(bin, value, op === BIN_OP.PREPEND)
+      return
+    case BIN_OP.TOUCH:
+      txn.touch()
+      return
+    case BIN_OP.DELETE:
+      txn.deleteRecord()
+      return
+  }
+}

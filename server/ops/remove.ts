@@ -1,0 +1,11 @@
+// REMOVE: delete a record; status 2 when there is none. The generation policy applies. PROTOCOL.md §3.4
+import type { RecordResult, RemoveRequest } from '../../protocol/messages.js'
+import { TXN } from '../store/namespace.js'
+import type { OpContext } from './context.js'
+
+export function remove({ store }: OpContext, request: RemoveRequest): RecordResult {
+  const ns = store.namespace(request.address.ns)
+  const txn = ns.begin(request.address, request.policy, TXN.WRITE | TXN.MUST_EXIST | TXN.NO_REPLACE)
+  txn.deleteRecord()
+  return ns.commit(txn)
+}

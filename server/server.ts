@@ -1,0 +1,132 @@
+// The Tally server: a core that serves any duplex stream (`handle`), and `startServer`, the thin TCP shell around
+// it that the daemon and the end-to-end tests use.
+import net from 'node:net'
+import type { Duplex } from 'node:stream'
+import { createPacker } from '../protocol/codec.js'
+import { DEFAULT_MAX_FRAME_BYTES } from '../protocol/frame.js'
+import { PROTOCOL_VERSION, SERVER_MESSAGE_ID, type Hello } from '../protocol/messages.js'
+import { STATUS } from '../protocol/status.js'
+import { ServerConnection, type ConnectionContext } from './connection.js'
+import { silentLogger, type Logger } from './log.js'
+import type { Clock } from './store/clock.js'
+import type { NamespaceConfig } from './store/namespace.js'
+import { Store } from './store/store.js'
+import { SERVER_VERSION } from './version.js'
+
+/** Options of a server. CLI flags map one-to-one onto these. */
+export interface ServerOptions {
+  host?: string
+  /** TCP port; 0 picks a free one (read it back from `address`). */
+  port?: number
+  /** Where records live. Only `memory` exists until persistence lands. */
+  storage?: 'memory'
+  /** Largest frame body accepted or sent. */
+  maxFrameBytes?: number
+  /** Most keys in one batch request. */
+  maxBatchKeys?: number
+  /** Namespaces to serve; default: `test` with the default settings. */
+  namespaces?: Partial<NamespaceConfig>[]
+  /** Expiry sweep interval (Aerospike's nsup-period); 0 turns the background sweep off. */
+  sweepIntervalMs?: number
+  /** How long `close` waits for connections to finish before cutting them. */
+  closeGraceMs?: number
+  clock?: Clock
+  log?: Logger
+}
+
+export const DEFAULT_SERVER_OPTIONS = {
+  host: '127.0.0.1',
+  port: 3100,
+  storage: 'memory',
+  maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
+  maxBatchKeys: 5000,
+  sweepIntervalMs: 1000,
+  closeGraceMs: 5000,
+} as const
+
+/** Serves Tally's protocol on any duplex stream; owns the store. */
+export class ServerCore {
+  readonly store: Store
+  readonly #context: ConnectionContext
+  readonly #connections = new Set<ServerConnection>()
+  readonly #streams = new Set<Duplex>()
+  readonly #closeGraceMs: number
+
+  constructor(options: ServerOptions = {}) {
+    const o = { ...DEFAULT_SERVER_OPTIONS, ...options }
+    if (o.storage !== 'memory') throw new Error(`unknown storage '${String(o.storage)}' (only 'memory' exists)`)
+    this.store = new Store({ namespaces: o.namespaces, clock: o.clock, sweepIntervalMs: o.sweepIntervalMs })
+    const limits = { maxFrameBytes: o.maxFrameBytes, maxBatchKeys: o.maxBatchKeys }
+    const hello: Hello = {
+      protocol: PROTOCOL_VERSION,
+      server: `tally/${SERVER_VERSION}`,
+      maxFrameBytes: o.maxFrameBytes,
+      maxRecordBytes: Math.min(...this.store.namespaces.map((ns) => ns.config.maxRecordBytes)),
+      maxBatchKeys: o.maxBatchKeys,
+    }
+    const encodedHello = Buffer.from(createPacker().pack([SERVER_MESSAGE_ID, STATUS.OK, hello]))
+    this.#context = { store: this.store, limits, log: o.log ?? silentLogger, hello: encodedHello }
+    this.#closeGraceMs = o.closeGraceMs
+  }
+
+  /** Open connections. */
+  get connections(): number {
+    return this.#connections.size
+  }
+
+  /** Serves one client over `stream` until either side ends it. */
+  handle(stream: Duplex): ServerConnection {
+    const connection = new ServerConnection(stream, this.#context)
+    this.#connections.add(connection)
+    this.#streams.add(stream)
+    stream.once('close', () => {
+      this.#connections.delete(connection)
+      this.#streams.delete(stream)
+    })
+    return connection
+  }
+
+  /** Answers what every connection has sent, ends them, and stops the store's background work. */
+  async close(): Promise<void> {
+    for (const connection of this.#connections) connection.close()
+    const deadline = Date.now() + this.#closeGraceMs
+    while (this.#streams.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10))
+    for (const stream of this.#streams) stream.destroy()
+    this.store.close()
+  }
+}
+
+/** A running TCP server. */
+export interface TallyServer {
+  readonly core: ServerCore
+  /** The address actually bound (the real port when 0 was asked for). */
+  readonly address: { host: string; port: number }
+  /** Stops accepting, lets connections finish what they sent, then closes them. */
+  close(): Promise<void>
+}
+
+/** Starts a server listening on `host:port`. Resolves once it accepts connections. */
+export async function startServer(options: ServerOptions = {}): Promise<TallyServer> {
+  const core = new ServerCore(options)
+  const host = options.host ?? DEFAULT_SERVER_OPTIONS.host
+  const listener = net.createServer({ noDelay: true }, (socket) => core.handle(socket))
+  await new Promise<void>((resolve, reject) => {
+    listener.once('error', reject)
+    listener.listen(options.port ?? DEFAULT_SERVER_OPTIONS.port, host, () => {
+      listener.off('error', reject)
+      resolve()
+    })
+  })
+  const bound = listener.address() as net.AddressInfo
+  let closing: Promise<void> | undefined
+  return {
+    core,
+    address: { host: bound.address, port: bound.port },
+    close: () =>
+      (closing ??= (async () => {
+        const stopped = new Promise<void>((resolve) => listener.close(() => resolve()))
+        await core.close()
+        await stopped
+      })()),
+  }
+}

@@ -1,0 +1,106 @@
+// Finds a record id from its 20-byte digest without building a string per lookup. The index is split into 4096
+// partitions (by the digest's first 12 bits, like Aerospike's partitions); each is an open-addressing table of
+// record ids with linear probing, so growing one partition rehashes only its 1/4096th of the records.
+import { DIGEST_BYTES } from '../../protocol/digest.js'
+import type { RecordTable } from './record-table.js'
+
+const PARTITION_COUNT = 4096
+const INITIAL_SLOTS = 8
+/** A partition grows when it would be more than 3/4 full. */
+const MAX_LOAD_NUM = 3
+const MAX_LOAD_DEN = 4
+
+/** Aerospike's partition id of a digest: its first two bytes, little-endian, masked to 12 bits. */
+export function partitionOf(digest: Uint8Array, offset = 0): number {
+  return (digest[offset]! | (digest[offset + 1]! << 8)) & (PARTITION_COUNT - 1)
+}
+
+/**
+ * Slot hash of a digest: all 20 bytes mixed with a per-process random seed, so that digests chosen by a client
+ * cannot be made to pile up in one slot run.
+ */
+function slotHash(seed: number, d: Uint8Array, o: number): number {
+  let h = seed
+  for (let i = 0; i < DIGEST_BYTES; i += 4) {
+    const word = d[o + i]! | (d[o + i + 1]! << 8) | (d[o + i + 2]! << 16) | (d[o + i + 3]! << 24)
+    h = Math.imul(h ^ word, 0x9e3779b1)
+    h ^= h >>> 15
+  }
+  return h >>> 0
+}
+
+/** Maps digests to record ids. Slots hold `id + 1`; 0 marks an empty slot. */
+export class DigestIndex {
+  readonly #records: RecordTable
+  readonly #seed = (Math.random() * 0x1_0000_0000) >>> 0
+  readonly #slots: Int32Array[] = []
+  readonly #counts = new Uint32Array(PARTITION_COUNT)
+
+  constructor(records: RecordTable) {
+    this.#records = records
+    for (let p = 0; p < PARTITION_COUNT; p++) this.#slots.push(new Int32Array(INITIAL_SLOTS))
+  }
+
+  /** The id of the record with this digest, or -1. */
+  find(digest: Uint8Array): number {
+    const slots = this.#slots[partitionOf(digest)]!
+    const mask = slots.length - 1
+    for (let i = slotHash(this.#seed, digest, 0) & mask; ; i = (i + 1) & mask) {
+      const entry = slots[i]!
+      if (entry === 0) return -1
+      if (this.#records.digestEquals(entry - 1, digest)) return entry - 1
+    }
+  }
+
+  /** Adds record `id`, whose digest is already stored in the record table and not yet indexed. */
+  insert(id: number): void {
+    const [bytes, offset] = this.#records.digestBytes(id)
+    const partition = partitionOf(bytes, offset)
+    if ((this.#counts[partition]! + 1) * MAX_LOAD_DEN > this.#slots[partition]!.length * MAX_LOAD_NUM) this.#grow(partition)
+    this.#place(this.#slots[partition]!, id, slotHash(this.#seed, bytes, offset))
+    this.#counts[partition]!++
+  }
+
+  /** Removes record `id`, shifting later entries of its probe run back so no tombstones are needed. */
+  remove(id: number): void {
+    const [bytes, offset] = this.#records.digestBytes(id)
+    const partition = partitionOf(bytes, offset)
+    const slots = this.#slots[partition]!
+    const mask = slots.length - 1
+    let hole = slotHash(this.#seed, bytes, offset) & mask
+    while (slots[hole] !== id + 1) {
+      if (slots[hole] === 0) return
+      hole = (hole + 1) & mask
+    }
+    for (let next = (hole + 1) & mask; slots[next] !== 0; next = (next + 1) & mask) {
+      const [nb, no] = this.#records.digestBytes(slots[next]! - 1)
+      const home = slotHash(this.#seed, nb, no) & mask
+      // The entry at `next` may move into the hole only if its home slot is not cyclically in (hole, next].
+      const between = hole <= next ? home > hole && home <= next : home > hole || home <= next
+      if (!between) {
+        slots[hole] = slots[next]!
+        hole = next
+      }
+    }
+    slots[hole] = 0
+    this.#counts[partition]!--
+  }
+
+  #place(slots: Int32Array, id: number, hash: number): void {
+    const mask = slots.length - 1
+    let i = hash & mask
+    while (slots[i] !== 0) i = (i + 1) & mask
+    slots[i] = id + 1
+  }
+
+  #grow(partition: number): void {
+    const old = this.#slots[partition]!
+    const slots = new Int32Array(old.length * 2)
+    for (const entry of old) {
+      if (entry === 0) continue
+      const [bytes, offset] = this.#records.digestBytes(entry - 1)
+      this.#place(slots, entry - 1, slotHash(this.#seed, bytes, offset))
+    }
+    this.#slots[partition] = slots
+  }
+}

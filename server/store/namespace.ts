@@ -1,0 +1,229 @@
+// One namespace: its records, the digest index over them, and expiry. Every single-record operation is a
+// transaction: `begin` finds the record and checks the request's conditions in Aerospike's order, the op works on
+// the transaction's copy, and `commit` applies the result in one step and reports it to the mutation listener.
+import { TallyError } from '../../protocol/errors.js'
+import type { RecordAddress, RecordPolicy } from '../../protocol/messages.js'
+import { STATUS } from '../../protocol/status.js'
+import { EXISTS, GEN_POLICY, MAX_TTL_SEC, type RecordMeta, type UserKey } from '../../protocol/types.js'
+import type { BinList } from './bins.js'
+import type { Clock } from './clock.js'
+import { DigestIndex } from './digest-index.js'
+import { ExpiryIndex } from './expiry-index.js'
+import { RecordTable } from './record-table.js'
+import { RecordTxn } from './record-txn.js'
+
+/** Settings of one namespace. */
+export interface NamespaceConfig {
+  name: string
+  /** TTL for records written with ttl 0 (and new records that give none), in seconds; 0 = never expire. */
+  defaultTtlSec: number
+  /** Largest record, in approximate encoded bytes of its bins; larger writes fail with status 13. */
+  maxRecordBytes: number
+}
+
+/** A change to the store, reported in the order the changes were applied. */
+export type Mutation =
+  | { type: 'write'; ns: string; digest: Uint8Array; set: string; userKey: UserKey | undefined; gen: number; voidMs: number; bins: BinList }
+  | { type: 'delete'; ns: string; digest: Uint8Array; reason: 'remove' | 'expire' }
+
+/** What a transaction is for; `begin` checks the conditions that apply. */
+export const TXN = {
+  /** Only reads: the record must exist. */
+  READ: 0,
+  /** Changes the record: exists and generation policies apply, a missing record may be created. */
+  WRITE: 1,
+  /** Has ops that modify bins in place, which the replace exists policies do not allow (status 4). */
+  NO_REPLACE: 2,
+  /** The record must exist even for a write (touch, remove). */
+  MUST_EXIST: 4,
+} as const
+
+const MAX_SETS = 0xffff
+
+/** Remaining TTL in whole seconds, rounded up and at least 1; -1 for a record that never expires. */
+export function ttlSeconds(voidMs: number, nowMs: number): number {
+  return voidMs === 0 ? -1 : Math.max(1, Math.ceil((voidMs - nowMs) / 1000))
+}
+
+export class Namespace {
+  readonly config: NamespaceConfig
+  readonly #clock: Clock
+  /** Receives every change, in order, when set (the store sets it while anyone listens). */
+  onMutation: ((mutation: Mutation) => void) | undefined = undefined
+  readonly #records = new RecordTable()
+  readonly #index = new DigestIndex(this.#records)
+  readonly #expiry = new ExpiryIndex()
+  readonly #setNames: string[] = ['']
+  readonly #setIds = new Map<string, number>([['', 0]])
+  #expiredObjects = 0
+
+  constructor(config: NamespaceConfig, clock: Clock) {
+    this.config = config
+    this.#clock = clock
+  }
+
+  get name(): string {
+    return this.config.name
+  }
+
+  /** Live records (expired ones not yet swept included until they are noticed). */
+  get objects(): number {
+    return this.#records.size
+  }
+
+  /** Records removed because their TTL ran out. */
+  get expiredObjects(): number {
+    return this.#expiredObjects
+  }
+
+  /** Starts a transaction on one record, checking the request's conditions. Throws the failing condition's status. */
+  begin(address: RecordAddress, policy: RecordPolicy, mode: number): RecordTxn {
+    const now = this.#clock.nowMs()
+    let id = this.#index.find(address.digest)
+    if (id >= 0) {
+      const voidMs = this.#records.voidMs(id)
+      if (voidMs !== 0 && voidMs <= now) {
+        this.#delete(id, address.digest, 'expire')
+        id = -1
+      }
+    }
+    const write = (mode & TXN.WRITE) !== 0
+    const exists = policy.exists
+    const replaces = exists === EXISTS.replace || exists === EXISTS.createOrReplace
+    if (write && replaces && (mode & TXN.NO_REPLACE) !== 0)
+      throw new TallyError(STATUS.PARAMETER, 'the replace exists policies only apply to writes of whole bins')
+    if (id < 0) {
+      if (!write || (mode & TXN.MUST_EXIST) !== 0 || exists === EXISTS.update || exists === EXISTS.replace)
+        throw new TallyError(STATUS.NOT_FOUND, 'record not found')
+    } else if (write && exists === EXISTS.create) {
+      throw new TallyError(STATUS.RECORD_EXISTS, 'record already exists')
+    }
+    if (write) this.#checkGeneration(id, policy)
+    if (id >= 0) this.#checkIdentity(id, address)
+    if (write && policy.ttl !== null && (policy.ttl < -2 || policy.ttl > MAX_TTL_SEC))
+      throw new TallyError(STATUS.PARAMETER, `ttl ${policy.ttl} is out of range (-2 to ${MAX_TTL_SEC} seconds)`)
+    const txn = id < 0 ? new RecordTxn(-1, address, policy, now, undefined, 0) : new RecordTxn(id, address, policy, now, this.#records.bins(id), this.#records.bytes(id))
+    if (write && replaces) txn.dropAllBins()
+    return txn
+  }
+
+  /**
+   * Applies a transaction's changes and returns the record's new metadata; {gen: 0, ttl: 0} when the record was
+   * deleted. A transaction that changed nothing returns the current metadata.
+   */
+  commit(txn: RecordTxn): RecordMeta {
+    const records = this.#records
+    const id = txn.id
+    if (!txn.changed) return id < 0 ? { gen: 0, ttl: 0 } : this.meta(id, txn.nowMs)
+    const bins = txn.bins
+    if (bins.length === 0) {
+      if (id < 0) throw new TallyError(STATUS.NOT_FOUND, 'record not found')
+      this.#delete(id, txn.address.digest, 'remove')
+      return { gen: 0, ttl: 0 }
+    }
+    if (txn.bytes > this.config.maxRecordBytes)
+      throw new TallyError(STATUS.RECORD_TOO_BIG, `record of ~${txn.bytes} bytes exceeds the limit of ${this.config.maxRecordBytes} bytes`)
+    const { address, policy, nowMs } = txn
+    const oldVoid = id < 0 ? 0 : records.voidMs(id)
+    const voidMs = this.#voidTime(policy.ttl, id >= 0, oldVoid, nowMs)
+    let target = id
+    let gen = 1
+    if (id < 0) {
+      const setId = this.#setId(address.set ?? '')
+      target = records.allocate()
+      records.setDigest(target, address.digest)
+      records.setSetId(target, setId)
+      this.#index.insert(target)
+    } else {
+      const old = records.gen(id)
+      gen = old >= 0xffff ? 1 : old + 1
+    }
+    if (address.userKey !== null && records.userKey(target) === undefined) records.setUserKey(target, address.userKey)
+    records.write(target, gen, voidMs, bins, txn.bytes)
+    if (voidMs !== 0 && voidMs !== oldVoid) this.#expiry.add(target, voidMs)
+    if (this.onMutation !== undefined) {
+      const setName = this.#setNames[records.setId(target)]!
+      this.onMutation({ type: 'write', ns: this.name, digest: address.digest, set: setName, userKey: records.userKey(target), gen, voidMs, bins })
+    }
+    return { gen, ttl: ttlSeconds(voidMs, nowMs) }
+  }
+
+  /** A live record's metadata. */
+  meta(id: number, nowMs: number): RecordMeta {
+    return { gen: this.#records.gen(id), ttl: ttlSeconds(this.#records.voidMs(id), nowMs) }
+  }
+
+  /**
+   * Looks at up to `limit` expiry entries that are due and deletes the records whose TTL has run out. Returns how
+   * many were deleted and whether more entries may be due. Cost follows the expiring records, not the store size.
+   */
+  sweep(limit: number): { removed: number; more: boolean } {
+    const now = this.#clock.nowMs()
+    const records = this.#records
+    const due = this.#expiry.takeDue(now, limit)
+    let removed = 0
+    for (const id of due) {
+      if (!records.isLive(id)) continue
+      const voidMs = records.voidMs(id)
+      if (voidMs === 0 || voidMs > now) continue
+      this.#delete(id, records.digest(id), 'expire')
+      removed++
+    }
+    return { removed, more: due.length === limit }
+  }
+
+  /** Entries waiting in the expiry index (an upper bound on records with a TTL). */
+  get expiryEntries(): number {
+    return this.#expiry.entries
+  }
+
+  #delete(id: number, digest: Uint8Array, reason: 'remove' | 'expire'): void {
+    this.#index.remove(id)
+    this.#records.release(id)
+    if (reason === 'expire') this.#expiredObjects++
+    this.onMutation?.({ type: 'delete', ns: this.name, digest, reason })
+  }
+
+  #checkGeneration(id: number, policy: RecordPolicy): void {
+    if (policy.genPolicy === GEN_POLICY.ignore) return
+    const current = id < 0 ? 0 : this.#records.gen(id)
+    const ok = policy.genPolicy === GEN_POLICY.eq ? policy.gen === current : policy.gen > current
+    if (!ok) {
+      const rule = policy.genPolicy === GEN_POLICY.eq ? 'equal to' : 'greater than'
+      throw new TallyError(STATUS.GENERATION, `generation ${current} is not what the policy expects (${rule} ${policy.gen})`, { gen: current })
+    }
+  }
+
+  #checkIdentity(id: number, address: RecordAddress): void {
+    if (address.userKey !== null) {
+      const stored = this.#records.userKey(id)
+      if (stored !== undefined && !sameUserKey(stored, address.userKey))
+        throw new TallyError(STATUS.KEY_MISMATCH, 'the key sent differs from the key stored with this digest')
+    }
+    if (address.set !== null && this.#setNames[this.#records.setId(id)] !== address.set)
+      throw new TallyError(STATUS.PARAMETER, `the record belongs to set '${this.#setNames[this.#records.setId(id)]}', not '${address.set}'`)
+  }
+
+  #voidTime(ttl: number | null, existed: boolean, oldVoid: number, nowMs: number): number {
+    if ((ttl === null || ttl === -2) && existed) return oldVoid
+    const seconds = ttl === null || ttl === -2 || ttl === 0 ? this.config.defaultTtlSec : ttl
+    return seconds <= 0 ? 0 : nowMs + seconds * 1000
+  }
+
+  #setId(name: string): number {
+    let id = this.#setIds.get(name)
+    if (id === undefined) {
+      if (this.#setNames.length > MAX_SETS) throw new TallyError(STATUS.PARAMETER, `namespace '${this.name}' has too many sets`)
+      id = this.#setNames.push(name) - 1
+      this.#setIds.set(name, id)
+    }
+    return id
+  }
+}
+
+function sameUserKey(a: UserKey, b: UserKey): boolean {
+  if (a instanceof Uint8Array || b instanceof Uint8Array)
+    return a instanceof Uint8Array && b instanceof Uint8Array && Buffer.compare(a, b) === 0
+  if (typeof a === 'string' || typeof b === 'string') return a === b
+  return BigInt(a) === BigInt(b)
+}

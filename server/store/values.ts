@@ -1,0 +1,133 @@
+// Bin values as the store keeps them: checked on the way in, sized for the record limit, and added exactly.
+// Integers are numbers while they are safe (|n| < 2^53) and bigints beyond; doubles are always `Double`.
+import { TallyError } from '../../protocol/errors.js'
+import { STATUS } from '../../protocol/status.js'
+import { Double } from '../../protocol/types.js'
+
+const INT64_MIN = -(2n ** 63n)
+const INT64_MAX = 2n ** 63n - 1n
+/** Bins nest lists and maps at most this deep; deeper values are refused rather than risk the stack. */
+const MAX_DEPTH = 64
+
+/** A value as stored in a bin. */
+export type StoredValue = number | bigint | string | boolean | Buffer | Uint8Array | Double | unknown[] | Map<unknown, unknown>
+
+/** The kinds of bin value, for type rules such as "integers add to integers". */
+export const KIND = { INT: 1, DOUBLE: 2, STRING: 3, BYTES: 4, BOOL: 5, LIST: 6, MAP: 7 } as const
+export type Kind = (typeof KIND)[keyof typeof KIND]
+
+/** The kind of a stored value. */
+export function kindOf(value: StoredValue): Kind {
+  switch (typeof value) {
+    case 'number':
+    case 'bigint':
+      return KIND.INT
+    case 'string':
+      return KIND.STRING
+    case 'boolean':
+      return KIND.BOOL
+    default:
+      if (value instanceof Double) return KIND.DOUBLE
+      if (value instanceof Uint8Array) return KIND.BYTES
+      if (Array.isArray(value)) return KIND.LIST
+      return KIND.MAP
+  }
+}
+
+/** An int64 as the store keeps it: a number when safe, else a bigint. Null when out of int64 range. */
+export function normalizeInt(value: bigint): number | bigint | null {
+  if (value < INT64_MIN || value > INT64_MAX) return null
+  return value >= -9007199254740991n && value <= 9007199254740991n ? Number(value) : value
+}
+
+/** a + b in int64, exactly; null on overflow (Tally never wraps). */
+export function addInt(a: number | bigint, b: number | bigint): number | bigint | null {
+  if (typeof a === 'number' && typeof b === 'number') {
+    const sum = a + b
+    if (Number.isSafeInteger(sum)) return sum
+  }
+  return normalizeInt(BigInt(a) + BigInt(b))
+}
+
+/**
+ * Checks a value received for bin `bin` and returns its stored form: a safe integral number is an integer, any other
+ * number a double. Throws status 4 for a type Tally does not store or an integer beyond int64.
+ */
+export function toStoredValue(value: unknown, bin: string): StoredValue {
+  switch (typeof value) {
+    case 'number':
+      return Number.isSafeInteger(value) ? value : new Double(value)
+    case 'bigint': {
+      const int = normalizeInt(value)
+      if (int === null) throw new TallyError(STATUS.PARAMETER, `bin '${bin}': integer ${value} is outside int64`)
+      return int
+    }
+    case 'string':
+    case 'boolean':
+      return value
+    default:
+      if (value instanceof Double || value instanceof Uint8Array) return value
+      if (Array.isArray(value) || value instanceof Map) {
+        checkNested(value, bin, 1)
+        return value
+      }
+      throw new TallyError(STATUS.PARAMETER, `bin '${bin}': unsupported value type ${describe(value)}`)
+  }
+}
+
+function checkNested(value: unknown, bin: string, depth: number): void {
+  if (depth > MAX_DEPTH) throw new TallyError(STATUS.PARAMETER, `bin '${bin}': lists and maps nest deeper than ${MAX_DEPTH}`)
+  if (Array.isArray(value)) {
+    for (const item of value) checkNested(item, bin, depth + 1)
+  } else if (value instanceof Map) {
+    for (const [k, v] of value) {
+      checkNested(k, bin, depth + 1)
+      checkNested(v, bin, depth + 1)
+    }
+  } else if (typeof value === 'bigint') {
+    if (normalizeInt(value) === null) throw new TallyError(STATUS.PARAMETER, `bin '${bin}': integer ${value} is outside int64`)
+  } else if (
+    value !== null &&
+    typeof value !== 'number' &&
+    typeof value !== 'string' &&
+    typeof value !== 'boolean' &&
+    !(value instanceof Uint8Array) &&
+    !(value instanceof Double)
+  ) {
+    throw new TallyError(STATUS.PARAMETER, `bin '${bin}': unsupported value type ${describe(value)} inside a list or map`)
+  }
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'nil'
+  if (typeof value === 'object') return value.constructor?.name ?? 'object'
+  return typeof value
+}
+
+/** Approximate encoded size of a value in bytes, for the record size limit and memory accounting. */
+export function valueBytes(value: unknown): number {
+  switch (typeof value) {
+    case 'number':
+    case 'bigint':
+      return 8
+    case 'boolean':
+      return 1
+    case 'string':
+      return Buffer.byteLength(value)
+    default:
+      if (value === null || value === undefined) return 1
+      if (value instanceof Uint8Array) return value.length
+      if (value instanceof Double) return 8
+      if (Array.isArray(value)) {
+        let bytes = 5
+        for (const item of value) bytes += valueBytes(item)
+        return bytes
+      }
+      if (value instanceof Map) {
+        let bytes = 5
+        for (const [k, v] of value) bytes += valueBytes(k) + valueBytes(v)
+        return bytes
+      }
+      return 8
+  }
+}
