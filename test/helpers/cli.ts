@@ -1,0 +1,48 @@
+// Spawning the real `tally` command in tests: wait for its readiness line, stop it by its own pid.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import type { Teardown } from './server.js'
+
+/** The compiled CLI entry point. */
+export const CLI = fileURLToPath(new URL('../../server/cli.js', import.meta.url))
+
+export interface RunningCli {
+  child: ChildProcess
+  port: number
+  output: () => string
+  /** Resolves with the exit code once the process has exited. */
+  exited: Promise<number | null>
+}
+
+/** Starts `tally server ...args` and resolves once it prints `listening on HOST:PORT`. */
+export async function startCliServer(t: Teardown, args: string[] = []): Promise<RunningCli> {
+  const child = spawn(process.execPath, [CLI, 'server', '--host', '127.0.0.1', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let output = ''
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+  t.teardown(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+  })
+  const port = await new Promise<number>((resolve, reject) => {
+    const onData = (chunk: Buffer): void => {
+      output += chunk.toString()
+      const match = /listening on [^\s:]+:(\d+)/.exec(output)
+      if (match) resolve(Number(match[1]))
+    }
+    child.stdout!.on('data', onData)
+    child.stderr!.on('data', onData)
+    void exited.then((code) => reject(new Error(`tally server exited (${code}) before listening:\n${output}`)))
+    setTimeout(() => reject(new Error(`no readiness line within 10 s:\n${output}`)), 10_000).unref()
+  })
+  return { child, port, output: () => output, exited }
+}
+
+/** Runs `tally ...args` to completion. */
+export async function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (d: Buffer) => (stdout += d))
+  child.stderr.on('data', (d: Buffer) => (stderr += d))
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve))
+  return { code, stdout, stderr }
+}
