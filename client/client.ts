@@ -243,7 +243,7 @@ function setField(key: Key): string | null {
   return key.set ?? (key.key === null ? null : '')
 }
 
-/** `[id, op, ns, set, digest, userKey, ttl, gen, flags, ...args]` (PROTOCOL.md §2); the id is set when sent. */
+/** `[id, op, ns, set, digest, userKey, ttl, gen, flags, ...args]` (PROTOCOL.md §3); the id is set when sent. */
 function recordMessage(op: OpCode, key: Key, meta: WriteMeta | undefined, policy: ResolvedPolicy, args: unknown[]): unknown[] {
   checkKey(key)
   const message: unknown[] = [0, op, key.ns, setField(key), key.digest, policy.sendKey ? key.key : null, meta?.ttl ?? null, meta?.gen ?? 0, policy.flags]

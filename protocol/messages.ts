@@ -1,4 +1,4 @@
-// Request and response messages (PROTOCOL.md §2-§5): msgpack arrays, encoded by the client and decoded and checked
+// Request and response messages (PROTOCOL.md §3-§5): msgpack arrays, encoded by the client and decoded and checked
 // by the server into typed requests that know nothing of msgpack.
 import { TallyError } from './errors.js'
 import { STATUS } from './status.js'
@@ -10,7 +10,7 @@ export const PROTOCOL_VERSION = 1
 /** Request id reserved for messages the server sends on its own: the hello, and connection-level errors. */
 export const SERVER_MESSAGE_ID = 0
 
-/** Request op codes (PROTOCOL.md §3). */
+/** Request op codes (PROTOCOL.md §4). */
 export const OP = {
   PUT: 1,
   GET: 2,
@@ -24,7 +24,7 @@ export const OP = {
 export type OpName = keyof typeof OP
 export type OpCode = (typeof OP)[OpName]
 
-/** Op codes inside an OPERATE request; the numbers are Aerospike's (PROTOCOL.md §3.7). */
+/** Op codes inside an OPERATE request; the numbers are Aerospike's (PROTOCOL.md §4.7). */
 export const BIN_OP = {
   READ: 1,
   WRITE: 2,
@@ -37,7 +37,7 @@ export const BIN_OP = {
 export type BinOpName = keyof typeof BIN_OP
 export type BinOpCode = (typeof BIN_OP)[BinOpName]
 
-/** Bit layout of a request's `flags` field (PROTOCOL.md §2). */
+/** Bit layout of a request's `flags` field (PROTOCOL.md §3). */
 export const FLAGS = {
   EXISTS_MASK: 0b0000_0111,
   GEN_SHIFT: 3,

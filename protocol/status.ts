@@ -1,5 +1,5 @@
 // The status table: one number per outcome, shared by the wire, the server and TallyError.
-// Positive numbers match Aerospike's result codes (PROTOCOL.md §6); negative ones are raised by the client only.
+// Positive numbers match Aerospike's result codes (PROTOCOL.md §7); negative ones are raised by the client only.
 
 /** Status codes sent by the server. The numbers are Aerospike's. */
 export const STATUS = {

@@ -62,7 +62,7 @@ export const TTL = {
 /** The largest TTL accepted: 10 years, in seconds. */
 export const MAX_TTL_SEC = 315_360_000
 
-/** Exists policies and their wire values (PROTOCOL.md §4). */
+/** Exists policies and their wire values (PROTOCOL.md §3, §6.4). */
 export const EXISTS = { ignore: 0, create: 1, update: 2, replace: 3, createOrReplace: 4 } as const
 export type ExistsPolicy = keyof typeof EXISTS
 export type ExistsCode = (typeof EXISTS)[ExistsPolicy]

@@ -1,5 +1,5 @@
 // BATCH_GET: read many records in one round trip. Each key gets its own outcome (found, or a status such as 2);
-// the batch itself fails only when it is too large. PROTOCOL.md §3.8
+// the batch itself fails only when it is too large. PROTOCOL.md §4.8
 import { TallyError } from '../../protocol/errors.js'
 import type { BatchGetRequest, BatchItem, RecordAddress, RecordPolicy } from '../../protocol/messages.js'
 import { STATUS } from '../../protocol/status.js'

@@ -1,4 +1,4 @@
-// EXISTS: a record's metadata without its bins; status 2 when there is no such record. PROTOCOL.md §3.3
+// EXISTS: a record's metadata without its bins; status 2 when there is no such record. PROTOCOL.md §4.3
 import type { ExistsRequest, RecordResult } from '../../protocol/messages.js'
 import { TXN } from '../store/namespace.js'
 import type { OpContext } from './context.js'

@@ -1,4 +1,4 @@
-// GET: all bins of a record, or only the named ones that exist (select). PROTOCOL.md §3.2
+// GET: all bins of a record, or only the named ones that exist (select). PROTOCOL.md §4.2
 import type { GetRequest, RecordResult } from '../../protocol/messages.js'
 import { checkBinName, selectBins } from '../store/bins.js'
 import { TXN } from '../store/namespace.js'

@@ -1,5 +1,5 @@
 // INCREMENT: add to a numeric bin atomically and answer its new value; a missing bin (or record) starts at the
-// initial value if one is given, else at the offset. PROTOCOL.md §3.6
+// initial value if one is given, else at the offset. PROTOCOL.md §4.6
 import type { IncrementRequest, RecordResult } from '../../protocol/messages.js'
 import { TXN } from '../store/namespace.js'
 import type { OpContext } from './context.js'

@@ -1,5 +1,5 @@
 // OPERATE: an ordered list of bin ops applied atomically to one record; the reads see the ops before them, and a
-// failing op rolls the whole list back. Answers the value of each read, in order. PROTOCOL.md §3.7
+// failing op rolls the whole list back. Answers the value of each read, in order. PROTOCOL.md §4.7
 import { TallyError } from '../../protocol/errors.js'
 import { BIN_OP, type BinOp, type OperateRequest, type RecordResult } from '../../protocol/messages.js'
 import { STATUS } from '../../protocol/status.js'

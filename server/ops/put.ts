@@ -1,4 +1,4 @@
-// PUT: write bins, merging with (or, under a replace policy, replacing) the record's bins. PROTOCOL.md §3.1
+// PUT: write bins, merging with (or, under a replace policy, replacing) the record's bins. PROTOCOL.md §4.1
 import { TallyError } from '../../protocol/errors.js'
 import type { PutRequest, RecordResult } from '../../protocol/messages.js'
 import { STATUS } from '../../protocol/status.js'

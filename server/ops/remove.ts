@@ -1,4 +1,4 @@
-// REMOVE: delete a record; status 2 when there is none. The generation policy applies. PROTOCOL.md §3.4
+// REMOVE: delete a record; status 2 when there is none. The generation policy applies. PROTOCOL.md §4.4
 import type { RecordResult, RemoveRequest } from '../../protocol/messages.js'
 import { TXN } from '../store/namespace.js'
 import type { OpContext } from './context.js'

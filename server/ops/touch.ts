@@ -1,4 +1,4 @@
-// TOUCH: renew a record's TTL and bump its generation; status 2 when there is no such record. PROTOCOL.md §3.5
+// TOUCH: renew a record's TTL and bump its generation; status 2 when there is no such record. PROTOCOL.md §4.5
 import type { RecordResult, TouchRequest } from '../../protocol/messages.js'
 import { TXN } from '../store/namespace.js'
 import type { OpContext } from './context.js'
