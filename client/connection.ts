@@ -85,6 +85,7 @@ export class Connection {
           body = decoder.next()
           if (body === null) return
           const hello = parseHello(unpackr.unpack(body))
+          decoder.maxFrameBytes = hello.maxFrameBytes
           clearTimeout(timer)
           socket.removeAllListeners()
           socket.pause() // keep any bytes after the hello until the connection listens
@@ -247,5 +248,7 @@ function parseHello(message: unknown): Hello {
   if (!Array.isArray(message) || message[0] !== SERVER_MESSAGE_ID || message[1] !== STATUS.OK) throw new Error('the first frame is not a hello')
   const hello = message[2] as Hello
   if (hello?.protocol !== PROTOCOL_VERSION) throw new Error(`protocol version ${String(hello?.protocol)} is not supported (this client speaks ${PROTOCOL_VERSION})`)
+  for (const limit of ['maxFrameBytes', 'maxRecordBytes', 'maxBatchKeys'] as const)
+    if (!Number.isInteger(hello[limit]) || hello[limit] <= 0) throw new Error(`the hello's ${limit} is not a positive integer`)
   return hello
 }

@@ -21,7 +21,8 @@ export function encodeFrame(body: Uint8Array): Buffer {
  * A frame that arrives whole inside one chunk is returned as a view of that chunk, without copying.
  */
 export class FrameDecoder {
-  readonly maxFrameBytes: number
+  /** Largest frame body accepted; a client raises it to what the server's hello states. */
+  maxFrameBytes: number
   #chunks: Buffer[] = []
   #offset = 0 // consumed bytes of #chunks[0]
   #buffered = 0 // unconsumed bytes over all chunks

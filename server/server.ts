@@ -109,7 +109,8 @@ export interface TallyServer {
 export async function startServer(options: ServerOptions = {}): Promise<TallyServer> {
   const core = new ServerCore(options)
   const host = options.host ?? DEFAULT_SERVER_OPTIONS.host
-  const listener = net.createServer({ noDelay: true }, (socket) => core.handle(socket))
+  // allowHalfOpen: a client that ends its side still gets every answer; the connection ends the socket itself.
+  const listener = net.createServer({ noDelay: true, allowHalfOpen: true }, (socket) => core.handle(socket))
   await new Promise<void>((resolve, reject) => {
     listener.once('error', reject)
     listener.listen(options.port ?? DEFAULT_SERVER_OPTIONS.port, host, () => {

@@ -31,6 +31,8 @@ t.test('connecting to nothing fails with CONNECTION (-10); a later seed is tried
 t.test('a hello with another protocol version is refused', async (t) => {
   const fake = await fakeServer(t, { hello: { protocol: 99 } })
   await t.rejects(connect({ hosts: `127.0.0.1:${fake.port}`, connectTimeoutMs: 300 }), { code: CLIENT_STATUS.CONNECTION, message: /protocol version 99/ })
+  const odd = await fakeServer(t, { hello: { maxFrameBytes: -1 } })
+  await t.rejects(connect({ hosts: `127.0.0.1:${odd.port}`, connectTimeoutMs: 300 }), { code: CLIENT_STATUS.CONNECTION, message: /maxFrameBytes/ })
 })
 
 t.test('a server that never answers: TIMEOUT (9), writes in doubt, reads retried', async (t) => {

@@ -155,6 +155,8 @@ t.test('records', async (t) => {
     await client.put(other, { e: 1 }, undefined, { exists: 'createOrReplace' })
     t.equal(await client.exists(other), true, 'createOrReplace creates')
     await t.rejects(client.increment(key, 'n', 1, undefined, undefined, { exists: 'replace' }), { code: STATUS.PARAMETER })
+    await t.rejects(client.put(key, { e: null, f: 1 }, undefined, { exists: 'replace' }), { code: STATUS.PARAMETER }, 'a bin delete under replace')
+    t.same((await client.get(key)).bins, { e: 1 }, 'refused writes changed nothing')
   })
 
   t.test("key policy 'send' stores the key; a different key for the same digest is status 19", async (t) => {
