@@ -157,25 +157,22 @@ export function decodeRequest(message: unknown): Request {
     return { op, id, addresses: message[2].map((k, i) => decodeBatchKey(k, i)), binNames: decodeBinNames(message[3], opName) }
   }
   if (message.length < RECORD_HEADER_FIELDS) throw bad(`${opName}: expected at least ${RECORD_HEADER_FIELDS} fields, got ${message.length}`)
-  const base = {
-    id,
-    address: decodeAddress(message[2], message[3], message[4], message[5], opName),
-    policy: decodePolicy(message[6], message[7], message[8], opName),
-  }
+  const address = decodeAddress(message[2], message[3], message[4], message[5], opName)
+  const policy = decodePolicy(message[6], message[7], message[8], opName)
   switch (op) {
     case OP.PUT:
       if (!Array.isArray(message[9])) throw bad('PUT: bins must be an array of name, value pairs')
-      return { ...base, op, bins: message[9] }
+      return { id, address, policy, op, bins: message[9] }
     case OP.GET:
-      return { ...base, op, binNames: decodeBinNames(message[9], opName) }
+      return { id, address, policy, op, binNames: decodeBinNames(message[9], opName) }
     case OP.INCREMENT:
       if (typeof message[9] !== 'string') throw bad('INCREMENT: bin name must be a string')
-      return { ...base, op, bin: message[9], offset: message[10], initial: message[11] ?? undefined }
+      return { id, address, policy, op, bin: message[9], offset: message[10], initial: message[11] ?? undefined }
     case OP.OPERATE:
       if (!Array.isArray(message[9])) throw bad('OPERATE: ops must be an array')
-      return { ...base, op, ops: message[9].map((o, i) => decodeBinOp(o, i)) }
+      return { id, address, policy, op, ops: message[9].map((o, i) => decodeBinOp(o, i)) }
     default:
-      return { ...base, op: op as typeof OP.EXISTS | typeof OP.REMOVE | typeof OP.TOUCH }
+      return { id, address, policy, op: op as typeof OP.EXISTS | typeof OP.REMOVE | typeof OP.TOUCH }
   }
 }
 

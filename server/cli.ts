@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// The `tally` command: `tally server` runs the daemon in the foreground.
+// The `tally` command: `tally server` runs the daemon in the foreground, `tally bench` loads one.
 import { Command, InvalidArgumentError } from 'commander'
+import { addBenchCommand } from '../bench/command.js'
 import { createLogger, LOG_LEVELS, type LogLevel } from './log.js'
 import { DEFAULT_SERVER_OPTIONS, startServer } from './server.js'
 import { SERVER_VERSION } from './version.js'
@@ -49,6 +50,8 @@ program
     process.on('SIGINT', () => stop('SIGINT'))
     process.on('SIGTERM', () => stop('SIGTERM'))
   })
+
+addBenchCommand(program)
 
 program.parseAsync().catch((err: Error) => {
   process.stderr.write(`tally: ${err.message}\n`)

@@ -1,0 +1,81 @@
+// `tally bench`: flags (long names as documented, short ones as in asbench), progress, summary, JSON.
+import { Command, InvalidArgumentError } from 'commander'
+import { DEFAULT_BENCH_OPTIONS, parseBins, parseWorkload, type BenchOptions } from './options.js'
+import { progressLine, resultJson, summary } from './report.js'
+import { runBench } from './runner.js'
+
+function integer(min: number, max = Number.MAX_SAFE_INTEGER) {
+  return (value: string): number => {
+    const n = Number(value)
+    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`must be an integer from ${min} to ${max}`)
+    return n
+  }
+}
+
+function seconds(value: string): number {
+  const n = Number(value)
+  if (!(n >= 0) || !Number.isFinite(n)) throw new InvalidArgumentError('must be a number of seconds >= 0')
+  return n
+}
+
+function parsed<T>(parse: (text: string) => T) {
+  return (value: string): T => {
+    try {
+      return parse(value)
+    } catch (err) {
+      throw new InvalidArgumentError((err as Error).message)
+    }
+  }
+}
+
+/** Adds the `bench` command to the `tally` program. */
+export function addBenchCommand(program: Command): void {
+  const d = DEFAULT_BENCH_OPTIONS
+  program
+    .command('bench')
+    .description('load a Tally server and report throughput and latency')
+    .helpOption('--help', 'display help for command')
+    .option('-h, --host <host>', 'server address', d.host)
+    .option('-p, --port <port>', 'server port', integer(1, 65535), d.port)
+    .option('-n, --namespace <ns>', 'namespace', d.namespace)
+    .option('-s, --set <set>', 'set name', d.set)
+    .option('-k, --keys <n>', 'key space: integer keys 0..n-1', integer(1), d.keys)
+    .option('-w, --workload <spec>', 'incr | ru,READPCT | insert', parsed(parseWorkload), d.workload)
+    .option('-o, --bins <spec>', 'bins of put workloads: I, D, S<n>, B<n>, comma-separated', parsed(parseBins), d.bins)
+    .option('--ttl <seconds>', 'TTL given with every write', integer(-2))
+    .option('-c, --connections <n>', 'client connections', integer(1, 10_000), d.connections)
+    .option('-d, --depth <n>', 'requests in flight per connection', integer(1, 100_000), d.depth)
+    .option('-t, --duration <seconds>', 'seconds to run (after warm-up)', seconds, d.durationSec)
+    .option('--ops <n>', 'stop after n operations instead', integer(1))
+    .option('-g, --throughput <ops/s>', 'at most this many ops per second (0 = no limit)', integer(0), d.throughput)
+    .option('--warmup <seconds>', 'seconds of load before measuring', seconds, d.warmupSec)
+    .option('--timeout-ms <ms>', 'per-request timeout', integer(1), d.timeoutMs)
+    .option('--json', 'print the result as one JSON object on the last line of stdout', false)
+    .action(async (o: Record<string, unknown>) => {
+      const options: BenchOptions = {
+        ...d,
+        host: o.host as string,
+        port: o.port as number,
+        namespace: o.namespace as string,
+        set: o.set as string,
+        keys: o.keys as number,
+        workload: o.workload as BenchOptions['workload'],
+        bins: o.bins as BenchOptions['bins'],
+        ttlSec: o.ttl as number | undefined,
+        connections: o.connections as number,
+        depth: o.depth as number,
+        durationSec: o.duration as number,
+        ops: o.ops as number | undefined,
+        throughput: o.throughput as number,
+        warmupSec: o.warmup as number,
+        timeoutMs: o.timeoutMs as number,
+        json: o.json as boolean,
+      }
+      // With --json, stdout carries only the result; progress goes to stderr.
+      const progress = options.json ? process.stderr : process.stdout
+      const result = await runBench(options, (elapsed, second) => progress.write(progressLine(elapsed, second) + '\n'))
+      const json = resultJson(options, result)
+      progress.write(summary(json) + '\n')
+      if (options.json) process.stdout.write(JSON.stringify(json) + '\n')
+    })
+}
