@@ -1,20 +1,30 @@
 // One socket to a server: waits for the hello, then pipelines requests by id. Requests made in the same tick go
 // out in one write; every request has a deadline, checked by one coarse timer rather than a timer per request.
 import net from 'node:net'
-import type { Packr, Unpackr } from 'msgpackr'
-import { createPacker, createUnpacker } from '../protocol/codec.js'
 import { TallyError } from '../protocol/errors.js'
-import { FrameDecoder, FrameWriter } from '../protocol/frame.js'
-import { PROTOCOL_VERSION, SERVER_MESSAGE_ID, type Hello } from '../protocol/messages.js'
+import { FrameDecoder } from '../protocol/frame.js'
+import { SERVER_MESSAGE_ID, type Hello } from '../protocol/messages.js'
+import { MsgpackReader } from '../protocol/msgpack-reader.js'
+import { FrameWriter } from '../protocol/msgpack-writer.js'
+import { readError, readHello, readResponseHead } from '../protocol/response-codec.js'
 import { CLIENT_STATUS, STATUS } from '../protocol/status.js'
 
 /** Resolution of the request deadline timer. */
 const TICK_MS = 5
 
+/** One request as the connection sees it: how to write it and how to read its answer. */
+export interface Call {
+  readonly isWrite: boolean
+  /** Writes the request, with this id, as the body of the frame the writer has begun. */
+  encode(w: FrameWriter, id: number): void
+  /** Reads a successful answer's fields after `[id, status` and returns the call's result. */
+  decode(r: MsgpackReader, fields: number): unknown
+}
+
 interface Pending {
-  resolve(message: unknown[]): void
+  call: Call
+  resolve(result: unknown): void
   reject(err: TallyError): void
-  isWrite: boolean
   deadline: number
 }
 
@@ -34,8 +44,8 @@ export class Connection {
   readonly #socket: net.Socket
   readonly #decoder: FrameDecoder
   readonly #writer = new FrameWriter()
-  readonly #packr: Packr = createPacker()
-  readonly #unpackr: Unpackr
+  readonly #reader: MsgpackReader
+  readonly #head = { id: 0, status: 0, fields: 0 }
   readonly #pending = new Map<number, Pending>()
   readonly #deadlines = new Map<number, number[]>() // deadline tick -> request ids
   #nextId = 1
@@ -47,13 +57,13 @@ export class Connection {
   #lastTick = 0
   #idle: (() => void) | undefined
 
-  private constructor(socket: net.Socket, decoder: FrameDecoder, unpackr: Unpackr, hello: Hello, options: ConnectionOptions) {
+  private constructor(socket: net.Socket, decoder: FrameDecoder, reader: MsgpackReader, hello: Hello, options: ConnectionOptions) {
     this.host = options.host
     this.port = options.port
     this.hello = hello
     this.#socket = socket
     this.#decoder = decoder
-    this.#unpackr = unpackr
+    this.#reader = reader
     socket.on('data', (chunk: Buffer) => this.#onData(chunk))
     socket.on('drain', () => {
       this.#blocked = false
@@ -69,7 +79,7 @@ export class Connection {
       const { host, port } = options
       const socket = net.connect({ host, port, noDelay: true })
       const decoder = new FrameDecoder()
-      const unpackr = createUnpacker({ mapsAsObjects: true })
+      const reader = new MsgpackReader({ mapsAsObjects: true })
       const fail = (message: string, cause?: unknown): void => {
         clearTimeout(timer)
         socket.destroy()
@@ -84,12 +94,12 @@ export class Connection {
         try {
           body = decoder.next()
           if (body === null) return
-          const hello = parseHello(unpackr.unpack(body))
+          const hello = readHello(reader.reset(body))
           decoder.maxFrameBytes = hello.maxFrameBytes
           clearTimeout(timer)
           socket.removeAllListeners()
           socket.pause() // keep any bytes after the hello until the connection listens
-          const connection = new Connection(socket, decoder, unpackr, hello, options)
+          const connection = new Connection(socket, decoder, reader, hello, options)
           resolve(connection)
           socket.resume()
           if (decoder.bufferedBytes > 0) connection.#onData(Buffer.alloc(0))
@@ -111,29 +121,34 @@ export class Connection {
   }
 
   /**
-   * Sends `message` (its slot 0 is set to a fresh request id) and resolves with the response when its status is 0.
-   * Rejects with the server's status, with TIMEOUT (9) after `timeoutMs`, or with CONNECTION if the socket goes.
+   * Sends `call` and resolves with its decoded result when the answer's status is 0. Rejects with the server's
+   * status, with TIMEOUT (9) after `timeoutMs`, with CONNECTION if the socket goes, or with PARAMETER (-2) for a
+   * request that cannot be encoded or is over the server's frame limit (then nothing is sent).
    */
-  request(message: unknown[], timeoutMs: number, isWrite: boolean): Promise<unknown[]> {
+  request(call: Call, timeoutMs: number): Promise<unknown> {
     if (this.#closed !== undefined) return Promise.reject(this.#closed)
     const id = this.#takeId()
-    message[0] = id
-    let body: Uint8Array
+    const w = this.#writer
     try {
-      body = this.#packr.pack(message)
+      w.begin()
+      call.encode(w, id)
     } catch (err) {
+      w.rollback()
       return Promise.reject(new TallyError(CLIENT_STATUS.PARAMETER, `cannot encode the request: ${(err as Error).message}`))
     }
-    if (body.length > this.hello.maxFrameBytes)
-      return Promise.reject(new TallyError(CLIENT_STATUS.PARAMETER, `request of ${body.length} bytes exceeds the server's frame limit of ${this.hello.maxFrameBytes} bytes`))
-    this.#writer.push(body)
+    if (w.bodyLength > this.hello.maxFrameBytes) {
+      const bytes = w.bodyLength
+      w.rollback()
+      return Promise.reject(new TallyError(CLIENT_STATUS.PARAMETER, `request of ${bytes} bytes exceeds the server's frame limit of ${this.hello.maxFrameBytes} bytes`))
+    }
+    w.end()
     if (!this.#flushScheduled) {
       this.#flushScheduled = true
-      process.nextTick(() => this.#flush())
+      process.nextTick(this.#flushTick)
     }
     return new Promise((resolve, reject) => {
       const deadline = timeoutMs > 0 && Number.isFinite(timeoutMs) ? performance.now() + timeoutMs : Infinity
-      this.#pending.set(id, { resolve, reject, isWrite, deadline })
+      this.#pending.set(id, { call, resolve, reject, deadline })
       if (deadline !== Infinity) this.#watch(id, deadline)
     })
   }
@@ -157,6 +172,8 @@ export class Connection {
     return id
   }
 
+  readonly #flushTick = (): void => this.#flush()
+
   #flush(): void {
     this.#flushScheduled = false
     if (this.#blocked || this.#writer.length === 0 || this.#closed !== undefined) return
@@ -167,26 +184,34 @@ export class Connection {
   #onData(chunk: Buffer): void {
     this.#decoder.push(chunk)
     try {
-      for (let body = this.#decoder.next(); body !== null; body = this.#decoder.next()) this.#onMessage(this.#unpackr.unpack(body))
+      for (let body = this.#decoder.next(); body !== null; body = this.#decoder.next()) this.#onAnswer(body)
     } catch (err) {
       this.#shutdown(connectionError(`bad data from ${this.host}:${this.port}: ${(err as Error).message}`, err))
     }
   }
 
-  #onMessage(message: unknown): void {
-    if (!Array.isArray(message) || typeof message[0] !== 'number' || typeof message[1] !== 'number')
-      throw new Error('a response must be an array starting with id and status')
-    const [id, status] = message as [number, number]
-    if (id === SERVER_MESSAGE_ID) {
+  #onAnswer(body: Buffer): void {
+    const r = this.#reader.reset(body)
+    const head = this.#head
+    readResponseHead(r, head)
+    if (head.id === SERVER_MESSAGE_ID) {
       // A connection-level error: the server is about to close the connection, and says why.
-      this.#shutdown(new TallyError(status, `server closed the connection: ${String(message[2])}`, { inDoubt: true }))
+      const err = readError(r, head.status, head.fields)
+      this.#shutdown(new TallyError(head.status, `server closed the connection: ${err.message}`))
       return
     }
-    const pending = this.#pending.get(id)
+    const pending = this.#pending.get(head.id)
     if (pending === undefined) return // answered after its timeout
-    this.#pending.delete(id)
-    if (status === STATUS.OK) pending.resolve(message)
-    else pending.reject(new TallyError(status, String(message[2]), { gen: typeof message[3] === 'number' ? message[3] : undefined }))
+    this.#pending.delete(head.id)
+    if (head.status !== STATUS.OK) pending.reject(readError(r, head.status, head.fields))
+    else {
+      try {
+        pending.resolve(pending.call.decode(r, head.fields))
+      } catch (err) {
+        // An answer this call cannot use (such as a batch key's error) fails the call, not the connection.
+        pending.reject(err instanceof TallyError ? err : new TallyError(CLIENT_STATUS.CLIENT_ERROR, `bad answer: ${(err as Error).message}`))
+      }
+    }
     if (this.#pending.size === 0) this.#idle?.()
   }
 
@@ -213,8 +238,9 @@ export class Connection {
         const pending = this.#pending.get(id)
         if (pending === undefined || pending.deadline > now) continue
         this.#pending.delete(id)
-        const what = pending.isWrite ? 'the write may have been applied' : 'no answer'
-        pending.reject(new TallyError(STATUS.TIMEOUT, `timed out on ${this.host}:${this.port}: ${what}`, { inDoubt: pending.isWrite }))
+        const isWrite = pending.call.isWrite
+        const what = isWrite ? 'the write may have been applied' : 'no answer'
+        pending.reject(new TallyError(STATUS.TIMEOUT, `timed out on ${this.host}:${this.port}: ${what}`, { inDoubt: isWrite }))
       }
     }
     this.#lastTick = nowTick + 1
@@ -232,7 +258,7 @@ export class Connection {
     this.#socket.destroy()
     // A write is in doubt once its bytes were handed to the socket; one still in our buffer was never sent.
     for (const [id, pending] of this.#pending)
-      pending.reject(new TallyError(err.code, err.message, { inDoubt: pending.isWrite && id < this.#unsentFrom, cause: err }))
+      pending.reject(new TallyError(err.code, err.message, { inDoubt: pending.call.isWrite && id < this.#unsentFrom, cause: err }))
     this.#pending.clear()
     this.#deadlines.clear()
     this.#idle?.()
@@ -242,13 +268,4 @@ export class Connection {
 
 function connectionError(message: string, cause?: unknown): TallyError {
   return new TallyError(CLIENT_STATUS.CONNECTION, message, { cause })
-}
-
-function parseHello(message: unknown): Hello {
-  if (!Array.isArray(message) || message[0] !== SERVER_MESSAGE_ID || message[1] !== STATUS.OK) throw new Error('the first frame is not a hello')
-  const hello = message[2] as Hello
-  if (hello?.protocol !== PROTOCOL_VERSION) throw new Error(`protocol version ${String(hello?.protocol)} is not supported (this client speaks ${PROTOCOL_VERSION})`)
-  for (const limit of ['maxFrameBytes', 'maxRecordBytes', 'maxBatchKeys'] as const)
-    if (!Number.isInteger(hello[limit]) || hello[limit] <= 0) throw new Error(`the hello's ${limit} is not a positive integer`)
-  return hello
 }

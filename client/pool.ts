@@ -41,6 +41,13 @@ export class Pool {
     await this.waitForConnection(performance.now() + this.#options.connectTimeoutMs * this.#hosts.length)
   }
 
+  /** Requests in flight over all connections, and requests waiting for a connection. */
+  get inFlight(): number {
+    let sum = this.#waiters.size
+    for (const connection of this.#slots) sum += connection?.inFlight ?? 0
+    return sum
+  }
+
   /** The open connection with the fewest requests in flight, if any is open. */
   pick(): Connection | undefined {
     let best: Connection | undefined

@@ -1,6 +1,6 @@
 // Record digests, computed exactly as Aerospike computes them (PROTOCOL.md §2):
 // RIPEMD-160 over the set name, one key type byte, and the key's bytes.
-import { createHash } from 'node:crypto'
+import { ripemd160 } from './ripemd160.js'
 import type { UserKey } from './types.js'
 
 /** Length of a record digest in bytes. */
@@ -9,24 +9,36 @@ export const DIGEST_BYTES = 20
 /** The key type byte hashed into the digest; the same numbers as Aerospike's particle types. */
 export const KEY_TYPE = { INTEGER: 1, STRING: 3, BYTES: 4 } as const
 
+// Set, type byte and key are laid out here and hashed in one go; grown for unusually long keys.
+let scratch = Buffer.allocUnsafe(256)
+
 /** RIPEMD-160(set || keyType || keyBytes). An empty or null set contributes nothing. */
 export function computeDigest(set: string | null, key: UserKey): Buffer {
-  const hash = createHash('ripemd160')
-  if (set) hash.update(set, 'utf8')
+  const setBytes = set ? Buffer.byteLength(set) : 0
+  const keyBytes = typeof key === 'string' ? Buffer.byteLength(key) : typeof key === 'object' ? key.length : 8
+  const length = setBytes + 1 + keyBytes
+  if (length > scratch.length) scratch = Buffer.allocUnsafe(length * 2)
+  if (set) scratch.write(set, 0, 'utf8')
   if (typeof key === 'string') {
-    hash.update(STRING_TYPE)
-    hash.update(key, 'utf8')
+    scratch[setBytes] = KEY_TYPE.STRING
+    scratch.write(key, setBytes + 1, 'utf8')
   } else if (typeof key === 'number' || typeof key === 'bigint') {
-    const bytes = Buffer.allocUnsafe(9)
-    bytes[0] = KEY_TYPE.INTEGER
-    bytes.writeBigInt64BE(BigInt(key), 1)
-    hash.update(bytes)
+    scratch[setBytes] = KEY_TYPE.INTEGER
+    writeInt64BE(scratch, key, setBytes + 1)
   } else {
-    hash.update(BYTES_TYPE)
-    hash.update(key)
+    scratch[setBytes] = KEY_TYPE.BYTES
+    scratch.set(key, setBytes + 1)
   }
-  return hash.digest()
+  return ripemd160(scratch, length)
 }
 
-const STRING_TYPE = Buffer.from([KEY_TYPE.STRING])
-const BYTES_TYPE = Buffer.from([KEY_TYPE.BYTES])
+/** Writes an int64 big-endian without going through BigInt when the number is safe. */
+function writeInt64BE(buf: Buffer, value: number | bigint, at: number): void {
+  if (typeof value === 'bigint') {
+    buf.writeBigInt64BE(value, at)
+    return
+  }
+  const high = Math.floor(value / 2 ** 32)
+  buf.writeInt32BE(high, at)
+  buf.writeUInt32BE(value - high * 2 ** 32, at + 4)
+}

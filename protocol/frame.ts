@@ -1,5 +1,5 @@
 // Length-prefixed framing (PROTOCOL.md §1): a 4-byte big-endian length, then that many bytes of one msgpack value.
-// Pure byte handling: an incremental decoder with a size limit, and a writer that packs many frames into one buffer.
+// Pure byte handling: an incremental decoder with a size limit. Frames are written by msgpack-writer.ts.
 import { TallyError } from './errors.js'
 import { STATUS } from './status.js'
 
@@ -108,56 +108,5 @@ export class FrameDecoder {
       this.#chunks.shift()
       this.#offset = 0
     }
-  }
-}
-
-/**
- * Packs frames into one buffer so that everything produced in one turn goes out in one write.
- * `take` hands the filled bytes over and starts a fresh buffer, so the bytes handed over are never reused.
- */
-export class FrameWriter {
-  #buf: Buffer
-  #pos = 0
-  #frames = 0
-  readonly #minBytes: number
-
-  constructor(initialBytes = 16 * 1024) {
-    this.#minBytes = initialBytes
-    this.#buf = Buffer.allocUnsafe(initialBytes)
-  }
-
-  /** Bytes written since the last `take`. */
-  get length(): number {
-    return this.#pos
-  }
-
-  /** Frames written since the last `take`. */
-  get frames(): number {
-    return this.#frames
-  }
-
-  /** Appends one frame whose body is `body`. */
-  push(body: Uint8Array): void {
-    const need = this.#pos + FRAME_HEADER_BYTES + body.length
-    if (need > this.#buf.length) this.#grow(need)
-    this.#buf.writeUInt32BE(body.length, this.#pos)
-    this.#buf.set(body, this.#pos + FRAME_HEADER_BYTES)
-    this.#pos = need
-    this.#frames++
-  }
-
-  /** The frames written so far, as one buffer; the writer starts over with a fresh buffer. */
-  take(): Buffer {
-    const out = this.#buf.subarray(0, this.#pos)
-    this.#buf = Buffer.allocUnsafe(Math.max(this.#minBytes, Math.min(this.#pos, 1 << 20)))
-    this.#pos = 0
-    this.#frames = 0
-    return out
-  }
-
-  #grow(need: number): void {
-    const next = Buffer.allocUnsafe(Math.max(need, this.#buf.length * 2))
-    this.#buf.copy(next, 0, 0, this.#pos)
-    this.#buf = next
   }
 }

@@ -2,11 +2,12 @@
 // one read in one write. Backpressure: when the peer stops reading our answers, we stop reading its requests, so
 // a slow or stuck client costs bounded memory. Broken framing ends the connection; nothing else does.
 import type { Duplex } from 'node:stream'
-import type { Packr, Unpackr } from 'msgpackr'
-import { createPacker, createUnpacker } from '../protocol/codec.js'
-import { TallyError } from '../protocol/errors.js'
-import { FrameDecoder, FrameWriter } from '../protocol/frame.js'
-import { errorResponse, peekRequestId, requestIdOf, SERVER_MESSAGE_ID } from '../protocol/messages.js'
+import type { TallyError } from '../protocol/errors.js'
+import { FrameDecoder } from '../protocol/frame.js'
+import { SERVER_MESSAGE_ID } from '../protocol/messages.js'
+import { MsgpackReader } from '../protocol/msgpack-reader.js'
+import { FrameWriter } from '../protocol/msgpack-writer.js'
+import { writeErrorResponse } from '../protocol/response-codec.js'
 import { STATUS } from '../protocol/status.js'
 import { dispatch } from './dispatch.js'
 import type { Logger } from './log.js'
@@ -17,7 +18,7 @@ const FLUSH_BYTES = 1024 * 1024
 
 export interface ConnectionContext extends OpContext {
   log: Logger
-  /** The encoded hello message, sent first on every connection. */
+  /** The hello, a whole frame, sent first on every connection. */
   hello: Uint8Array
 }
 
@@ -26,8 +27,7 @@ export class ServerConnection {
   readonly #context: ConnectionContext
   readonly #decoder: FrameDecoder
   readonly #writer = new FrameWriter()
-  readonly #packr: Packr = createPacker()
-  readonly #unpackr: Unpackr = createUnpacker({ mapsAsObjects: false })
+  readonly #reader = new MsgpackReader({ mapsAsObjects: false })
   #blocked = false // the peer is not reading: wait for 'drain'
   #peerEnded = false
   #closing = false
@@ -51,8 +51,7 @@ export class ServerConnection {
       this.#pump()
     })
     stream.on('error', (err) => context.log.debug(`connection error: ${err.message}`))
-    this.#writer.push(context.hello)
-    this.#flush()
+    stream.write(context.hello)
   }
 
   /** Requests answered on this connection. */
@@ -83,37 +82,12 @@ export class ServerConnection {
         return
       }
       if (body === null) break
-      this.#answer(body)
+      this.#requests++
+      dispatch(this.#context, body, this.#reader, this.#writer, this.#context.log)
       if (this.#writer.length >= FLUSH_BYTES) this.#flush()
     }
     this.#flush()
     if (this.#peerEnded && !this.#blocked && this.#decoder.bufferedBytes === 0) this.#end()
-  }
-
-  #answer(body: Buffer): void {
-    let message: unknown
-    try {
-      message = this.#unpackr.unpack(body)
-    } catch (err) {
-      this.#send(errorResponse(peekRequestId(body), STATUS.PARAMETER, `malformed msgpack: ${(err as Error).message}`))
-      return
-    }
-    this.#requests++
-    this.#send(dispatch(this.#context, message, this.#context.log))
-  }
-
-  #send(response: unknown[]): void {
-    let body: Uint8Array
-    try {
-      body = this.#packr.pack(response)
-    } catch (err) {
-      body = this.#packr.pack(errorResponse(requestIdOf(response), STATUS.SERVER_ERROR, `cannot encode the answer: ${(err as Error).message}`))
-    }
-    if (body.length > this.#context.limits.maxFrameBytes) {
-      const message = `the answer of ${body.length} bytes exceeds the frame limit of ${this.#context.limits.maxFrameBytes} bytes`
-      body = this.#packr.pack(errorResponse(requestIdOf(response), STATUS.RECORD_TOO_BIG, message))
-    }
-    this.#writer.push(body)
   }
 
   #flush(): void {
@@ -127,7 +101,9 @@ export class ServerConnection {
   // Broken framing: the stream cannot be resynchronised. Say why, then close.
   #fail(err: TallyError): void {
     this.#context.log.warn(`closing a connection: ${err.message}`)
-    this.#send(errorResponse(SERVER_MESSAGE_ID, err.code ?? STATUS.PARAMETER, err.message))
+    this.#writer.begin()
+    writeErrorResponse(this.#writer, SERVER_MESSAGE_ID, err.code ?? STATUS.PARAMETER, err.message)
+    this.#writer.end()
     this.#flush()
     this.#end()
   }

@@ -1,30 +1,43 @@
-// message -> operation -> response. Every failure becomes an error response with a status; an unexpected
+// frame -> request -> operation -> answer. Every failure becomes an error answer with a status; an unexpected
 // exception is logged and answered with status 1, and the server carries on.
 import { TallyError } from '../protocol/errors.js'
-import {
-  batchResponse,
-  decodeRequest,
-  errorResponse,
-  OP,
-  recordResponse,
-  requestIdOf,
-  type BatchItem,
-  type RecordResult,
-} from '../protocol/messages.js'
+import { OP, SERVER_MESSAGE_ID, type BatchItem, type RecordResult } from '../protocol/messages.js'
+import type { MsgpackReader } from '../protocol/msgpack-reader.js'
+import { EncodeError, type FrameWriter } from '../protocol/msgpack-writer.js'
+import { decodeRequest, peekRequestId } from '../protocol/request-codec.js'
+import { writeBatchResponse, writeErrorResponse, writeRecordResponse } from '../protocol/response-codec.js'
 import { STATUS } from '../protocol/status.js'
 import type { Logger } from './log.js'
 import { runOperation, type OpContext } from './ops/index.js'
 
-/** Answers one decoded request message with the response message to send back. Never throws. */
-export function dispatch(context: OpContext, message: unknown, log: Logger): unknown[] {
-  const id = requestIdOf(message)
+/** Decodes the request in `body`, runs it, and writes its answer as one frame into `w`. Never throws. */
+export function dispatch(context: OpContext, body: Buffer, r: MsgpackReader, w: FrameWriter, log: Logger): void {
+  let id = SERVER_MESSAGE_ID
   try {
-    const request = decodeRequest(message)
+    const request = decodeRequest(r.reset(body))
+    id = request.id
     const result = runOperation(context, request)
-    return request.op === OP.BATCH_GET ? batchResponse(id, result as BatchItem[]) : recordResponse(id, result as RecordResult)
+    w.begin()
+    if (request.op === OP.BATCH_GET) writeBatchResponse(w, id, result as BatchItem[])
+    else writeRecordResponse(w, id, result as RecordResult)
+    if (w.bodyLength > context.limits.maxFrameBytes) {
+      w.rollback()
+      const message = `the answer exceeds the frame limit of ${context.limits.maxFrameBytes} bytes`
+      return writeError(w, id, new TallyError(STATUS.RECORD_TOO_BIG, message))
+    }
+    w.end()
   } catch (err) {
-    if (err instanceof TallyError) return errorResponse(id, err.code, err.message, err.gen)
+    w.rollback()
+    if (id === SERVER_MESSAGE_ID) id = peekRequestId(body)
+    if (err instanceof TallyError) return writeError(w, id, err)
+    if (err instanceof EncodeError) return writeError(w, id, new TallyError(STATUS.SERVER_ERROR, `cannot encode the answer: ${err.message}`))
     log.error(`request ${id} failed unexpectedly: ${(err as Error)?.stack ?? String(err)}`)
-    return errorResponse(id, STATUS.SERVER_ERROR, `internal error: ${(err as Error)?.message ?? String(err)}`)
+    writeError(w, id, new TallyError(STATUS.SERVER_ERROR, `internal error: ${(err as Error)?.message ?? String(err)}`))
   }
+}
+
+function writeError(w: FrameWriter, id: number, err: TallyError): void {
+  w.begin()
+  writeErrorResponse(w, id, err.code, err.message, err.gen)
+  w.end()
 }

@@ -2,10 +2,10 @@
 // it that the daemon and the end-to-end tests use.
 import net from 'node:net'
 import type { Duplex } from 'node:stream'
-import { createPacker } from '../protocol/codec.js'
 import { DEFAULT_MAX_FRAME_BYTES } from '../protocol/frame.js'
-import { PROTOCOL_VERSION, SERVER_MESSAGE_ID, type Hello } from '../protocol/messages.js'
-import { STATUS } from '../protocol/status.js'
+import { PROTOCOL_VERSION, type Hello } from '../protocol/messages.js'
+import { FrameWriter } from '../protocol/msgpack-writer.js'
+import { writeHello } from '../protocol/response-codec.js'
 import { ServerConnection, type ConnectionContext } from './connection.js'
 import { silentLogger, type Logger } from './log.js'
 import type { Clock } from './store/clock.js'
@@ -64,7 +64,11 @@ export class ServerCore {
       maxRecordBytes: Math.min(...this.store.namespaces.map((ns) => ns.config.maxRecordBytes)),
       maxBatchKeys: o.maxBatchKeys,
     }
-    const encodedHello = Buffer.from(createPacker().pack([SERVER_MESSAGE_ID, STATUS.OK, hello]))
+    const helloWriter = new FrameWriter(256)
+    helloWriter.begin()
+    writeHello(helloWriter, hello)
+    helloWriter.end()
+    const encodedHello = helloWriter.take()
     this.#context = { store: this.store, limits, log: o.log ?? silentLogger, hello: encodedHello }
     this.#closeGraceMs = o.closeGraceMs
   }

@@ -1,7 +1,7 @@
 // A scripted stand-in for a server, for client tests of timeouts, drops and odd hellos. It greets like Tally and
 // then does whatever the test says with each request.
 import net from 'node:net'
-import { createPacker, createUnpacker } from '../../protocol/codec.js'
+import { createPacker, createUnpacker } from './msgpackr.js'
 import { encodeFrame, FrameDecoder } from '../../protocol/frame.js'
 import { PROTOCOL_VERSION } from '../../protocol/messages.js'
 import type { Teardown } from './server.js'

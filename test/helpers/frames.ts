@@ -1,6 +1,6 @@
 // Test helpers that speak the wire directly: encode request frames, collect response frames.
 import type { Socket } from 'node:net'
-import { createPacker, createUnpacker } from '../../protocol/codec.js'
+import { createPacker, createUnpacker } from './msgpackr.js'
 import { encodeFrame, FrameDecoder } from '../../protocol/frame.js'
 
 const packer = createPacker()

@@ -39,3 +39,29 @@ t.test('bad keys are refused with PARAMETER (-2)', async (t) => {
   ]
   for (const [what, make] of bad) t.throws(make, { code: CLIENT_STATUS.PARAMETER }, what)
 })
+
+t.test('the RIPEMD-160 implementation agrees with node:crypto on random inputs of every length', async (t) => {
+  const { createHash, randomBytes } = await import('node:crypto')
+  const { ripemd160 } = await import('../../protocol/ripemd160.js')
+  let mismatches = 0
+  for (let length = 0; length < 300; length++) {
+    for (let round = 0; round < 5; round++) {
+      const data = randomBytes(length)
+      if (!ripemd160(data).equals(createHash('ripemd160').update(data).digest())) mismatches++
+    }
+  }
+  t.equal(mismatches, 0)
+  t.equal(ripemd160(Buffer.from('abc')).toString('hex'), '8eb208f7e05d987a9b044a8e98c6b087f15a0bfc', 'the published test vector')
+})
+
+t.test('integer keys hash their 8-byte big-endian two-s complement, negative ones included', async (t) => {
+  const { createHash } = await import('node:crypto')
+  for (const n of [0, 1, -1, 2 ** 31, -(2 ** 31) - 1, 2 ** 40 + 3, Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER, 2n ** 62n, -(2n ** 63n)]) {
+    const bytes = Buffer.alloc(9)
+    bytes[0] = 1
+    bytes.writeBigInt64BE(BigInt(n), 1)
+    t.equal(computeDigest('s', n).toString('hex'), createHash('ripemd160').update('s').update(bytes).digest('hex'), String(n))
+  }
+  const long = 'k'.repeat(1000)
+  t.equal(computeDigest('s', long).toString('hex'), createHash('ripemd160').update('s').update(Buffer.from([3])).update(long).digest('hex'), 'a long key')
+})

@@ -1,6 +1,7 @@
 // Framing: golden bytes whole and byte by byte, random chunking, the size limit, and the batching writer.
 import t from 'tap'
-import { encodeFrame, FrameDecoder, FrameWriter } from '../../protocol/frame.js'
+import { encodeFrame, FrameDecoder } from '../../protocol/frame.js'
+import { FrameWriter } from '../../protocol/msgpack-writer.js'
 import { STATUS } from '../../protocol/status.js'
 
 const GOLDEN = Buffer.from('0000000493010203' + '00000000' + '00000001c0', 'hex')

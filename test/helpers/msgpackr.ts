@@ -1,10 +1,8 @@
-// msgpack settings shared by both ends (PROTOCOL.md §1): int64/uint64 decode as bigint (the receiver narrows safe
-// values to numbers), bytes are copied out of socket buffers, and one extension type keeps integral doubles doubles.
+// msgpackr, a widely used msgpack implementation, set up as a reference: tests encode and decode with it to check
+// that Tally's own codec agrees with msgpack as others write it, and to send what Tally's writer never would.
 import { addExtension, Packr, Unpackr } from 'msgpackr'
-import { Double } from './types.js'
-
-/** msgpack extension type carrying a `Double`: 8 bytes, big-endian IEEE 754. */
-export const EXT_DOUBLE = 1
+import { EXT_DOUBLE } from '../../protocol/msgpack-reader.js'
+import { Double } from '../../protocol/types.js'
 
 addExtension({
   Class: Double,
@@ -20,15 +18,12 @@ addExtension({
   },
 })
 
-/** An encoder for messages in either direction. */
+/** A reference encoder. */
 export function createPacker(): Packr {
   return new Packr({ useRecords: false })
 }
 
-/**
- * A decoder. The server keeps maps as `Map`s (any key type, no prototype surprises); the client turns them into
- * plain objects, which is what applications expect.
- */
+/** A reference decoder: maps as `Map`s or as plain objects. */
 export function createUnpacker(options: { mapsAsObjects: boolean }): Unpackr {
   return new Unpackr({
     useRecords: false,

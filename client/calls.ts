@@ -1,0 +1,129 @@
+// One request of each kind, as the connection sends it: how its fields are written and how its answer is read
+// into the result the API returns (PROTOCOL.md §3-§5).
+import { OP, type OpCode, type RecordAddress } from '../protocol/messages.js'
+import type { MsgpackReader } from '../protocol/msgpack-reader.js'
+import type { FrameWriter } from '../protocol/msgpack-writer.js'
+import { writeRecordHeader } from '../protocol/request-codec.js'
+import { STATUS } from '../protocol/status.js'
+import { TallyError } from '../protocol/errors.js'
+import { Double, type Bins, type Key, type RecordMeta, type Value } from '../protocol/types.js'
+import type { Call } from './connection.js'
+import type { ResolvedPolicy } from './options.js'
+
+/** A record as read: its key, bins, and metadata. */
+export interface TallyRecord extends RecordMeta {
+  key: Key
+  bins: Bins
+}
+
+/** How an answer's payload becomes a call's result; the reader stands after `[id, status`. */
+export type Decoder<T> = (r: MsgpackReader, fields: number) => T
+
+/** A single-record request: the header from key, meta and policy, then `args`, each written as a value. */
+export function recordCall<T>(
+  op: OpCode,
+  key: Key,
+  ttl: number | null,
+  gen: number,
+  policy: ResolvedPolicy,
+  isWrite: boolean,
+  args: unknown[],
+  decode: Decoder<T>,
+): Call {
+  const address: RecordAddress = { ns: key.ns, set: setField(key), digest: key.digest, userKey: policy.sendKey ? key.key : null }
+  return {
+    isWrite,
+    encode(w: FrameWriter, id: number): void {
+      writeRecordHeader(w, id, op, args.length, address, ttl, gen, policy.flags)
+      for (const arg of args) w.value(arg)
+    },
+    decode,
+  }
+}
+
+/** A BATCH_GET of `keys`, reading `bins` (null: all). */
+export function batchGetCall(keys: Key[], bins: string[] | null, sendKey: boolean): Call {
+  return {
+    isWrite: false,
+    encode(w: FrameWriter, id: number): void {
+      w.array(4)
+      w.number(id)
+      w.number(OP.BATCH_GET)
+      w.array(keys.length)
+      for (const key of keys) {
+        w.array(4)
+        w.str(key.ns)
+        const set = setField(key)
+        if (set === null) w.nil()
+        else w.str(set)
+        w.bin(key.digest)
+        w.value(sendKey ? key.key : null)
+      }
+      w.value(bins)
+    },
+    decode(r: MsgpackReader): (TallyRecord | null)[] {
+      const count = r.array()
+      const records: (TallyRecord | null)[] = []
+      for (let i = 0; i < count; i++) {
+        const fields = r.array()
+        const status = Number(r.int())
+        if (status === STATUS.OK) records.push(readRecord(r, keys[i]!))
+        else if (status === STATUS.NOT_FOUND) {
+          for (let f = 1; f < fields; f++) r.value()
+          records.push(null)
+        } else {
+          throw new TallyError(status, `batch key ${i} (${keys[i]}): ${String(fields > 1 ? r.value() : '')}`)
+        }
+      }
+      return records
+    },
+  }
+}
+
+/** The set field of a request: '' for "no set", nil for a digest-only key whose set is unknown. */
+function setField(key: Key): string | null {
+  return key.set ?? (key.key === null ? null : '')
+}
+
+/** Doubles arrive as `Double` so their type survives; the application gets plain numbers. */
+export function fromWire(value: unknown): unknown {
+  return value instanceof Double ? value.value : value
+}
+
+// A bin called __proto__ must become an own property, not the object's prototype.
+export function setBinProperty(bins: Bins, name: string, value: Value): void {
+  if (name === '__proto__') Object.defineProperty(bins, name, { value, enumerable: true, writable: true, configurable: true })
+  else bins[name] = value
+}
+
+/** `gen, ttl` */
+export const readMeta: Decoder<RecordMeta> = (r) => ({ gen: Number(r.int()), ttl: Number(r.int()) })
+
+/** `gen, ttl, value`: the value. */
+export const readValue: Decoder<unknown> = (r) => {
+  r.int()
+  r.int()
+  return fromWire(r.value())
+}
+
+/** `gen, ttl, bins`: a record. */
+export function readRecord(r: MsgpackReader, key: Key): TallyRecord {
+  const gen = Number(r.int())
+  const ttl = Number(r.int())
+  const count = r.array()
+  const bins: Bins = {}
+  for (let i = 0; i < count; i += 2) setBinProperty(bins, r.str(), fromWire(r.value()) as Value)
+  return { key, bins, gen, ttl }
+}
+
+/** Object bins as the wire's flat list of names and values. */
+export function binsToList(bins: Bins, param: (message: string) => Error): unknown[] {
+  if (typeof bins !== 'object' || bins === null || Array.isArray(bins)) throw param('bins must be an object of name: value')
+  const list: unknown[] = []
+  for (const name of Object.keys(bins)) {
+    const value = bins[name]
+    if (value === undefined) throw param(`bin '${name}' is undefined (write null to delete a bin)`)
+    list.push(name, value)
+  }
+  return list
+}

@@ -1,0 +1,86 @@
+// Answers on the wire (PROTOCOL.md §5): the server writes them straight into its output buffer; the client reads
+// the parts each call needs.
+import { TallyError } from './errors.js'
+import { PROTOCOL_VERSION, SERVER_MESSAGE_ID, type BatchItem, type Hello, type RecordResult } from './messages.js'
+import { KIND, type MsgpackReader } from './msgpack-reader.js'
+import type { FrameWriter } from './msgpack-writer.js'
+import { STATUS } from './status.js'
+
+/** `[id, 0, gen, ttl]`, plus the payload when there is one. */
+export function writeRecordResponse(w: FrameWriter, id: number, result: RecordResult): void {
+  const { payload } = result
+  w.array(payload === undefined ? 4 : 5)
+  w.number(id)
+  w.number(STATUS.OK)
+  w.number(result.gen)
+  w.number(result.ttl)
+  if (payload !== undefined) w.value(payload)
+}
+
+/** `[id, 0, items]`, each item `[0, gen, ttl, bins]` or `[status, message]`. */
+export function writeBatchResponse(w: FrameWriter, id: number, items: BatchItem[]): void {
+  w.array(3)
+  w.number(id)
+  w.number(STATUS.OK)
+  w.array(items.length)
+  for (const item of items) {
+    if (item.found) {
+      w.array(4)
+      w.number(STATUS.OK)
+      w.number(item.gen)
+      w.number(item.ttl)
+      w.value(item.bins)
+    } else {
+      w.array(2)
+      w.number(item.status)
+      w.str(item.message)
+    }
+  }
+}
+
+/** `[id, status, message]`, plus the record's generation on a generation mismatch. */
+export function writeErrorResponse(w: FrameWriter, id: number, status: number, message: string, gen?: number): void {
+  w.array(gen === undefined ? 3 : 4)
+  w.number(id)
+  w.number(status)
+  w.str(message)
+  if (gen !== undefined) w.number(gen)
+}
+
+/** The hello: `[0, 0, {protocol, server, maxFrameBytes, maxRecordBytes, maxBatchKeys}]`. */
+export function writeHello(w: FrameWriter, hello: Hello): void {
+  w.array(3)
+  w.number(SERVER_MESSAGE_ID)
+  w.number(STATUS.OK)
+  w.value(hello)
+}
+
+/** Reads a hello frame and checks it; throws an Error saying what is wrong. */
+export function readHello(r: MsgpackReader): Hello {
+  const message = r.value() as unknown[]
+  if (!Array.isArray(message) || message[0] !== SERVER_MESSAGE_ID || message[1] !== STATUS.OK) throw new Error('the first frame is not a hello')
+  const hello = message[2] as Hello
+  if (hello?.protocol !== PROTOCOL_VERSION) throw new Error(`protocol version ${String(hello?.protocol)} is not supported (this client speaks ${PROTOCOL_VERSION})`)
+  for (const limit of ['maxFrameBytes', 'maxRecordBytes', 'maxBatchKeys'] as const)
+    if (!Number.isInteger(hello[limit]) || hello[limit] <= 0) throw new Error(`the hello's ${limit} is not a positive integer`)
+  return hello
+}
+
+/**
+ * Reads the start of an answer, `[id, status, ...`: returns the id and leaves the status in `head.status`, with
+ * the reader at the first field after it. `fields` is the array's length.
+ */
+export function readResponseHead(r: MsgpackReader, head: { id: number; status: number; fields: number }): void {
+  head.fields = r.array()
+  if (head.fields < 2 || r.kind() !== KIND.INT) throw new Error('an answer must be an array starting with id and status')
+  head.id = Number(r.int())
+  if (r.kind() !== KIND.INT) throw new Error('an answer must be an array starting with id and status')
+  head.status = Number(r.int())
+}
+
+/** The error carried by a failed answer, read after its head. */
+export function readError(r: MsgpackReader, status: number, fields: number): TallyError {
+  const message = fields > 2 ? String(r.value()) : `status ${status}`
+  const gen = fields > 3 ? Number(r.value()) : undefined
+  return new TallyError(status, message, { gen })
+}
