@@ -64,7 +64,7 @@ export class Histogram {
 
 function indexOf(v: number): number {
   if (v < LINEAR_LIMIT) return v
-  const exponent = Math.min(Math.floor(Math.log2(v)), MAX_EXPONENT - 1) // >= 6
+  const exponent = v < 2 ** 31 ? 31 - Math.clz32(v) : Math.min(Math.floor(Math.log2(v)), MAX_EXPONENT - 1) // >= 6
   const shift = exponent - 5 // keeps 5 bits below the leading one: 32 buckets per power of two
   const sub = Math.min(Math.floor(v / 2 ** shift), 2 * SUB_BUCKETS - 1) - SUB_BUCKETS
   return LINEAR_LIMIT + (exponent - 6) * SUB_BUCKETS + sub

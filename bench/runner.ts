@@ -87,16 +87,6 @@ async function drive(clients: Client[], options: BenchOptions, onProgress: Progr
     if (measuring) tally(measured, type, us, err)
   }
 
-  const nextOp = (client: Client): [string, Promise<unknown>] | undefined => {
-    if (opLimit !== undefined ? issued >= opLimit : performance.now() >= stopAt) return undefined
-    const index = workload.kind === 'insert' ? issued : Math.floor(Math.random() * keys)
-    issued++
-    const key = new Key(namespace, set, index)
-    if (workload.kind === 'incr') return ['incr', client.increment(key, 'b', 1, undefined, meta)]
-    if (workload.kind === 'ru' && Math.random() * 100 < workload.readPct) return ['read', client.get(key)]
-    return [workload.kind === 'insert' ? 'insert' : 'update', client.put(key, binsFor(), meta)]
-  }
-
   const worker = async (client: Client): Promise<void> => {
     for (;;) {
       if (options.throughput > 0) {
@@ -104,14 +94,27 @@ async function drive(clients: Client[], options: BenchOptions, onProgress: Progr
         const wait = due - performance.now()
         if (wait > 1) await new Promise((r) => setTimeout(r, wait))
       }
-      const op = nextOp(client)
-      if (op === undefined) return
       const t0 = performance.now()
+      if (opLimit !== undefined ? issued >= opLimit : t0 >= stopAt) return
+      const key = new Key(namespace, set, workload.kind === 'insert' ? issued : Math.floor(Math.random() * keys))
+      issued++
+      let type: string
+      let op: Promise<unknown>
+      if (workload.kind === 'incr') {
+        type = 'incr'
+        op = client.increment(key, 'b', 1, undefined, meta)
+      } else if (workload.kind === 'ru' && Math.random() * 100 < workload.readPct) {
+        type = 'read'
+        op = client.get(key)
+      } else {
+        type = workload.kind === 'insert' ? 'insert' : 'update'
+        op = client.put(key, binsFor(), meta)
+      }
       try {
-        await op[1]
-        record(op[0], t0, undefined)
+        await op
+        record(type, t0, undefined)
       } catch (err) {
-        record(op[0], t0, err)
+        record(type, t0, err)
       }
     }
   }

@@ -1,6 +1,6 @@
 // One request of each kind, as the connection sends it: how its fields are written and how its answer is read
 // into the result the API returns (PROTOCOL.md §3-§5).
-import { OP, type OpCode, type RecordAddress } from '../protocol/messages.js'
+import { OP, type OpCode } from '../protocol/messages.js'
 import type { MsgpackReader } from '../protocol/msgpack-reader.js'
 import type { FrameWriter } from '../protocol/msgpack-writer.js'
 import { writeRecordHeader } from '../protocol/request-codec.js'
@@ -20,24 +20,26 @@ export interface TallyRecord extends RecordMeta {
 export type Decoder<T> = (r: MsgpackReader, fields: number) => T
 
 /** A single-record request: the header from key, meta and policy, then `args`, each written as a value. */
-export function recordCall<T>(
-  op: OpCode,
-  key: Key,
-  ttl: number | null,
-  gen: number,
-  policy: ResolvedPolicy,
-  isWrite: boolean,
-  args: unknown[],
-  decode: Decoder<T>,
-): Call {
-  const address: RecordAddress = { ns: key.ns, set: setField(key), digest: key.digest, userKey: policy.sendKey ? key.key : null }
-  return {
-    isWrite,
-    encode(w: FrameWriter, id: number): void {
-      writeRecordHeader(w, id, op, args.length, address, ttl, gen, policy.flags)
-      for (const arg of args) w.value(arg)
-    },
-    decode,
+export class RecordCall<T> implements Call {
+  resolve: (result: unknown) => void = noop
+  reject: (err: TallyError) => void = noop
+  deadline = 0
+
+  constructor(
+    readonly op: OpCode,
+    readonly key: Key,
+    readonly ttl: number | null,
+    readonly gen: number,
+    readonly policy: ResolvedPolicy,
+    readonly isWrite: boolean,
+    readonly args: unknown[],
+    readonly decode: Decoder<T>,
+  ) {}
+
+  encode(w: FrameWriter, id: number): void {
+    const { key, policy, args } = this
+    writeRecordHeader(w, id, this.op, args.length, key.ns, setField(key), key.digest, policy.sendKey ? key.key : null, this.ttl, this.gen, policy.flags)
+    for (let i = 0; i < args.length; i++) w.value(args[i])
   }
 }
 
@@ -45,6 +47,9 @@ export function recordCall<T>(
 export function batchGetCall(keys: Key[], bins: string[] | null, sendKey: boolean): Call {
   return {
     isWrite: false,
+    resolve: noop,
+    reject: noop,
+    deadline: 0,
     encode(w: FrameWriter, id: number): void {
       w.array(4)
       w.number(id)
@@ -79,6 +84,8 @@ export function batchGetCall(keys: Key[], bins: string[] | null, sendKey: boolea
     },
   }
 }
+
+function noop(): void {}
 
 /** The set field of a request: '' for "no set", nil for a digest-only key whose set is unknown. */
 function setField(key: Key): string | null {

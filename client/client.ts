@@ -5,7 +5,7 @@ import { TallyError } from '../protocol/errors.js'
 import { BIN_OP, OP, type OpCode } from '../protocol/messages.js'
 import { CLIENT_STATUS, STATUS } from '../protocol/status.js'
 import { Key, type Bins, type Policy, type RecordMeta, type Value, type WriteMeta } from '../protocol/types.js'
-import { batchGetCall, binsToList, fromWire, readMeta, readRecord, readValue, recordCall, setBinProperty, type Decoder, type TallyRecord } from './calls.js'
+import { batchGetCall, binsToList, fromWire, readMeta, readRecord, readValue, RecordCall, setBinProperty, type Decoder, type TallyRecord } from './calls.js'
 import type { Call } from './connection.js'
 import { encodeOperation, type Numeric, type Operation } from './ops.js'
 import { checkMeta, DEFAULT_CLIENT_OPTIONS, parseHosts, resolvePolicy, type ClientOptions, type ResolvedPolicy } from './options.js'
@@ -165,7 +165,7 @@ export class Client {
     try {
       checkKey(key)
       const resolved = policy === undefined ? this.#readPolicy : resolvePolicy(this.#defaults, policy, false)
-      return this.#send(recordCall(op, key, null, 0, resolved, false, args, decode), resolved) as Promise<T>
+      return this.#send(new RecordCall(op, key, null, 0, resolved, false, args, decode), resolved) as Promise<T>
     } catch (err) {
       return Promise.reject(err)
     }
@@ -176,7 +176,7 @@ export class Client {
       checkKey(key)
       if (meta !== undefined) checkMeta(meta)
       const resolved = policy === undefined ? this.#writePolicy : resolvePolicy(this.#defaults, policy, true)
-      return this.#send(recordCall(op, key, meta?.ttl ?? null, meta?.gen ?? 0, resolved, true, args, decode), resolved) as Promise<T>
+      return this.#send(new RecordCall(op, key, meta?.ttl ?? null, meta?.gen ?? 0, resolved, true, args, decode), resolved) as Promise<T>
     } catch (err) {
       return Promise.reject(err)
     }
@@ -186,24 +186,25 @@ export class Client {
     if (this.#closed) return Promise.reject(new TallyError(CLIENT_STATUS.CLIENT_ERROR, 'the client is closed'))
     if (this.#pool.inFlight >= this.#maxPending)
       return Promise.reject(new TallyError(CLIENT_STATUS.QUEUE_FULL, `more than ${this.#maxPending} requests are waiting for an answer`))
-    const deadline = policy.totalTimeoutMs > 0 ? performance.now() + policy.totalTimeoutMs : Infinity
-    return this.#attempt(call, policy, deadline, 0, false)
+    const now = performance.now()
+    const deadline = policy.totalTimeoutMs > 0 ? now + policy.totalTimeoutMs : Infinity
+    return this.#attempt(call, policy, now, deadline, 0, false)
   }
 
   // One attempt; on a timeout or a dropped connection, another while retries and time remain.
-  #attempt(call: Call, policy: ResolvedPolicy, deadline: number, attempt: number, inDoubt: boolean): Promise<unknown> {
-    const now = performance.now()
+  #attempt(call: Call, policy: ResolvedPolicy, now: number, deadline: number, attempt: number, inDoubt: boolean): Promise<unknown> {
     const attemptDeadline = policy.socketTimeoutMs > 0 ? Math.min(deadline, now + policy.socketTimeoutMs) : deadline
     const connection = this.#pool.pick()
     const answer =
       connection !== undefined
-        ? connection.request(call, attemptDeadline - now)
-        : this.#pool.waitForConnection(attemptDeadline).then((c) => c.request(call, attemptDeadline - performance.now()))
+        ? connection.request(call, attemptDeadline)
+        : this.#pool.waitForConnection(attemptDeadline).then((c) => c.request(call, attemptDeadline))
     if (attempt === 0 && policy.maxRetries === 0) return answer
     return answer.catch((err: TallyError) => {
       const doubt = inDoubt || err.inDoubt
       const retryable = err.code === STATUS.TIMEOUT || err.code === CLIENT_STATUS.CONNECTION
-      if (retryable && attempt < policy.maxRetries && performance.now() < deadline) return this.#attempt(call, policy, deadline, attempt + 1, doubt)
+      const later = performance.now()
+      if (retryable && attempt < policy.maxRetries && later < deadline) return this.#attempt(call, policy, later, deadline, attempt + 1, doubt)
       throw doubt && !err.inDoubt ? new TallyError(err.code, err.message, { inDoubt: true, gen: err.gen, cause: err }) : err
     })
   }

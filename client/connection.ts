@@ -8,23 +8,24 @@ import { MsgpackReader } from '../protocol/msgpack-reader.js'
 import { FrameWriter } from '../protocol/msgpack-writer.js'
 import { readError, readHello, readResponseHead } from '../protocol/response-codec.js'
 import { CLIENT_STATUS, STATUS } from '../protocol/status.js'
+import { Deadlines } from './deadlines.js'
 
 /** Resolution of the request deadline timer. */
 const TICK_MS = 5
 
-/** One request as the connection sees it: how to write it and how to read its answer. */
+/**
+ * One request as the connection sees it: how to write it, how to read its answer, and, while an attempt is in
+ * flight, how to settle it (a call makes one attempt at a time, so these fields are the attempt's).
+ */
 export interface Call {
   readonly isWrite: boolean
   /** Writes the request, with this id, as the body of the frame the writer has begun. */
   encode(w: FrameWriter, id: number): void
   /** Reads a successful answer's fields after `[id, status` and returns the call's result. */
   decode(r: MsgpackReader, fields: number): unknown
-}
-
-interface Pending {
-  call: Call
   resolve(result: unknown): void
   reject(err: TallyError): void
+  /** performance.now() time after which the attempt times out; Infinity for none. */
   deadline: number
 }
 
@@ -46,15 +47,14 @@ export class Connection {
   readonly #writer = new FrameWriter()
   readonly #reader: MsgpackReader
   readonly #head = { id: 0, status: 0, fields: 0 }
-  readonly #pending = new Map<number, Pending>()
-  readonly #deadlines = new Map<number, number[]>() // deadline tick -> request ids
+  readonly #pending = new Map<number, Call>()
+  readonly #deadlines = new Deadlines()
   #nextId = 1
   #unsentFrom = 1 // ids from here on are still in the writer, not handed to the socket
   #flushScheduled = false
   #blocked = false
   #closed: TallyError | undefined
   #timer: NodeJS.Timeout | undefined
-  #lastTick = 0
   #idle: (() => void) | undefined
 
   private constructor(socket: net.Socket, decoder: FrameDecoder, reader: MsgpackReader, hello: Hello, options: ConnectionOptions) {
@@ -122,10 +122,10 @@ export class Connection {
 
   /**
    * Sends `call` and resolves with its decoded result when the answer's status is 0. Rejects with the server's
-   * status, with TIMEOUT (9) after `timeoutMs`, with CONNECTION if the socket goes, or with PARAMETER (-2) for a
-   * request that cannot be encoded or is over the server's frame limit (then nothing is sent).
+   * status, with TIMEOUT (9) at `deadline` (performance.now() time), with CONNECTION if the socket goes, or with
+   * PARAMETER (-2) for a request that cannot be encoded or is over the server's frame limit (nothing is sent).
    */
-  request(call: Call, timeoutMs: number): Promise<unknown> {
+  request(call: Call, deadline: number): Promise<unknown> {
     if (this.#closed !== undefined) return Promise.reject(this.#closed)
     const id = this.#takeId()
     const w = this.#writer
@@ -147,8 +147,10 @@ export class Connection {
       process.nextTick(this.#flushTick)
     }
     return new Promise((resolve, reject) => {
-      const deadline = timeoutMs > 0 && Number.isFinite(timeoutMs) ? performance.now() + timeoutMs : Infinity
-      this.#pending.set(id, { call, resolve, reject, deadline })
+      call.resolve = resolve
+      call.reject = reject
+      call.deadline = deadline
+      this.#pending.set(id, call)
       if (deadline !== Infinity) this.#watch(id, deadline)
     })
   }
@@ -206,7 +208,7 @@ export class Connection {
     if (head.status !== STATUS.OK) pending.reject(readError(r, head.status, head.fields))
     else {
       try {
-        pending.resolve(pending.call.decode(r, head.fields))
+        pending.resolve(pending.decode(r, head.fields))
       } catch (err) {
         // An answer this call cannot use (such as a batch key's error) fails the call, not the connection.
         pending.reject(err instanceof TallyError ? err : new TallyError(CLIENT_STATUS.CLIENT_ERROR, `bad answer: ${(err as Error).message}`))
@@ -216,39 +218,29 @@ export class Connection {
   }
 
   #watch(id: number, deadline: number): void {
-    const tick = Math.ceil(deadline / TICK_MS)
-    const ids = this.#deadlines.get(tick)
-    if (ids === undefined) this.#deadlines.set(tick, [id])
-    else ids.push(id)
+    this.#deadlines.add(id, deadline - performance.now())
     if (this.#timer === undefined) {
-      this.#lastTick = Math.floor(performance.now() / TICK_MS)
-      this.#timer = setInterval(() => this.#expire(), TICK_MS)
+      this.#timer = setInterval(this.#sweep, TICK_MS)
       this.#timer.unref()
     }
   }
 
-  #expire(): void {
-    const now = performance.now()
-    const nowTick = Math.floor(now / TICK_MS)
-    for (let tick = this.#lastTick; tick <= nowTick; tick++) {
-      const ids = this.#deadlines.get(tick)
-      if (ids === undefined) continue
-      this.#deadlines.delete(tick)
-      for (const id of ids) {
-        const pending = this.#pending.get(id)
-        if (pending === undefined || pending.deadline > now) continue
-        this.#pending.delete(id)
-        const isWrite = pending.call.isWrite
-        const what = isWrite ? 'the write may have been applied' : 'no answer'
-        pending.reject(new TallyError(STATUS.TIMEOUT, `timed out on ${this.host}:${this.port}: ${what}`, { inDoubt: isWrite }))
-      }
-    }
-    this.#lastTick = nowTick + 1
+  readonly #sweep = (): void => {
+    this.#deadlines.sweep(performance.now(), this.#deadlineOf, this.#expire)
     if (this.#pending.size === 0) this.#idle?.()
     if (this.#deadlines.size === 0) {
       clearInterval(this.#timer)
       this.#timer = undefined
     }
+  }
+
+  readonly #deadlineOf = (id: number): number | undefined => this.#pending.get(id)?.deadline
+
+  readonly #expire = (id: number): void => {
+    const pending = this.#pending.get(id)!
+    this.#pending.delete(id)
+    const what = pending.isWrite ? 'the write may have been applied' : 'no answer'
+    pending.reject(new TallyError(STATUS.TIMEOUT, `timed out on ${this.host}:${this.port}: ${what}`, { inDoubt: pending.isWrite }))
   }
 
   #shutdown(err: TallyError): void {
@@ -258,7 +250,7 @@ export class Connection {
     this.#socket.destroy()
     // A write is in doubt once its bytes were handed to the socket; one still in our buffer was never sent.
     for (const [id, pending] of this.#pending)
-      pending.reject(new TallyError(err.code, err.message, { inDoubt: pending.call.isWrite && id < this.#unsentFrom, cause: err }))
+      pending.reject(new TallyError(err.code, err.message, { inDoubt: pending.isWrite && id < this.#unsentFrom, cause: err }))
     this.#pending.clear()
     this.#deadlines.clear()
     this.#idle?.()

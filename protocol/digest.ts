@@ -14,14 +14,14 @@ let scratch = Buffer.allocUnsafe(256)
 
 /** RIPEMD-160(set || keyType || keyBytes). An empty or null set contributes nothing. */
 export function computeDigest(set: string | null, key: UserKey): Buffer {
-  const setBytes = set ? Buffer.byteLength(set) : 0
-  const keyBytes = typeof key === 'string' ? Buffer.byteLength(key) : typeof key === 'object' ? key.length : 8
+  const setBytes = set ? utf8Length(set) : 0
+  const keyBytes = typeof key === 'string' ? utf8Length(key) : typeof key === 'object' ? key.length : 8
   const length = setBytes + 1 + keyBytes
   if (length > scratch.length) scratch = Buffer.allocUnsafe(length * 2)
-  if (set) scratch.write(set, 0, 'utf8')
+  if (set) writeUtf8(set, setBytes, 0)
   if (typeof key === 'string') {
     scratch[setBytes] = KEY_TYPE.STRING
-    scratch.write(key, setBytes + 1, 'utf8')
+    writeUtf8(key, keyBytes, setBytes + 1)
   } else if (typeof key === 'number' || typeof key === 'bigint') {
     scratch[setBytes] = KEY_TYPE.INTEGER
     writeInt64BE(scratch, key, setBytes + 1)
@@ -30,6 +30,21 @@ export function computeDigest(set: string | null, key: UserKey): Buffer {
     scratch.set(key, setBytes + 1)
   }
   return ripemd160(scratch, length)
+}
+
+// Names and keys are nearly always short ASCII: measure and copy them in JS, leaving other text to Buffer.
+function utf8Length(text: string): number {
+  if (text.length > 64) return Buffer.byteLength(text)
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) >= 0x80) return Buffer.byteLength(text)
+  return text.length
+}
+
+function writeUtf8(text: string, bytes: number, at: number): void {
+  if (bytes !== text.length || bytes > 64) {
+    scratch.write(text, at, 'utf8')
+    return
+  }
+  for (let i = 0; i < bytes; i++) scratch[at + i] = text.charCodeAt(i)
 }
 
 /** Writes an int64 big-endian without going through BigInt when the number is safe. */

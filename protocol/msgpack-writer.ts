@@ -9,6 +9,9 @@ export class EncodeError extends Error {
   override readonly name = 'EncodeError'
 }
 
+/** Batches up to this size are copied out of the working buffer rather than taking it over. */
+const COPY_OUT_BYTES = 4096
+
 export class FrameWriter {
   #buf: Buffer
   #pos = 0
@@ -67,10 +70,19 @@ export class FrameWriter {
     this.#frameStart = -1
   }
 
-  /** The frames written so far, as one buffer; the writer starts over with a fresh buffer. */
+  /**
+   * The frames written so far, as one buffer that the writer will not touch again. Small batches are copied out
+   * (into Node's pooled small buffers) so the working buffer is reused; large ones hand the buffer over.
+   */
   take(): Buffer {
-    const out = this.#buf.subarray(0, this.#pos)
-    this.#buf = Buffer.allocUnsafe(Math.max(this.#minBytes, Math.min(this.#pos, 1 << 20)))
+    let out: Buffer
+    if (this.#pos <= COPY_OUT_BYTES) {
+      out = Buffer.allocUnsafe(this.#pos)
+      this.#buf.copy(out, 0, 0, this.#pos)
+    } else {
+      out = this.#buf.subarray(0, this.#pos)
+      this.#buf = Buffer.allocUnsafe(this.#minBytes)
+    }
     this.#pos = 0
     this.#frames = 0
     return out

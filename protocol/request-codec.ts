@@ -216,14 +216,17 @@ function readBinOp(r: MsgpackReader, index: number): BinOp {
 
 /**
  * Starts a single-record request: `[id, op, ns, set, digest, userKey, ttl, gen, flags]`, to be followed by the
- * op's `args` arguments (PROTOCOL.md §3).
+ * op's `args` arguments (PROTOCOL.md §3). `set` null: unknown (digest-only key); `userKey` null: not sent.
  */
 export function writeRecordHeader(
   w: FrameWriter,
   id: number,
   op: OpCode,
   args: number,
-  address: RecordAddress,
+  ns: string,
+  set: string | null,
+  digest: Uint8Array,
+  userKey: UserKey | null,
   ttl: number | null,
   gen: number,
   flags: number,
@@ -231,12 +234,12 @@ export function writeRecordHeader(
   w.array(RECORD_HEADER_FIELDS + args)
   w.number(id)
   w.number(op)
-  w.str(address.ns)
-  if (address.set === null) w.nil()
-  else w.str(address.set)
-  w.bin(address.digest)
-  if (address.userKey === null) w.nil()
-  else w.value(address.userKey)
+  w.str(ns)
+  if (set === null) w.nil()
+  else w.str(set)
+  w.bin(digest)
+  if (userKey === null) w.nil()
+  else w.value(userKey)
   if (ttl === null) w.nil()
   else w.number(ttl)
   w.number(gen)

@@ -32,7 +32,7 @@ function readOne(store: Store, address: RecordAddress, binNames: string[] | null
   try {
     const ns = store.namespace(address.ns)
     const txn = ns.begin(address, READ_POLICY, TXN.READ)
-    const { gen, ttl } = ns.meta(txn.id, txn.nowMs)
+    const { gen, ttl } = ns.readMeta(txn)
     const bins = binNames === null ? txn.bins : selectBins(txn.bins, binNames)
     return [{ found: true, gen, ttl, bins }, txn.bytes]
   } catch (err) {

@@ -6,5 +6,5 @@ import type { OpContext } from './context.js'
 export function exists({ store }: OpContext, request: ExistsRequest): RecordResult {
   const ns = store.namespace(request.address.ns)
   const txn = ns.begin(request.address, request.policy, TXN.READ)
-  return ns.meta(txn.id, txn.nowMs)
+  return ns.readMeta(txn)
 }

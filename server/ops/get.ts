@@ -9,6 +9,6 @@ export function get({ store }: OpContext, request: GetRequest): RecordResult {
   const txn = ns.begin(request.address, request.policy, TXN.READ)
   const names = request.binNames
   if (names !== null) names.forEach(checkBinName)
-  const { gen, ttl } = ns.meta(txn.id, txn.nowMs)
-  return { gen, ttl, payload: names === null ? txn.bins : selectBins(txn.bins, names) }
+  txn.payload = names === null ? txn.bins : selectBins(txn.bins, names)
+  return ns.readMeta(txn)
 }

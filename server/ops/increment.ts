@@ -7,7 +7,6 @@ import type { OpContext } from './context.js'
 export function increment({ store }: OpContext, request: IncrementRequest): RecordResult {
   const ns = store.namespace(request.address.ns)
   const txn = ns.begin(request.address, request.policy, TXN.WRITE | TXN.NO_REPLACE)
-  const value = txn.increment(request.bin, request.offset, request.initial)
-  const { gen, ttl } = ns.commit(txn)
-  return { gen, ttl, payload: value }
+  txn.payload = txn.increment(request.bin, request.offset, request.initial)
+  return ns.commit(txn)
 }

@@ -17,8 +17,8 @@ export function operate({ store }: OpContext, request: OperateRequest): RecordRe
   const ns = store.namespace(request.address.ns)
   const txn = ns.begin(request.address, request.policy, modeOf(ops))
   for (const op of ops) apply(txn, op)
-  const { gen, ttl } = ns.commit(txn)
-  return { gen, ttl, payload: txn.results }
+  txn.payload = txn.results
+  return ns.commit(txn)
 }
 
 function modeOf(ops: BinOp[]): number {

@@ -4,7 +4,7 @@
 import { TallyError } from '../../protocol/errors.js'
 import type { RecordAddress, RecordPolicy } from '../../protocol/messages.js'
 import { STATUS } from '../../protocol/status.js'
-import { EXISTS, GEN_POLICY, MAX_TTL_SEC, type RecordMeta, type UserKey } from '../../protocol/types.js'
+import { EXISTS, GEN_POLICY, MAX_TTL_SEC, type UserKey } from '../../protocol/types.js'
 import type { BinList } from './bins.js'
 import type { Clock } from './clock.js'
 import { DigestIndex } from './digest-index.js'
@@ -108,18 +108,20 @@ export class Namespace {
   }
 
   /**
-   * Applies a transaction's changes and returns the record's new metadata; {gen: 0, ttl: 0} when the record was
-   * deleted. A transaction that changed nothing returns the current metadata.
+   * Applies a transaction's changes and sets its `gen` and `ttl` to the record's new ones (0 and 0 when the record
+   * was deleted). A transaction that changed nothing gets the current metadata. Returns the transaction.
    */
-  commit(txn: RecordTxn): RecordMeta {
+  commit(txn: RecordTxn): RecordTxn {
     const records = this.#records
     const id = txn.id
-    if (!txn.changed) return id < 0 ? { gen: 0, ttl: 0 } : this.meta(id, txn.nowMs)
+    if (!txn.changed) return id < 0 ? txn : this.readMeta(txn)
     const bins = txn.bins
     if (bins.length === 0) {
       if (id < 0) throw new TallyError(STATUS.NOT_FOUND, 'record not found')
       this.#delete(id, txn.address.digest, 'remove')
-      return { gen: 0, ttl: 0 }
+      txn.gen = 0
+      txn.ttl = 0
+      return txn
     }
     if (txn.bytes > this.config.maxRecordBytes)
       throw new TallyError(STATUS.RECORD_TOO_BIG, `record of ~${txn.bytes} bytes exceeds the limit of ${this.config.maxRecordBytes} bytes`)
@@ -145,12 +147,16 @@ export class Namespace {
       const setName = this.#setNames[records.setId(target)]!
       this.onMutation({ type: 'write', ns: this.name, digest: address.digest, set: setName, userKey: records.userKey(target), gen, voidMs, bins })
     }
-    return { gen, ttl: ttlSeconds(voidMs, nowMs) }
+    txn.gen = gen
+    txn.ttl = ttlSeconds(voidMs, nowMs)
+    return txn
   }
 
-  /** A live record's metadata. */
-  meta(id: number, nowMs: number): RecordMeta {
-    return { gen: this.#records.gen(id), ttl: ttlSeconds(this.#records.voidMs(id), nowMs) }
+  /** Sets a transaction's `gen` and `ttl` from its (existing) record, as they stand; returns the transaction. */
+  readMeta(txn: RecordTxn): RecordTxn {
+    txn.gen = this.#records.gen(txn.id)
+    txn.ttl = ttlSeconds(this.#records.voidMs(txn.id), txn.nowMs)
+    return txn
   }
 
   /**

@@ -2,7 +2,7 @@
 // (write, read, increment, append/prepend, touch, delete) applied to it. Nothing is visible until the namespace
 // commits the transaction, so an op that fails leaves the record exactly as it was.
 import { TallyError } from '../../protocol/errors.js'
-import type { RecordAddress, RecordPolicy } from '../../protocol/messages.js'
+import type { RecordAddress, RecordPolicy, RecordResult } from '../../protocol/messages.js'
 import { STATUS } from '../../protocol/status.js'
 import { Double } from '../../protocol/types.js'
 import { binValue, checkBinName, deleteBin, setBin, type BinList } from './bins.js'
@@ -13,16 +13,22 @@ const EMPTY: BinList = []
 /** An increment offset or initial value: an int64 or a Double. */
 type Numeric = number | bigint | Double
 
-export class RecordTxn {
+/**
+ * A transaction on one record. Once committed (or read with `Namespace.readMeta`) it carries the record's `gen` and
+ * `ttl`, and an op may set its `payload`: a transaction is its own result, with nothing more to allocate.
+ */
+export class RecordTxn implements RecordResult {
   /** The record's id, or -1 when the transaction started on a missing record. */
   readonly id: number
   readonly address: RecordAddress
   readonly policy: RecordPolicy
   readonly nowMs: number
-  /** Values of the read ops, in order; null for a missing bin. */
-  readonly results: unknown[] = []
   /** True once an op has changed the record (or touched it). */
   changed = false
+  gen = 0
+  ttl = 0
+  payload: unknown = undefined
+  #results: unknown[] | undefined
   #bins: BinList
   #owned: boolean
   #bytes: number
@@ -42,6 +48,11 @@ export class RecordTxn {
     return this.#bins
   }
 
+  /** Values of the read ops so far, in order; null for a missing bin. */
+  get results(): unknown[] {
+    return (this.#results ??= [])
+  }
+
   /** Approximate size of the bins as they stand. */
   get bytes(): number {
     return this.#bytes
@@ -58,7 +69,7 @@ export class RecordTxn {
   read(bin: string): StoredValue | undefined {
     checkBinName(bin)
     const value = binValue(this.#bins, bin)
-    this.results.push(value ?? null)
+    ;(this.#results ??= []).push(value ?? null)
     return value
   }
 

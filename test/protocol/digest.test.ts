@@ -65,3 +65,9 @@ t.test('integer keys hash their 8-byte big-endian two-s complement, negative one
   const long = 'k'.repeat(1000)
   t.equal(computeDigest('s', long).toString('hex'), createHash('ripemd160').update('s').update(Buffer.from([3])).update(long).digest('hex'), 'a long key')
 })
+
+t.test('non-ASCII sets and keys hash their UTF-8 bytes', async (t) => {
+  const { createHash } = await import('node:crypto')
+  const expected = createHash('ripemd160').update('sé', 'utf8').update(Buffer.from([3])).update('kë✓', 'utf8').digest('hex')
+  t.equal(computeDigest('sé', 'kë✓').toString('hex'), expected)
+})

@@ -79,7 +79,7 @@ t.test('peekRequestId finds the id of a frame that will not decode', async (t) =
 t.test("the client's header writer and the server's decoder agree", async (t) => {
   const w = new FrameWriter()
   w.begin()
-  writeRecordHeader(w, 77, OP.INCREMENT, 3, { ns: 'test', set: null, digest, userKey: -5n }, -2, 9, encodeFlags(EXISTS.update, GEN_POLICY.eq, false))
+  writeRecordHeader(w, 77, OP.INCREMENT, 3, 'test', null, digest, -5n, -2, 9, encodeFlags(EXISTS.update, GEN_POLICY.eq, false))
   w.str('n')
   w.number(1)
   w.nil()
