@@ -54,7 +54,8 @@ export class DigestIndex {
 
   /** Adds record `id`, whose digest is already stored in the record table and not yet indexed. */
   insert(id: number): void {
-    const [bytes, offset] = this.#records.digestBytes(id)
+    const bytes = this.#records.digestBytes(id)
+    const offset = this.#records.digestOffset(id)
     const partition = partitionOf(bytes, offset)
     if ((this.#counts[partition]! + 1) * MAX_LOAD_DEN > this.#slots[partition]!.length * MAX_LOAD_NUM) this.#grow(partition)
     this.#place(this.#slots[partition]!, id, slotHash(this.#seed, bytes, offset))
@@ -63,7 +64,8 @@ export class DigestIndex {
 
   /** Removes record `id`, shifting later entries of its probe run back so no tombstones are needed. */
   remove(id: number): void {
-    const [bytes, offset] = this.#records.digestBytes(id)
+    const bytes = this.#records.digestBytes(id)
+    const offset = this.#records.digestOffset(id)
     const partition = partitionOf(bytes, offset)
     const slots = this.#slots[partition]!
     const mask = slots.length - 1
@@ -73,8 +75,8 @@ export class DigestIndex {
       hole = (hole + 1) & mask
     }
     for (let next = (hole + 1) & mask; slots[next] !== 0; next = (next + 1) & mask) {
-      const [nb, no] = this.#records.digestBytes(slots[next]! - 1)
-      const home = slotHash(this.#seed, nb, no) & mask
+      const other = slots[next]! - 1
+      const home = slotHash(this.#seed, this.#records.digestBytes(other), this.#records.digestOffset(other)) & mask
       // The entry at `next` may move into the hole only if its home slot is not cyclically in (hole, next].
       const between = hole <= next ? home > hole && home <= next : home > hole || home <= next
       if (!between) {
@@ -98,8 +100,8 @@ export class DigestIndex {
     const slots = new Int32Array(old.length * 2)
     for (const entry of old) {
       if (entry === 0) continue
-      const [bytes, offset] = this.#records.digestBytes(entry - 1)
-      this.#place(slots, entry - 1, slotHash(this.#seed, bytes, offset))
+      const id = entry - 1
+      this.#place(slots, id, slotHash(this.#seed, this.#records.digestBytes(id), this.#records.digestOffset(id)))
     }
     this.#slots[partition] = slots
   }

@@ -102,7 +102,11 @@ export class Namespace {
     if (id >= 0) this.#checkIdentity(id, address)
     if (write && policy.ttl !== null && (policy.ttl < -2 || policy.ttl > MAX_TTL_SEC))
       throw new TallyError(STATUS.PARAMETER, `ttl ${policy.ttl} is out of range (-2 to ${MAX_TTL_SEC} seconds)`)
-    const txn = id < 0 ? new RecordTxn(-1, address, policy, now, undefined, 0) : new RecordTxn(id, address, policy, now, this.#records.bins(id), this.#records.bytes(id))
+    const records = this.#records
+    const txn =
+      id < 0
+        ? new RecordTxn(-1, address, policy, now, undefined, 0, true)
+        : new RecordTxn(id, address, policy, now, records.bins(id), records.bytes(id), records.ownsBins(id))
     if (write && replaces) txn.dropAllBins()
     return txn
   }

@@ -33,13 +33,14 @@ export class RecordTxn implements RecordResult {
   #owned: boolean
   #bytes: number
 
-  constructor(id: number, address: RecordAddress, policy: RecordPolicy, nowMs: number, bins: BinList | undefined, bytes: number) {
+  /** `owned`: the bins array is this transaction's to change (a fresh copy), not the stored one. */
+  constructor(id: number, address: RecordAddress, policy: RecordPolicy, nowMs: number, bins: BinList | undefined, bytes: number, owned: boolean) {
     this.id = id
     this.address = address
     this.policy = policy
     this.nowMs = nowMs
     this.#bins = bins ?? EMPTY
-    this.#owned = false
+    this.#owned = owned && bins !== undefined
     this.#bytes = bins === undefined ? 0 : bytes
   }
 

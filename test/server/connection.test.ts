@@ -110,7 +110,7 @@ t.test('raw protocol over TCP', async (t) => {
       const socket = await rawSocket(t, port)
       socket.on('error', () => {})
       const junk = Buffer.from(Array.from({ length: 1 + Math.floor(Math.random() * 200) }, () => Math.floor(Math.random() * 256)))
-      if (i % 3 === 0) junk.writeUInt32BE(Math.floor(Math.random() * 50), 0) // a plausible length, random body
+      if (i % 3 === 0 && junk.length >= 4) junk.writeUInt32BE(Math.floor(Math.random() * 50), 0) // a plausible length, random body
       socket.end(junk)
     }
     await new Promise((r) => setTimeout(r, 100))
