@@ -8,6 +8,8 @@ export const FRAME_HEADER_BYTES = 4
 /** Default largest frame body either side accepts: 8 MiB. */
 export const DEFAULT_MAX_FRAME_BYTES = 8 * 1024 * 1024
 
+const EMPTY = Buffer.alloc(0)
+
 /** A single frame: the length prefix followed by `body`. */
 export function encodeFrame(body: Uint8Array): Buffer {
   const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + body.length)
@@ -47,13 +49,39 @@ export class FrameDecoder {
    * announces more than `maxFrameBytes`; the stream cannot be resynchronised after that.
    */
   next(): Buffer | null {
-    if (this.#buffered < FRAME_HEADER_BYTES) return null
+    if (!this.nextFrame()) return null
+    return this.frame.subarray(this.frameStart, this.frameEnd)
+  }
+
+  /** The bytes holding the frame found by the last successful `nextFrame`, and where in them its body lies. */
+  frame: Buffer = EMPTY
+  frameStart = 0
+  frameEnd = 0
+
+  /**
+   * Like `next`, without making a Buffer per frame: on true, the body is `frame[frameStart, frameEnd)`. Valid
+   * until the next call.
+   */
+  nextFrame(): boolean {
+    if (this.#buffered < FRAME_HEADER_BYTES) return false
     const length = this.#peekLength()
     if (length > this.maxFrameBytes)
       throw new TallyError(STATUS.PARAMETER, `frame of ${length} bytes exceeds the limit of ${this.maxFrameBytes} bytes`)
-    if (this.#buffered < FRAME_HEADER_BYTES + length) return null
+    if (this.#buffered < FRAME_HEADER_BYTES + length) return false
     this.#skip(FRAME_HEADER_BYTES)
-    return this.#take(length)
+    const first = this.#chunks[0]
+    if (first !== undefined && first.length - this.#offset >= length) {
+      this.frame = first
+      this.frameStart = this.#offset
+      this.frameEnd = this.#offset + length
+      this.#buffered -= length
+      this.#advance(length)
+    } else {
+      this.frame = this.#take(length)
+      this.frameStart = 0
+      this.frameEnd = length
+    }
+    return true
   }
 
   #peekLength(): number {

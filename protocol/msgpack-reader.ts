@@ -176,6 +176,21 @@ export class MsgpackReader {
     return copy ? Buffer.from(view) : view
   }
 
+  /** Binary data of exactly `into.length` bytes, copied into `into`; false (and nothing consumed) otherwise. */
+  binInto(into: Uint8Array): boolean {
+    const start = this.pos
+    const b = this.#byte()
+    const length = b === 0xc4 ? this.#uint(1) : b === 0xc5 ? this.#uint(2) : b === 0xc6 ? this.#uint(4) : -1
+    if (length !== into.length || this.pos + length > this.end) {
+      this.pos = start
+      return false
+    }
+    const buf = this.buf
+    for (let i = 0; i < length; i++) into[i] = buf[this.pos + i]!
+    this.pos += length
+    return true
+  }
+
   /** Any value: scalars, lists, maps and Doubles. Bytes are copied. */
   value(depth = 0): unknown {
     const kind = this.kind()

@@ -113,6 +113,10 @@ function readArgs(r: MsgpackReader, id: number, op: OpCode, opName: string, addr
   }
 }
 
+// The digest of the single-record request being decoded. Requests are decoded and served one at a time, so one
+// buffer serves them all: a request's digest is valid until the next request is decoded (see Mutation).
+const currentDigest = new Uint8Array(DIGEST_BYTES)
+
 function readAddress(r: MsgpackReader, where: string): RecordAddress {
   if (r.kind() !== KIND.STR) throw bad(`${where}: namespace must be a non-empty string`)
   const ns = r.str()
@@ -122,10 +126,8 @@ function readAddress(r: MsgpackReader, where: string): RecordAddress {
     if (r.kind() !== KIND.STR) throw bad(`${where}: set must be a string or nil`)
     set = r.str()
   }
-  if (r.kind() !== KIND.BIN) throw bad(`${where}: digest must be ${DIGEST_BYTES} bytes`)
-  const digest = r.bin(false)
-  if (digest.length !== DIGEST_BYTES) throw bad(`${where}: digest must be ${DIGEST_BYTES} bytes`)
-  return { ns, set, digest, userKey: readUserKey(r, where) }
+  if (r.kind() !== KIND.BIN || !r.binInto(currentDigest)) throw bad(`${where}: digest must be ${DIGEST_BYTES} bytes`)
+  return { ns, set, digest: currentDigest, userKey: readUserKey(r, where) }
 }
 
 function readUserKey(r: MsgpackReader, where: string): UserKey | null {

@@ -73,21 +73,24 @@ export class ServerConnection {
   }
 
   #pump(): void {
-    while (!this.#blocked && !this.#closing) {
-      let body: Buffer | null
-      try {
-        body = this.#decoder.next()
-      } catch (err) {
-        this.#fail(err as TallyError)
-        return
+    const decoder = this.#decoder
+    const clock = this.#context.store.clock
+    clock.hold()
+    try {
+      while (!this.#blocked && !this.#closing) {
+        if (!decoder.nextFrame()) break
+        this.#requests++
+        dispatch(this.#context, decoder.frame, decoder.frameStart, decoder.frameEnd, this.#reader, this.#writer, this.#context.log)
+        if (this.#writer.length >= FLUSH_BYTES) this.#flush()
       }
-      if (body === null) break
-      this.#requests++
-      dispatch(this.#context, body, this.#reader, this.#writer, this.#context.log)
-      if (this.#writer.length >= FLUSH_BYTES) this.#flush()
+    } catch (err) {
+      this.#fail(err as TallyError) // broken framing: nextFrame found a length over the limit
+      return
+    } finally {
+      clock.release()
     }
     this.#flush()
-    if (this.#peerEnded && !this.#blocked && this.#decoder.bufferedBytes === 0) this.#end()
+    if (this.#peerEnded && !this.#blocked && decoder.bufferedBytes === 0) this.#end()
   }
 
   #flush(): void {

@@ -10,11 +10,11 @@ import { STATUS } from '../protocol/status.js'
 import type { Logger } from './log.js'
 import { runOperation, type OpContext } from './ops/index.js'
 
-/** Decodes the request in `body`, runs it, and writes its answer as one frame into `w`. Never throws. */
-export function dispatch(context: OpContext, body: Buffer, r: MsgpackReader, w: FrameWriter, log: Logger): void {
+/** Decodes the request in `buf[start, end)`, runs it, and writes its answer as one frame into `w`. Never throws. */
+export function dispatch(context: OpContext, buf: Buffer, start: number, end: number, r: MsgpackReader, w: FrameWriter, log: Logger): void {
   let id = SERVER_MESSAGE_ID
   try {
-    const request = decodeRequest(r.reset(body))
+    const request = decodeRequest(r.reset(buf, start, end))
     id = request.id
     const result = runOperation(context, request)
     w.begin()
@@ -28,7 +28,7 @@ export function dispatch(context: OpContext, body: Buffer, r: MsgpackReader, w: 
     w.end()
   } catch (err) {
     w.rollback()
-    if (id === SERVER_MESSAGE_ID) id = peekRequestId(body)
+    if (id === SERVER_MESSAGE_ID) id = peekRequestId(buf.subarray(start, end))
     if (err instanceof TallyError) return writeError(w, id, err)
     if (err instanceof EncodeError) return writeError(w, id, new TallyError(STATUS.SERVER_ERROR, `cannot encode the answer: ${err.message}`))
     log.error(`request ${id} failed unexpectedly: ${(err as Error)?.stack ?? String(err)}`)

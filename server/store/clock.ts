@@ -30,3 +30,29 @@ export class ManualClock implements Clock {
     this.#nowMs = ms
   }
 }
+
+/**
+ * A clock that can be held still while one batch of requests is served: the batch reads the time once instead
+ * of once per request. When not held it reads its source.
+ */
+export class BatchClock implements Clock {
+  readonly source: Clock
+  #held = NaN
+
+  constructor(source: Clock) {
+    this.source = source
+  }
+
+  nowMs(): number {
+    return Number.isNaN(this.#held) ? this.source.nowMs() : this.#held
+  }
+
+  /** Reads the source once; until `release`, that is the time. */
+  hold(): void {
+    this.#held = this.source.nowMs()
+  }
+
+  release(): void {
+    this.#held = NaN
+  }
+}

@@ -21,7 +21,10 @@ export interface NamespaceConfig {
   maxRecordBytes: number
 }
 
-/** A change to the store, reported in the order the changes were applied. */
+/**
+ * A change to the store, reported in the order the changes were applied. `digest` and `bins` are only lent for the
+ * duration of the call: a listener that keeps them must copy them.
+ */
 export type Mutation =
   | { type: 'write'; ns: string; digest: Uint8Array; set: string; userKey: UserKey | undefined; gen: number; voidMs: number; bins: BinList }
   | { type: 'delete'; ns: string; digest: Uint8Array; reason: 'remove' | 'expire' }

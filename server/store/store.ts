@@ -2,7 +2,7 @@
 // background sweep that reclaims expired records. It knows nothing about sockets or encodings.
 import { TallyError } from '../../protocol/errors.js'
 import { STATUS } from '../../protocol/status.js'
-import { systemClock, type Clock } from './clock.js'
+import { BatchClock, systemClock, type Clock } from './clock.js'
 import { Namespace, type Mutation, type NamespaceConfig } from './namespace.js'
 
 /** Options of a store. */
@@ -30,7 +30,8 @@ export const DEFAULT_STORE_OPTIONS = {
 } as const
 
 export class Store {
-  readonly clock: Clock
+  /** The store's time: hold it still around a batch of requests (`clock.hold()`, `clock.release()`). */
+  readonly clock: BatchClock
   readonly #namespaces = new Map<string, Namespace>()
   readonly #listeners = new Set<(mutation: Mutation) => void>()
   readonly #sweepBatch: number
@@ -38,7 +39,7 @@ export class Store {
   #sweeping = false
 
   constructor(options: StoreOptions = {}) {
-    this.clock = options.clock ?? systemClock
+    this.clock = new BatchClock(options.clock ?? systemClock)
     this.#sweepBatch = options.sweepBatchRecords ?? DEFAULT_STORE_OPTIONS.sweepBatchRecords
     for (const config of options.namespaces ?? [{}]) {
       const full = { ...DEFAULT_NAMESPACE, ...config }
