@@ -113,6 +113,10 @@ export class FrameWriter {
   number(value: number): void {
     this.#ensure(9)
     const buf = this.#buf
+    if (value >= 0 && value < 0x80 && (value | 0) === value) {
+      buf[this.#pos++] = value // positive fixint: ids of early requests, statuses, generations, small values
+      return
+    }
     let at = this.#pos
     if (Number.isInteger(value) && value >= -0x8000_0000 && value <= 0xffff_ffff) {
       if (value >= 0) {

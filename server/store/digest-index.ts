@@ -29,7 +29,10 @@ function slotHash(seed: number, d: Uint8Array, o: number): number {
   return h >>> 0
 }
 
-/** Maps digests to record ids. Slots hold `id + 1`; 0 marks an empty slot. */
+/**
+ * Maps digests to record ids. Each slot is two words: `id + 1` (0 marks an empty slot) and the digest's full slot
+ * hash, so a probe compares hashes before touching a record, and growing or shifting never rehashes a digest.
+ */
 export class DigestIndex {
   readonly #records: RecordTable
   readonly #seed = (Math.random() * 0x1_0000_0000) >>> 0
@@ -38,17 +41,18 @@ export class DigestIndex {
 
   constructor(records: RecordTable) {
     this.#records = records
-    for (let p = 0; p < PARTITION_COUNT; p++) this.#slots.push(new Int32Array(INITIAL_SLOTS))
+    for (let p = 0; p < PARTITION_COUNT; p++) this.#slots.push(new Int32Array(INITIAL_SLOTS * 2))
   }
 
   /** The id of the record with this digest, or -1. */
   find(digest: Uint8Array): number {
     const slots = this.#slots[partitionOf(digest)]!
-    const mask = slots.length - 1
-    for (let i = slotHash(this.#seed, digest, 0) & mask; ; i = (i + 1) & mask) {
-      const entry = slots[i]!
+    const mask = (slots.length >> 1) - 1
+    const hash = slotHash(this.#seed, digest, 0) | 0
+    for (let i = hash & mask; ; i = (i + 1) & mask) {
+      const entry = slots[2 * i]!
       if (entry === 0) return -1
-      if (this.#records.digestEquals(entry - 1, digest)) return entry - 1
+      if (slots[2 * i + 1] === hash && this.#records.digestEquals(entry - 1, digest)) return entry - 1
     }
   }
 
@@ -57,8 +61,8 @@ export class DigestIndex {
     const bytes = this.#records.digestBytes(id)
     const offset = this.#records.digestOffset(id)
     const partition = partitionOf(bytes, offset)
-    if ((this.#counts[partition]! + 1) * MAX_LOAD_DEN > this.#slots[partition]!.length * MAX_LOAD_NUM) this.#grow(partition)
-    this.#place(this.#slots[partition]!, id, slotHash(this.#seed, bytes, offset))
+    if ((this.#counts[partition]! + 1) * MAX_LOAD_DEN > (this.#slots[partition]!.length >> 1) * MAX_LOAD_NUM) this.#grow(partition)
+    place(this.#slots[partition]!, id + 1, slotHash(this.#seed, bytes, offset) | 0)
     this.#counts[partition]!++
   }
 
@@ -68,41 +72,39 @@ export class DigestIndex {
     const offset = this.#records.digestOffset(id)
     const partition = partitionOf(bytes, offset)
     const slots = this.#slots[partition]!
-    const mask = slots.length - 1
+    const mask = (slots.length >> 1) - 1
     let hole = slotHash(this.#seed, bytes, offset) & mask
-    while (slots[hole] !== id + 1) {
-      if (slots[hole] === 0) return
+    while (slots[2 * hole] !== id + 1) {
+      if (slots[2 * hole] === 0) return
       hole = (hole + 1) & mask
     }
-    for (let next = (hole + 1) & mask; slots[next] !== 0; next = (next + 1) & mask) {
-      const other = slots[next]! - 1
-      const home = slotHash(this.#seed, this.#records.digestBytes(other), this.#records.digestOffset(other)) & mask
+    for (let next = (hole + 1) & mask; slots[2 * next] !== 0; next = (next + 1) & mask) {
+      const home = slots[2 * next + 1]! & mask
       // The entry at `next` may move into the hole only if its home slot is not cyclically in (hole, next].
       const between = hole <= next ? home > hole && home <= next : home > hole || home <= next
       if (!between) {
-        slots[hole] = slots[next]!
+        slots[2 * hole] = slots[2 * next]!
+        slots[2 * hole + 1] = slots[2 * next + 1]!
         hole = next
       }
     }
-    slots[hole] = 0
+    slots[2 * hole] = 0
+    slots[2 * hole + 1] = 0
     this.#counts[partition]!--
-  }
-
-  #place(slots: Int32Array, id: number, hash: number): void {
-    const mask = slots.length - 1
-    let i = hash & mask
-    while (slots[i] !== 0) i = (i + 1) & mask
-    slots[i] = id + 1
   }
 
   #grow(partition: number): void {
     const old = this.#slots[partition]!
     const slots = new Int32Array(old.length * 2)
-    for (const entry of old) {
-      if (entry === 0) continue
-      const id = entry - 1
-      this.#place(slots, id, slotHash(this.#seed, this.#records.digestBytes(id), this.#records.digestOffset(id)))
-    }
+    for (let i = 0; i < old.length; i += 2) if (old[i] !== 0) place(slots, old[i]!, old[i + 1]!)
     this.#slots[partition] = slots
   }
+}
+
+function place(slots: Int32Array, entry: number, hash: number): void {
+  const mask = (slots.length >> 1) - 1
+  let i = hash & mask
+  while (slots[2 * i] !== 0) i = (i + 1) & mask
+  slots[2 * i] = entry
+  slots[2 * i + 1] = hash
 }
