@@ -1,0 +1,113 @@
+// `tally bench`: argument handling, the histogram, and a short real run whose JSON and progress are checked.
+import t from 'tap'
+import { Histogram } from '../../bench/histogram.js'
+import { parseBins, parseWorkload } from '../../bench/options.js'
+import { Key } from '../../client/index.js'
+import { runCli } from '../helpers/cli.js'
+import { testClient, testServer } from '../helpers/server.js'
+
+t.test('workload and bin specs', async (t) => {
+  t.same(parseWorkload('incr'), { kind: 'incr' })
+  t.same(parseWorkload('insert'), { kind: 'insert' })
+  t.same(parseWorkload('ru,80'), { kind: 'ru', readPct: 80 })
+  for (const bad of ['ru', 'ru,101', 'ru,x', 'read', '']) t.throws(() => parseWorkload(bad), /unknown workload/, bad)
+  t.same(parseBins('I,S10,B4,D'), [
+    { name: 'b', type: 'I', size: 8 },
+    { name: 'b2', type: 'S', size: 10 },
+    { name: 'b3', type: 'B', size: 4 },
+    { name: 'b4', type: 'D', size: 8 },
+  ])
+  for (const bad of ['X', 'I5', 'S0', 'S', 'B-1']) {
+    if (bad === 'S') continue // a bare S is a 16-character string
+    t.throws(() => parseBins(bad), /bin spec/, bad)
+  }
+})
+
+t.test('the histogram reports percentiles within its bucket error', async (t) => {
+  const h = new Histogram()
+  for (let us = 1; us <= 100_000; us++) h.record(us)
+  t.equal(h.count, 100_000)
+  for (const [p, expected] of [[50, 50_000], [90, 90_000], [99, 99_000], [99.9, 99_900]] as const) {
+    const got = h.percentile(p)
+    t.ok(got >= expected && got <= expected * 1.04, `p${p} = ${got}, expected ~${expected}`)
+  }
+  t.equal(h.max, 100_000)
+  t.equal(h.percentile(100), 100_000)
+  const small = new Histogram()
+  small.record(3)
+  t.equal(small.percentile(50), 3, 'values below 64 us are exact')
+  const merged = new Histogram()
+  merged.merge(h)
+  merged.merge(small)
+  t.equal(merged.count, 100_001)
+})
+
+t.test('bad flags are refused with a message', async (t) => {
+  for (const [args, pattern] of [
+    [['--workload', 'nope'], /unknown workload 'nope'/],
+    [['--connections', '0'], /--connections.*integer from 1/],
+    [['--bins', 'Q'], /cannot read bin spec 'Q'/],
+    [['--port', '70000'], /--port.*integer from 1 to 65535/],
+    [['--duration', '-1'], /--duration.*seconds >= 0/],
+  ] as const) {
+    const { code, stderr } = await runCli(['bench', ...args])
+    t.not(code, 0)
+    t.match(stderr, pattern, args.join(' '))
+  }
+})
+
+t.test('a short run against a real server', async (t) => {
+  const server = await testServer(t)
+  const port = String(server.address.port)
+
+  t.test('incr prints progress, a summary, and a JSON last line', async (t) => {
+    const { code, stdout, stderr } = await runCli(['bench', '--port', port, '--keys', '50', '--workload', 'incr', '--connections', '2', '--depth', '4', '--duration', '1.2', '--json'])
+    t.equal(code, 0, stderr)
+    const result = JSON.parse(stdout.trim().split('\n').pop()!)
+    t.match(result, { workload: 'incr', connections: 2, depth: 4, keys: 50, errors: {} })
+    for (const field of ['ops', 'totalOps', 'seconds', 'opsPerSec']) t.type(result[field], 'number', field)
+    t.ok(result.ops > 0 && result.totalOps >= result.ops)
+    t.ok(result.seconds >= 1.2 && result.seconds < 3)
+    for (const field of ['p50', 'p90', 'p99', 'p999', 'max']) t.type(result.latencyUs[field], 'number', field)
+    t.ok(result.latencyUs.p50 <= result.latencyUs.p99 && result.latencyUs.p99 <= result.latencyUs.max)
+    t.match(stderr, /\[ +1s\] incr [\d,]+\/s {2}errors: none {2}p50 \S+ p99 \S+/, 'a progress line per second (on stderr with --json)')
+    t.match(stderr, /latency p50 .* p99\.9 .* max/)
+    const client = await testClient(t, server)
+    let sum = 0
+    for (let i = 0; i < 50; i++) sum += Number((await client.get(new Key('test', 'bench', i)).catch(() => ({ bins: { b: 0 } }))).bins.b)
+    t.equal(sum, result.totalOps, 'every increment the bench counted reached the server exactly once')
+  })
+
+  t.test('insert writes keys 0..N-1 once and stops; ru mixes reads and updates', async (t) => {
+    const insert = await runCli(['bench', '--port', port, '--set', 'ins', '--keys', '300', '--workload', 'insert', '--bins', 'I,S8', '--json'])
+    t.equal(insert.code, 0, insert.stderr)
+    t.match(JSON.parse(insert.stdout.trim().split('\n').pop()!), { workload: 'insert', ops: 300, totalOps: 300, errors: {} })
+    const client = await testClient(t, server)
+    const records = await client.batchGet(Array.from({ length: 300 }, (_, i) => new Key('test', 'ins', i)))
+    t.ok(records.every((r) => r !== null && typeof r.bins.b === 'number' && r.bins.b2 === String(r.bins.b2)[0]!.repeat(8)))
+    const ru = await runCli(['bench', '--port', port, '--set', 'ins', '--keys', '300', '--workload', 'ru,50', '--ops', '400', '--json'])
+    t.equal(ru.code, 0, ru.stderr)
+    const result = JSON.parse(ru.stdout.trim().split('\n').pop()!)
+    t.equal(result.byType.read.ops + result.byType.update.ops, 400)
+    t.ok(result.byType.read.ops > 100 && result.byType.update.ops > 100)
+  })
+
+  t.test('without --json the summary goes to stdout; errors are counted by status', async (t) => {
+    const { code, stdout } = await runCli(['bench', '--port', port, '--namespace', 'nope', '--ops', '20', '--connections', '1', '--depth', '2'])
+    t.equal(code, 0)
+    t.match(stdout, /ops 0 in/)
+    t.match(stdout, /errors: NAMESPACE\(20\) 20/)
+  })
+
+  t.test('--throughput holds the rate down', async (t) => {
+    const { stdout } = await runCli(['bench', '--port', port, '--throughput', '200', '--duration', '1', '--connections', '1', '--depth', '4', '--json'])
+    const result = JSON.parse(stdout.trim().split('\n').pop()!)
+    t.ok(result.opsPerSec <= 260, `${result.opsPerSec} ops/s`)
+  })
+})
+
+t.test('no server: bench fails with a connection error', async (t) => {
+  const { code, stderr } = await runCli(['bench', '--port', '1', '--duration', '1'])
+  t.equal(code, 1)
+  t.match(stderr, /no connection to 127\.0\.0\.1:1/)
+})
