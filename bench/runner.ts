@@ -41,7 +41,13 @@ export async function runBench(options: BenchOptions, onProgress: ProgressListen
 async function openClients(options: BenchOptions): Promise<Client[]> {
   const hosts = `${options.host}:${options.port}`
   const policy = { totalTimeoutMs: options.timeoutMs, maxRetries: 0 }
-  return Promise.all(Array.from({ length: options.connections }, () => connect({ hosts, poolSize: 1, policy })))
+  const clients: Client[] = []
+  // In groups, so that thousands of connections do not all knock at once.
+  for (let i = 0; i < options.connections; i += 100) {
+    const group = Math.min(100, options.connections - i)
+    clients.push(...(await Promise.all(Array.from({ length: group }, () => connect({ hosts, poolSize: 1, policy, connectTimeoutMs: options.timeoutMs })))))
+  }
+  return clients
 }
 
 function newInterval(): Interval {

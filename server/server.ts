@@ -117,7 +117,8 @@ export async function startServer(options: ServerOptions = {}): Promise<TallySer
   const listener = net.createServer({ noDelay: true, allowHalfOpen: true }, (socket) => core.handle(socket))
   await new Promise<void>((resolve, reject) => {
     listener.once('error', reject)
-    listener.listen(options.port ?? DEFAULT_SERVER_OPTIONS.port, host, () => {
+    // A deep accept queue, so that a thousand clients connecting at once are not dropped (Node's default is 511).
+    listener.listen({ port: options.port ?? DEFAULT_SERVER_OPTIONS.port, host, backlog: 4096 }, () => {
       listener.off('error', reject)
       resolve()
     })
