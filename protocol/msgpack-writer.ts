@@ -1,5 +1,5 @@
-// Writes frames of msgpack straight into one output buffer: every message encoded in one turn of the event loop
-// goes out in a single write, with no intermediate arrays and no copy per message.
+// Writes msgpack straight into one output buffer: frames for the wire (FrameWriter), and the base that log
+// entries share (MsgpackWriter). No intermediate arrays, no copy per message.
 import { FRAME_HEADER_BYTES } from './frame.js'
 import { EXT_DOUBLE, MAX_DEPTH } from './msgpack-reader.js'
 import { Double } from './types.js'
@@ -12,98 +12,58 @@ export class EncodeError extends Error {
 /** Batches up to this size are copied out of the working buffer rather than taking it over. */
 const COPY_OUT_BYTES = 4096
 
-export class FrameWriter {
-  #buf: Buffer
-  #pos = 0
-  #frames = 0
-  #frameStart = -1
-  readonly #minBytes: number
+/** msgpack encoding into a growing buffer, handed over whole with `take`. */
+export class MsgpackWriter {
+  protected buf: Buffer
+  protected pos = 0
+  protected readonly minBytes: number
 
   constructor(initialBytes = 16 * 1024) {
-    this.#minBytes = initialBytes
-    this.#buf = Buffer.allocUnsafe(initialBytes)
+    this.minBytes = initialBytes
+    this.buf = Buffer.allocUnsafe(initialBytes)
   }
 
   /** Bytes written since the last `take`. */
   get length(): number {
-    return this.#pos
-  }
-
-  /** Complete frames written since the last `take`. */
-  get frames(): number {
-    return this.#frames
-  }
-
-  /** Appends one frame whose body is `body`. */
-  push(body: Uint8Array): void {
-    this.#ensure(FRAME_HEADER_BYTES + body.length)
-    this.#buf.writeUInt32BE(body.length, this.#pos)
-    this.#buf.set(body, this.#pos + FRAME_HEADER_BYTES)
-    this.#pos += FRAME_HEADER_BYTES + body.length
-    this.#frames++
-  }
-
-  /** Bytes written into the frame begun last. */
-  get bodyLength(): number {
-    return this.#pos - this.#frameStart - FRAME_HEADER_BYTES
-  }
-
-  /** Starts a frame; its body is what is written until `end`. */
-  begin(): void {
-    this.#ensure(FRAME_HEADER_BYTES)
-    this.#frameStart = this.#pos
-    this.#pos += FRAME_HEADER_BYTES
-  }
-
-  /** Closes the frame begun last and returns its body's length. */
-  end(): number {
-    const length = this.#pos - this.#frameStart - FRAME_HEADER_BYTES
-    this.#buf.writeUInt32BE(length, this.#frameStart)
-    this.#frameStart = -1
-    this.#frames++
-    return length
-  }
-
-  /** Drops the frame begun last, as if it had never been started. */
-  rollback(): void {
-    if (this.#frameStart >= 0) this.#pos = this.#frameStart
-    this.#frameStart = -1
+    return this.pos
   }
 
   /**
-   * The frames written so far, as one buffer that the writer will not touch again. Small batches are copied out
+   * Everything written so far, as one buffer that the writer will not touch again. Small batches are copied out
    * (into Node's pooled small buffers) so the working buffer is reused; large ones hand the buffer over.
    */
   take(): Buffer {
     let out: Buffer
-    if (this.#pos <= COPY_OUT_BYTES) {
-      out = Buffer.allocUnsafe(this.#pos)
-      this.#buf.copy(out, 0, 0, this.#pos)
+    if (this.pos <= COPY_OUT_BYTES) {
+      out = Buffer.allocUnsafe(this.pos)
+      this.buf.copy(out, 0, 0, this.pos)
     } else {
-      out = this.#buf.subarray(0, this.#pos)
-      this.#buf = Buffer.allocUnsafe(this.#minBytes)
+      out = this.buf.subarray(0, this.pos)
+      this.buf = Buffer.allocUnsafe(this.minBytes)
     }
-    this.#pos = 0
-    this.#frames = 0
+    this.pos = 0
+    this.afterTake()
     return out
   }
 
+  protected afterTake(): void {}
+
   array(length: number): void {
-    this.#header(length, 0x90, 0xdc)
+    this.header(length, 0x90, 0xdc)
   }
 
   map(length: number): void {
-    this.#header(length, 0x80, 0xde)
+    this.header(length, 0x80, 0xde)
   }
 
   nil(): void {
-    this.#ensure(1)
-    this.#buf[this.#pos++] = 0xc0
+    this.ensure(1)
+    this.buf[this.pos++] = 0xc0
   }
 
   bool(value: boolean): void {
-    this.#ensure(1)
-    this.#buf[this.#pos++] = value ? 0xc3 : 0xc2
+    this.ensure(1)
+    this.buf[this.pos++] = value ? 0xc3 : 0xc2
   }
 
   /**
@@ -111,13 +71,13 @@ export class FrameWriter {
    * larger safe integers (readers take an integral float64 as an integer, PROTOCOL.md §1).
    */
   number(value: number): void {
-    this.#ensure(9)
-    const buf = this.#buf
+    this.ensure(9)
+    const buf = this.buf
     if (value >= 0 && value < 0x80 && (value | 0) === value) {
-      buf[this.#pos++] = value // positive fixint: ids of early requests, statuses, generations, small values
+      buf[this.pos++] = value // positive fixint: ids of early requests, statuses, generations, small values
       return
     }
-    let at = this.#pos
+    let at = this.pos
     if (Number.isInteger(value) && value >= -0x8000_0000 && value <= 0xffff_ffff) {
       if (value >= 0) {
         if (value < 0x80) buf[at++] = value
@@ -151,40 +111,40 @@ export class FrameWriter {
       buf.writeDoubleBE(value, at)
       at += 8
     }
-    this.#pos = at
+    this.pos = at
   }
 
   /** An int64 (or uint64 above int64's range). */
   bigint(value: bigint): void {
-    this.#ensure(9)
+    this.ensure(9)
     if (value >= -(2n ** 63n) && value < 2n ** 63n) {
-      this.#buf[this.#pos] = 0xd3
-      this.#buf.writeBigInt64BE(value, this.#pos + 1)
+      this.buf[this.pos] = 0xd3
+      this.buf.writeBigInt64BE(value, this.pos + 1)
     } else if (value >= 0n && value < 2n ** 64n) {
-      this.#buf[this.#pos] = 0xcf
-      this.#buf.writeBigUInt64BE(value, this.#pos + 1)
+      this.buf[this.pos] = 0xcf
+      this.buf.writeBigUInt64BE(value, this.pos + 1)
     } else {
       throw new EncodeError(`integer ${value} does not fit in 64 bits`)
     }
-    this.#pos += 9
+    this.pos += 9
   }
 
   /** A double that stays a double even when integral: ext type 1 (PROTOCOL.md §1). */
   double(value: number): void {
-    this.#ensure(10)
-    this.#buf[this.#pos] = 0xd7
-    this.#buf[this.#pos + 1] = EXT_DOUBLE
-    this.#buf.writeDoubleBE(value, this.#pos + 2)
-    this.#pos += 10
+    this.ensure(10)
+    this.buf[this.pos] = 0xd7
+    this.buf[this.pos + 1] = EXT_DOUBLE
+    this.buf.writeDoubleBE(value, this.pos + 2)
+    this.pos += 10
   }
 
   str(value: string): void {
     const chars = value.length
     if (chars < 32) {
       // Short strings are nearly always ASCII: copy the char codes, falling back to UTF-8 at the first other one.
-      this.#ensure(1 + chars)
-      const buf = this.#buf
-      const start = this.#pos
+      this.ensure(1 + chars)
+      const buf = this.buf
+      const start = this.pos
       let i = 0
       for (; i < chars; i++) {
         const code = value.charCodeAt(i)
@@ -193,35 +153,35 @@ export class FrameWriter {
       }
       if (i === chars) {
         buf[start] = 0xa0 | chars
-        this.#pos = start + 1 + chars
+        this.pos = start + 1 + chars
         return
       }
     }
     const bytes = Buffer.byteLength(value)
-    this.#header(bytes, 0xa0, 0xd9, true)
-    this.#ensure(bytes)
-    this.#buf.write(value, this.#pos, 'utf8')
-    this.#pos += bytes
+    this.header(bytes, 0xa0, 0xd9, true)
+    this.ensure(bytes)
+    this.buf.write(value, this.pos, 'utf8')
+    this.pos += bytes
   }
 
   bin(value: Uint8Array): void {
     const length = value.length
-    this.#ensure(5 + length)
-    const buf = this.#buf
+    this.ensure(5 + length)
+    const buf = this.buf
     if (length < 0x100) {
-      buf[this.#pos++] = 0xc4
-      buf[this.#pos++] = length
+      buf[this.pos++] = 0xc4
+      buf[this.pos++] = length
     } else if (length < 0x10000) {
-      buf[this.#pos] = 0xc5
-      buf.writeUInt16BE(length, this.#pos + 1)
-      this.#pos += 3
+      buf[this.pos] = 0xc5
+      buf.writeUInt16BE(length, this.pos + 1)
+      this.pos += 3
     } else {
-      buf[this.#pos] = 0xc6
-      buf.writeUInt32BE(length, this.#pos + 1)
-      this.#pos += 5
+      buf[this.pos] = 0xc6
+      buf.writeUInt32BE(length, this.pos + 1)
+      this.pos += 5
     }
-    buf.set(value, this.#pos)
-    this.#pos += length
+    buf.set(value, this.pos)
+    this.pos += length
   }
 
   /**
@@ -239,13 +199,13 @@ export class FrameWriter {
       case 'boolean':
         return this.bool(value)
       case 'object':
-        return this.#object(value, depth)
+        return this.object(value, depth)
       default:
         throw new EncodeError(`cannot encode a value of type ${typeof value}`)
     }
   }
 
-  #object(value: object | null, depth: number): void {
+  protected object(value: object | null, depth: number): void {
     if (value === null) return this.nil()
     if (value instanceof Uint8Array) return this.bin(value)
     if (value instanceof Double) return this.double(value.value)
@@ -272,30 +232,81 @@ export class FrameWriter {
   }
 
   // fix/16/32 header for arrays and maps; fix/8/16/32 for strings (`str8`).
-  #header(length: number, fix: number, wide: number, str8 = false): void {
-    this.#ensure(5)
-    const buf = this.#buf
+  protected header(length: number, fix: number, wide: number, str8 = false): void {
+    this.ensure(5)
+    const buf = this.buf
     const fixLimit = str8 ? 32 : 16
-    if (length < fixLimit) buf[this.#pos++] = fix | length
+    if (length < fixLimit) buf[this.pos++] = fix | length
     else if (str8 && length < 0x100) {
-      buf[this.#pos++] = wide
-      buf[this.#pos++] = length
+      buf[this.pos++] = wide
+      buf[this.pos++] = length
     } else if (length < 0x10000) {
-      buf[this.#pos] = str8 ? wide + 1 : wide
-      buf.writeUInt16BE(length, this.#pos + 1)
-      this.#pos += 3
+      buf[this.pos] = str8 ? wide + 1 : wide
+      buf.writeUInt16BE(length, this.pos + 1)
+      this.pos += 3
     } else {
-      buf[this.#pos] = str8 ? wide + 2 : wide + 1
-      buf.writeUInt32BE(length, this.#pos + 1)
-      this.#pos += 5
+      buf[this.pos] = str8 ? wide + 2 : wide + 1
+      buf.writeUInt32BE(length, this.pos + 1)
+      this.pos += 5
     }
   }
 
-  #ensure(bytes: number): void {
-    const need = this.#pos + bytes
-    if (need <= this.#buf.length) return
-    const next = Buffer.allocUnsafe(Math.max(need, this.#buf.length * 2))
-    this.#buf.copy(next, 0, 0, this.#pos)
-    this.#buf = next
+  protected ensure(bytes: number): void {
+    const need = this.pos + bytes
+    if (need <= this.buf.length) return
+    const next = Buffer.allocUnsafe(Math.max(need, this.buf.length * 2))
+    this.buf.copy(next, 0, 0, this.pos)
+    this.buf = next
+  }
+}
+
+/** Frames of msgpack: every answer (or request) encoded in one turn goes out in one write, with no copy each. */
+export class FrameWriter extends MsgpackWriter {
+  private frameCount = 0
+  private frameStart = -1
+
+  /** Complete frames written since the last `take`. */
+  get frames(): number {
+    return this.frameCount
+  }
+
+  /** Appends one frame whose body is `body`. */
+  push(body: Uint8Array): void {
+    this.ensure(FRAME_HEADER_BYTES + body.length)
+    this.buf.writeUInt32BE(body.length, this.pos)
+    this.buf.set(body, this.pos + FRAME_HEADER_BYTES)
+    this.pos += FRAME_HEADER_BYTES + body.length
+    this.frameCount++
+  }
+
+  /** Bytes written into the frame begun last. */
+  get bodyLength(): number {
+    return this.pos - this.frameStart - FRAME_HEADER_BYTES
+  }
+
+  /** Starts a frame; its body is what is written until `end`. */
+  begin(): void {
+    this.ensure(FRAME_HEADER_BYTES)
+    this.frameStart = this.pos
+    this.pos += FRAME_HEADER_BYTES
+  }
+
+  /** Closes the frame begun last and returns its body's length. */
+  end(): number {
+    const length = this.pos - this.frameStart - FRAME_HEADER_BYTES
+    this.buf.writeUInt32BE(length, this.frameStart)
+    this.frameStart = -1
+    this.frameCount++
+    return length
+  }
+
+  /** Drops the frame begun last, as if it had never been started. */
+  rollback(): void {
+    if (this.frameStart >= 0) this.pos = this.frameStart
+    this.frameStart = -1
+  }
+
+  protected override afterTake(): void {
+    this.frameCount = 0
   }
 }

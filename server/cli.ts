@@ -12,9 +12,15 @@ function port(value: string): number {
   return n
 }
 
-function storage(value: string): 'memory' {
-  if (value !== 'memory') throw new InvalidArgumentError("only 'memory' is available")
+function storage(value: string): 'memory' | 'disk' {
+  if (value !== 'memory' && value !== 'disk') throw new InvalidArgumentError('memory or disk')
   return value
+}
+
+function milliseconds(value: string): number {
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a whole number of milliseconds >= 1')
+  return n
 }
 
 function logLevel(value: string): LogLevel {
@@ -29,11 +35,14 @@ program
   .description('run the Tally server in the foreground')
   .option('--host <host>', 'address to listen on', DEFAULT_SERVER_OPTIONS.host)
   .option('--port <port>', 'TCP port (0 picks a free one)', port, DEFAULT_SERVER_OPTIONS.port)
-  .option('--storage <kind>', 'where records live: memory', storage, DEFAULT_SERVER_OPTIONS.storage)
+  .option('--storage <kind>', 'where records live: disk (logged, restored on restart) or memory', storage, DEFAULT_SERVER_OPTIONS.storage)
+  .option('--data-dir <dir>', 'directory of the log and snapshots (disk storage)', DEFAULT_SERVER_OPTIONS.dataDir)
+  .option('--flush-ms <ms>', 'answer writes before they are fsynced, and fsync at most this late (default: commit-to-device)', milliseconds)
   .option('--log-level <level>', 'debug, info, warn, error or silent', logLevel, 'info' as LogLevel)
-  .action(async (options: { host: string; port: number; storage: 'memory'; logLevel: LogLevel }) => {
+  .action(async (options: { host: string; port: number; storage: 'memory' | 'disk'; dataDir: string; flushMs?: number; logLevel: LogLevel }) => {
     const log = createLogger(options.logLevel)
-    const server = await startServer({ host: options.host, port: options.port, storage: options.storage, log })
+    const commit = options.flushMs === undefined ? {} : { commitToDevice: false, flushMs: options.flushMs }
+    const server = await startServer({ host: options.host, port: options.port, storage: options.storage, dataDir: options.dataDir, ...commit, log })
     const { host, port } = server.address
     process.stdout.write(`listening on ${host}:${port}\n`)
     log.info(`tally ${SERVER_VERSION} serving namespaces ${server.core.store.namespaces.map((ns) => ns.name).join(', ')}`)

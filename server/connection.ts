@@ -1,6 +1,8 @@
 // One client connection over any duplex stream: cut frames, decode, dispatch, and answer everything produced by
-// one read in one write. Backpressure: when the peer stops reading our answers, we stop reading its requests, so
-// a slow or stuck client costs bounded memory. Broken framing ends the connection; nothing else does.
+// one read in one write. With persistence, a batch's answers are held until the log says its changes are durable;
+// if they cannot be made durable, every request of the batch is answered with the storage error instead.
+// Backpressure: when the peer stops reading our answers, or too many batches wait for the log, we stop reading
+// its requests, so a slow or stuck client costs bounded memory. Broken framing ends the connection.
 import type { Duplex } from 'node:stream'
 import type { TallyError } from '../protocol/errors.js'
 import { FrameDecoder } from '../protocol/frame.js'
@@ -15,11 +17,27 @@ import type { OpContext } from './ops/index.js'
 
 /** Answers pending in one write are flushed early once they pass this size, to bound memory per read. */
 const FLUSH_BYTES = 1024 * 1024
+/** Batches of answers that may wait for the log at once; past this, the connection stops reading. */
+const MAX_HELD = 8
+
+/** What makes answers wait: resolves once the changes made so far are durable. */
+export interface Durability {
+  barrier(): Promise<void> | undefined
+}
 
 export interface ConnectionContext extends OpContext {
   log: Logger
   /** The hello, a whole frame, sent first on every connection. */
   hello: Uint8Array
+  durability: Durability | undefined
+}
+
+/** Answers waiting for the log: the bytes, and the ids to answer with an error if the log fails. */
+interface Held {
+  bytes: Buffer
+  ids: number[]
+  done: boolean
+  error: TallyError | undefined
 }
 
 export class ServerConnection {
@@ -29,8 +47,11 @@ export class ServerConnection {
   readonly #writer = new FrameWriter()
   readonly #reader = new MsgpackReader({ mapsAsObjects: false })
   #blocked = false // the peer is not reading: wait for 'drain'
-  #peerEnded = false
-  #closing = false
+  #held: Held[] = []
+  #ids: number[] = [] // requests answered in the writer, when answers may be held
+  #peerEnded = false // no more requests will come: answer what came, then end
+  #stopped = false // broken framing: nothing more is read
+  #ended = false
   #requests = 0
 
   constructor(stream: Duplex, context: ConnectionContext) {
@@ -44,7 +65,6 @@ export class ServerConnection {
     stream.on('drain', () => {
       this.#blocked = false
       this.#pump()
-      if (!this.#blocked && !this.#closing) stream.resume()
     })
     stream.on('end', () => {
       this.#peerEnded = true
@@ -66,54 +86,92 @@ export class ServerConnection {
 
   /** Answers what has been received, then ends the connection. */
   close(): void {
-    if (this.#closing) return
     this.#peerEnded = true
     this.#pump()
-    this.#end()
   }
 
   #pump(): void {
+    if (this.#ended) return
     const decoder = this.#decoder
     const clock = this.#context.store.clock
+    const holding = this.#context.durability !== undefined
     clock.hold()
     try {
-      while (!this.#blocked && !this.#closing) {
-        if (!decoder.nextFrame()) break
+      while (!this.#blocked && !this.#stopped && this.#held.length < MAX_HELD && decoder.nextFrame()) {
         this.#requests++
-        dispatch(this.#context, decoder.frame, decoder.frameStart, decoder.frameEnd, this.#reader, this.#writer, this.#context.log)
+        const id = dispatch(this.#context, decoder.frame, decoder.frameStart, decoder.frameEnd, this.#reader, this.#writer, this.#context.log)
+        if (holding) this.#ids.push(id)
         if (this.#writer.length >= FLUSH_BYTES) this.#flush()
       }
     } catch (err) {
       this.#fail(err as TallyError) // broken framing: nextFrame found a length over the limit
-      return
     } finally {
       clock.release()
     }
     this.#flush()
-    if (this.#peerEnded && !this.#blocked && decoder.bufferedBytes === 0) this.#end()
+    if (this.#blocked || this.#stopped || this.#held.length >= MAX_HELD) this.#stream.pause()
+    else this.#stream.resume()
+    this.#endIfDone()
   }
 
   #flush(): void {
     if (this.#writer.length === 0 || this.#stream.destroyed) return
-    if (!this.#stream.write(this.#writer.take())) {
-      this.#blocked = true
-      this.#stream.pause()
+    const bytes = this.#writer.take()
+    const barrier = this.#context.durability?.barrier()
+    if (barrier === undefined && this.#held.length === 0) {
+      this.#ids.length = 0
+      return this.#write(bytes)
     }
+    const held: Held = { bytes, ids: this.#ids, done: barrier === undefined, error: undefined }
+    this.#ids = []
+    this.#held.push(held)
+    barrier?.then(
+      () => this.#settle(held, undefined),
+      (err: TallyError) => this.#settle(held, err),
+    )
   }
 
-  // Broken framing: the stream cannot be resynchronised. Say why, then close.
+  #settle(held: Held, error: TallyError | undefined): void {
+    held.done = true
+    held.error = error
+    while (this.#held[0]?.done) {
+      const next = this.#held.shift()!
+      this.#write(next.error === undefined ? next.bytes : this.#errors(next.ids, next.error))
+    }
+    this.#pump() // read what waited behind the held batches, or end
+  }
+
+  // The answers of a batch whose changes could not be made durable: the storage error, for every request.
+  #errors(ids: number[], err: TallyError): Buffer {
+    const w = new FrameWriter(ids.length * 64)
+    for (const id of ids) {
+      if (id === SERVER_MESSAGE_ID) continue
+      w.begin()
+      writeErrorResponse(w, id, err.code, `not applied: ${err.message}`)
+      w.end()
+    }
+    return w.take()
+  }
+
+  #write(bytes: Buffer): void {
+    if (bytes.length === 0 || this.#stream.destroyed) return
+    if (!this.#stream.write(bytes)) this.#blocked = true
+  }
+
+  // Broken framing: the stream cannot be resynchronised. Say why, then close once earlier answers are out.
   #fail(err: TallyError): void {
     this.#context.log.warn(`closing a connection: ${err.message}`)
     this.#writer.begin()
     writeErrorResponse(this.#writer, SERVER_MESSAGE_ID, err.code ?? STATUS.PARAMETER, err.message)
     this.#writer.end()
-    this.#flush()
-    this.#end()
+    this.#ids.push(SERVER_MESSAGE_ID)
+    this.#stopped = true
   }
 
-  #end(): void {
-    if (this.#closing) return
-    this.#closing = true
+  #endIfDone(): void {
+    if (this.#ended || this.#held.length > 0) return
+    if (!this.#stopped && !(this.#peerEnded && this.#decoder.bufferedBytes === 0)) return
+    this.#ended = true
     this.#stream.pause()
     this.#stream.end(() => this.#stream.destroy())
   }

@@ -3,7 +3,7 @@
 // a write changes a copy and swaps it in, so a failed write leaves nothing behind.
 import { TallyError } from '../../protocol/errors.js'
 import { STATUS } from '../../protocol/status.js'
-import type { StoredValue } from './values.js'
+import { valueBytes, type StoredValue } from './values.js'
 
 /** Flat bins: alternating names and values. */
 export type BinList = unknown[]
@@ -44,6 +44,13 @@ export function deleteBin(bins: BinList, name: string): StoredValue | undefined 
   const old = bins[at + 1] as StoredValue
   bins.splice(at, 2)
   return old
+}
+
+/** Approximate size of a record's bins: names and values, as counted for the record size limit. */
+export function binsBytes(bins: BinList): number {
+  let bytes = 0
+  for (let i = 0; i < bins.length; i += 2) bytes += (bins[i] as string).length + valueBytes(bins[i + 1])
+  return bytes
 }
 
 /** The named bins that exist, in the order asked for. */

@@ -5,7 +5,7 @@ import { TallyError } from '../../protocol/errors.js'
 import type { RecordAddress, RecordPolicy } from '../../protocol/messages.js'
 import { STATUS } from '../../protocol/status.js'
 import { EXISTS, GEN_POLICY, MAX_TTL_SEC, type UserKey } from '../../protocol/types.js'
-import type { BinList } from './bins.js'
+import { binsBytes, type BinList } from './bins.js'
 import type { Clock } from './clock.js'
 import { DigestIndex } from './digest-index.js'
 import { ExpiryIndex } from './expiry-index.js'
@@ -19,15 +19,32 @@ export interface NamespaceConfig {
   defaultTtlSec: number
   /** Largest record, in approximate encoded bytes of its bins; larger writes fail with status 13. */
   maxRecordBytes: number
+  /** `disk`: every change is logged and survives a restart; `memory`: nothing is written anywhere. */
+  storage: 'memory' | 'disk'
+  /** Disk only. True: a write is answered once its log entry is fsynced (shared with concurrent writes). */
+  commitToDevice: boolean
+  /** Disk only, without commitToDevice: a write is answered once written, and fsynced at most this many ms later. */
+  flushMs: number
+}
+
+/** A record's whole state, as logged and restored. `bins` is never changed in place. */
+export interface RecordState {
+  set: string
+  userKey: UserKey | undefined
+  gen: number
+  /** Expiry in ms since the Unix epoch; 0 = never. */
+  voidMs: number
+  bins: BinList
 }
 
 /**
- * A change to the store, reported in the order the changes were applied. `digest` and `bins` are only lent for the
- * duration of the call: a listener that keeps them must copy them.
+ * A change to the store, reported in the order the changes were applied, with the record's state before it (null
+ * if there was no record) so that the change can be undone. `digest` is only lent for the duration of the call: a
+ * listener that keeps it must copy it.
  */
 export type Mutation =
-  | { type: 'write'; ns: string; digest: Uint8Array; set: string; userKey: UserKey | undefined; gen: number; voidMs: number; bins: BinList }
-  | { type: 'delete'; ns: string; digest: Uint8Array; reason: 'remove' | 'expire' }
+  | { type: 'write'; ns: string; digest: Uint8Array; state: RecordState; previous: RecordState | null }
+  | { type: 'delete'; ns: string; digest: Uint8Array; reason: 'remove' | 'expire'; previous: RecordState }
 
 /** What a transaction is for; `begin` checks the conditions that apply. */
 export const TXN = {
@@ -53,6 +70,8 @@ export class Namespace {
   readonly #clock: Clock
   /** Receives every change, in order, when set (the store sets it while anyone listens). */
   onMutation: ((mutation: Mutation) => void) | undefined = undefined
+  /** When set, every write fails with this error (stop-writes): storage failed, or memory is full. Reads go on. */
+  writeBlock: TallyError | undefined = undefined
   readonly #records = new RecordTable()
   readonly #index = new DigestIndex(this.#records)
   readonly #expiry = new ExpiryIndex()
@@ -91,6 +110,7 @@ export class Namespace {
       }
     }
     const write = (mode & TXN.WRITE) !== 0
+    if (write && this.writeBlock !== undefined) throw this.writeBlock
     const exists = policy.exists
     const replaces = exists === EXISTS.replace || exists === EXISTS.createOrReplace
     if (write && replaces && (mode & TXN.NO_REPLACE) !== 0)
@@ -133,6 +153,7 @@ export class Namespace {
     if (txn.bytes > this.config.maxRecordBytes)
       throw new TallyError(STATUS.RECORD_TOO_BIG, `record of ~${txn.bytes} bytes exceeds the limit of ${this.config.maxRecordBytes} bytes`)
     const { address, policy, nowMs } = txn
+    const previous = this.onMutation !== undefined && id >= 0 ? this.#stateOf(id) : null
     const oldVoid = id < 0 ? 0 : records.voidMs(id)
     const voidMs = this.#voidTime(policy.ttl, id >= 0, oldVoid, nowMs)
     let target = id
@@ -151,8 +172,8 @@ export class Namespace {
     records.write(target, gen, voidMs, bins, txn.bytes)
     if (voidMs !== 0 && voidMs !== oldVoid) this.#expiry.add(target, voidMs)
     if (this.onMutation !== undefined) {
-      const setName = this.#setNames[records.setId(target)]!
-      this.onMutation({ type: 'write', ns: this.name, digest: address.digest, set: setName, userKey: records.userKey(target), gen, voidMs, bins })
+      const state = { set: this.#setNames[records.setId(target)]!, userKey: records.userKey(target), gen, voidMs, bins }
+      this.onMutation({ type: 'write', ns: this.name, digest: address.digest, state, previous })
     }
     txn.gen = gen
     txn.ttl = ttlSeconds(voidMs, nowMs)
@@ -191,10 +212,52 @@ export class Namespace {
   }
 
   #delete(id: number, digest: Uint8Array, reason: 'remove' | 'expire'): void {
+    const previous = this.onMutation === undefined ? undefined : this.#stateOf(id)
     this.#index.remove(id)
     this.#records.release(id)
     if (reason === 'expire') this.#expiredObjects++
-    this.onMutation?.({ type: 'delete', ns: this.name, digest, reason })
+    if (previous !== undefined) this.onMutation!({ type: 'delete', ns: this.name, digest, reason, previous })
+  }
+
+  #stateOf(id: number): RecordState {
+    const records = this.#records
+    return { set: this.#setNames[records.setId(id)]!, userKey: records.userKey(id), gen: records.gen(id), voidMs: records.voidMs(id), bins: records.bins(id)! }
+  }
+
+  /**
+   * Puts a record back in exactly `state`, or removes it (null), without checks and without reporting a mutation:
+   * for loading a snapshot or log, and for undoing a change that could not be made durable.
+   */
+  restore(digest: Uint8Array, state: RecordState | null): void {
+    const records = this.#records
+    let id = this.#index.find(digest)
+    if (state === null) {
+      if (id >= 0) {
+        this.#index.remove(id)
+        records.release(id)
+      }
+      return
+    }
+    if (id < 0) {
+      id = records.allocate()
+      records.setDigest(id, digest)
+      this.#index.insert(id)
+    }
+    records.setSetId(id, this.#setId(state.set))
+    records.setUserKey(id, state.userKey)
+    records.write(id, state.gen, state.voidMs, state.bins, binsBytes(state.bins))
+    if (state.voidMs !== 0) this.#expiry.add(id, state.voidMs)
+  }
+
+  /**
+   * Calls `visit` with each live record whose id is in [from, from + count), and returns the id to continue from,
+   * or -1 past the last record. Records may change between calls; each is seen as it stands when visited.
+   */
+  scan(from: number, count: number, visit: (digest: Buffer, state: RecordState) => void): number {
+    const records = this.#records
+    const end = Math.min(from + count, records.capacity)
+    for (let id = from; id < end; id++) if (records.isLive(id)) visit(records.digest(id), this.#stateOf(id))
+    return end >= records.capacity ? -1 : end
   }
 
   #checkGeneration(id: number, policy: RecordPolicy): void {

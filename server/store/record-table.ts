@@ -73,6 +73,11 @@ export class RecordTable {
     return this.#live
   }
 
+  /** One past the highest id ever allocated: ids of live records are below it. */
+  get capacity(): number {
+    return this.#next
+  }
+
   /** A free record id, with zeroed metadata and no bins yet. */
   allocate(): number {
     this.#live++
@@ -168,8 +173,9 @@ export class RecordTable {
     return this.#chunk(id).keys?.[id & CHUNK_MASK]
   }
 
-  setUserKey(id: number, key: UserKey): void {
+  setUserKey(id: number, key: UserKey | undefined): void {
     const chunk = this.#chunk(id)
+    if (key === undefined && chunk.keys === null) return
     chunk.keys ??= new Array(CHUNK_RECORDS)
     chunk.keys[id & CHUNK_MASK] = key
   }

@@ -22,6 +22,9 @@ export const DEFAULT_NAMESPACE: NamespaceConfig = {
   name: 'test',
   defaultTtlSec: 0,
   maxRecordBytes: 1024 * 1024,
+  storage: 'memory',
+  commitToDevice: true,
+  flushMs: 1000,
 }
 
 export const DEFAULT_STORE_OPTIONS = {

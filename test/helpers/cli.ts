@@ -14,9 +14,10 @@ export interface RunningCli {
   exited: Promise<number | null>
 }
 
-/** Starts `tally server ...args` and resolves once it prints `listening on HOST:PORT`. */
+/** Starts `tally server ...args` (in memory unless `args` name a storage) and resolves once it is listening. */
 export async function startCliServer(t: Teardown, args: string[] = []): Promise<RunningCli> {
-  const child = spawn(process.execPath, [CLI, 'server', '--host', '127.0.0.1', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const storage = args.includes('--storage') ? [] : ['--storage', 'memory']
+  const child = spawn(process.execPath, [CLI, 'server', '--host', '127.0.0.1', '--port', '0', ...storage, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
   t.teardown(() => {

@@ -74,7 +74,7 @@ t.test('mutations stream in order and replay to the same state', async (t) => {
   stop()
   put(store, 'c', { n: 1 })
   t.same(
-    log.map((m) => (m.type === 'write' ? [m.type, m.gen, m.bins] : [m.type, m.reason])),
+    log.map((m) => (m.type === 'write' ? [m.type, m.state.gen, m.state.bins] : [m.type, m.reason])),
     [
       ['write', 1, ['n', 1]],
       ['write', 2, ['n', 2, 's', 'x']],
@@ -84,7 +84,8 @@ t.test('mutations stream in order and replay to the same state', async (t) => {
     ],
   )
   const first = log[0]!
-  t.match(first, { ns: 'test', set: 's', voidMs: clock.nowMs() - 1000 })
+  t.match(first, { ns: 'test', state: { set: 's', voidMs: clock.nowMs() - 1000 }, previous: null })
+  t.match(log[1], { previous: { gen: 1, bins: ['n', 1] } }, 'each change carries the state it replaced')
 })
 
 t.test('a failed transaction leaves nothing behind', async (t) => {

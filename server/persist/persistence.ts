@@ -1,0 +1,132 @@
+// Persistence of a store's disk namespaces: on open, lock the data directory and recover; then log every change
+// before its answer goes out (see `barrier`), and snapshot in the background once the log has grown.
+import fs from 'node:fs'
+import type { Logger } from '../log.js'
+import type { Mutation, Namespace } from '../store/namespace.js'
+import type { Store } from '../store/store.js'
+import { listDataFiles, nodeFileSystem, segmentFile, snapshotFile, type FileSystem } from './files.js'
+import { lockDataDir } from './lock.js'
+import { LogWriter } from './log-writer.js'
+import { recover, type Recovered } from './recovery.js'
+import { writeSnapshot } from './snapshot.js'
+
+export interface PersistenceOptions {
+  /** Directory of the log and snapshots; created if missing. */
+  dataDir: string
+  log: Logger
+  fs?: FileSystem
+  /** Size at which a log segment is closed and the next begun. */
+  segmentBytes?: number
+  /** A snapshot is taken once the log since the last one passes this size (or the last snapshot's size, if larger). */
+  snapshotLogBytes?: number
+}
+
+export const DEFAULT_PERSISTENCE = {
+  segmentBytes: 64 * 1024 * 1024,
+  snapshotLogBytes: 256 * 1024 * 1024,
+} as const
+
+const SNAPSHOT_CHECK_MS = 1000
+
+export class Persistence {
+  readonly recovered: Recovered
+  readonly #store: Store
+  readonly #o: Required<PersistenceOptions>
+  readonly #namespaces: Namespace[]
+  readonly #writer: LogWriter
+  readonly #unlock: () => void
+  readonly #stopListening: () => void
+  readonly #timer: NodeJS.Timeout
+  #logStart: number // log position when the current snapshot's segment began
+  #snapshotBytes: number
+  #snapshotting: Promise<void> | undefined
+
+  private constructor(store: Store, o: Required<PersistenceOptions>, namespaces: Namespace[], writer: LogWriter, unlock: () => void, recovered: Recovered) {
+    this.#store = store
+    this.#o = o
+    this.#namespaces = namespaces
+    this.#writer = writer
+    this.#unlock = unlock
+    this.recovered = recovered
+    this.#logStart = -recovered.logBytes
+    this.#snapshotBytes = recovered.snapshotBytes
+    const syncOf = new Map(namespaces.map((ns) => [ns.name, ns.config.commitToDevice]))
+    this.#stopListening = store.onMutation((m: Mutation) => {
+      const sync = syncOf.get(m.ns)
+      // Expiry is not logged: replay drops records whose time has passed by their own expiry.
+      if (sync !== undefined && !(m.type === 'delete' && m.reason === 'expire')) writer.append(m, sync)
+    })
+    this.#timer = setInterval(() => this.#maybeSnapshot(), SNAPSHOT_CHECK_MS)
+    this.#timer.unref()
+  }
+
+  /** Locks the data directory, loads what it holds into `store`, and starts logging its disk namespaces. */
+  static async open(store: Store, options: PersistenceOptions): Promise<Persistence> {
+    const o = { ...DEFAULT_PERSISTENCE, fs: nodeFileSystem, ...options }
+    fs.mkdirSync(o.dataDir, { recursive: true })
+    const unlock = lockDataDir(o.dataDir)
+    try {
+      const started = performance.now()
+      const recovered = recover(o.dataDir, store, o.log)
+      const namespaces = store.namespaces.filter((ns) => ns.config.storage === 'disk')
+      const flushMs = Math.min(...namespaces.map((ns) => ns.config.flushMs), 1000)
+      const writer = await LogWriter.open(
+        {
+          dir: o.dataDir,
+          fs: o.fs,
+          segmentBytes: o.segmentBytes,
+          flushMs,
+          log: o.log,
+          undo: (ns, digest, previous) => store.namespace(ns).restore(digest, previous),
+          onStateChange: (down) => namespaces.forEach((ns) => (ns.writeBlock = down)),
+        },
+        recovered.nextSeq,
+        recovered.previousValidBytes,
+      )
+      const objects = namespaces.reduce((n, ns) => n + ns.objects, 0)
+      o.log.info(`recovered ${objects} records from ${o.dataDir} (${recovered.entries} entries) in ${Math.round(performance.now() - started)} ms`)
+      return new Persistence(store, o, namespaces, writer, unlock, recovered)
+    } catch (err) {
+      unlock()
+      throw err
+    }
+  }
+
+  /** Resolves once every change logged so far is as durable as its namespace requires; undefined if it is. */
+  barrier(): Promise<void> | undefined {
+    return this.#writer.barrier()
+  }
+
+  /** Writes a snapshot now (or waits for the one being written) and retires the log it covers. */
+  snapshot(): Promise<void> {
+    return (this.#snapshotting ??= this.#takeSnapshot().finally(() => (this.#snapshotting = undefined)))
+  }
+
+  /** Syncs and closes the log, and unlocks the data directory. */
+  async close(): Promise<void> {
+    clearInterval(this.#timer)
+    await this.#snapshotting?.catch(() => {})
+    this.#stopListening()
+    await this.#writer.close()
+    this.#unlock()
+  }
+
+  #maybeSnapshot(): void {
+    const logBytes = this.#writer.position - this.#logStart
+    if (this.#snapshotting === undefined && logBytes > Math.max(this.#o.snapshotLogBytes, this.#snapshotBytes))
+      this.snapshot().catch((err) => this.#o.log.error(`snapshot failed: ${(err as Error).message}`))
+  }
+
+  async #takeSnapshot(): Promise<void> {
+    const started = performance.now()
+    const logStart = this.#writer.position
+    const seq = await this.#writer.rotate()
+    const { bytes, records } = await writeSnapshot(this.#o.dataDir, this.#o.fs, seq, this.#namespaces, () => this.#store.clock.nowMs())
+    this.#logStart = logStart
+    this.#snapshotBytes = bytes
+    const { segments, snapshots } = listDataFiles(this.#o.dataDir)
+    for (const old of segments) if (old < seq) await this.#o.fs.unlink(segmentFile(this.#o.dataDir, old)).catch(() => {})
+    for (const old of snapshots) if (old < seq) await this.#o.fs.unlink(snapshotFile(this.#o.dataDir, old)).catch(() => {})
+    this.#o.log.info(`snapshot ${seq}: ${records} records, ${bytes} bytes in ${Math.round(performance.now() - started)} ms`)
+  }
+}
