@@ -23,6 +23,23 @@ function milliseconds(value: string): number {
   return n
 }
 
+function bytes(value: string): number {
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 1024) throw new InvalidArgumentError('must be a whole number of bytes >= 1024')
+  return n
+}
+
+interface ServerFlags {
+  host: string
+  port: number
+  storage: 'memory' | 'disk'
+  dataDir: string
+  flushMs?: number
+  segmentBytes: number
+  snapshotLogBytes: number
+  logLevel: LogLevel
+}
+
 function logLevel(value: string): LogLevel {
   if (!(value in LOG_LEVELS)) throw new InvalidArgumentError(`one of ${Object.keys(LOG_LEVELS).join(', ')}`)
   return value as LogLevel
@@ -38,11 +55,22 @@ program
   .option('--storage <kind>', 'where records live: disk (logged, restored on restart) or memory', storage, DEFAULT_SERVER_OPTIONS.storage)
   .option('--data-dir <dir>', 'directory of the log and snapshots (disk storage)', DEFAULT_SERVER_OPTIONS.dataDir)
   .option('--flush-ms <ms>', 'answer writes before they are fsynced, and fsync at most this late (default: commit-to-device)', milliseconds)
+  .option('--segment-bytes <bytes>', 'size at which a log segment is closed and the next begun', bytes, DEFAULT_SERVER_OPTIONS.segmentBytes)
+  .option('--snapshot-log-bytes <bytes>', 'log size after which a snapshot retires the log it covers', bytes, DEFAULT_SERVER_OPTIONS.snapshotLogBytes)
   .option('--log-level <level>', 'debug, info, warn, error or silent', logLevel, 'info' as LogLevel)
-  .action(async (options: { host: string; port: number; storage: 'memory' | 'disk'; dataDir: string; flushMs?: number; logLevel: LogLevel }) => {
+  .action(async (options: ServerFlags) => {
     const log = createLogger(options.logLevel)
     const commit = options.flushMs === undefined ? {} : { commitToDevice: false, flushMs: options.flushMs }
-    const server = await startServer({ host: options.host, port: options.port, storage: options.storage, dataDir: options.dataDir, ...commit, log })
+    const server = await startServer({
+      host: options.host,
+      port: options.port,
+      storage: options.storage,
+      dataDir: options.dataDir,
+      segmentBytes: options.segmentBytes,
+      snapshotLogBytes: options.snapshotLogBytes,
+      ...commit,
+      log,
+    })
     const { host, port } = server.address
     process.stdout.write(`listening on ${host}:${port}\n`)
     log.info(`tally ${SERVER_VERSION} serving namespaces ${server.core.store.namespaces.map((ns) => ns.name).join(', ')}`)

@@ -1,0 +1,114 @@
+// Storage failures: a full disk or an I/O error makes writes fail with status 8 or 1, undoes them, corrupts
+// nothing on disk, and leaves reads working; once the disk recovers, writes are accepted again.
+import t from 'tap'
+import { connect, Key, STATUS, type Client } from '../../client/index.js'
+import { nodeFileSystem, type FileSystem } from '../../server/persist/files.js'
+import { startServer, type TallyServer } from '../../server/index.js'
+import { recordingLogger, tempDataDir } from '../helpers/data-dir.js'
+
+/** The real disk, with failures switched on and off by the test. */
+class FaultyDisk implements FileSystem {
+  failWrite: string | undefined
+  failSync: string | undefined
+  failOpen: string | undefined
+  #fail(code: string | undefined): void {
+    if (code !== undefined) throw Object.assign(new Error(`${code}: injected`), { code })
+  }
+  open = async (file: string, flags: string) => (this.#fail(this.failOpen), nodeFileSystem.open(file, flags))
+  write = async (fd: number, bytes: Uint8Array, position: number) => (this.#fail(this.failWrite), nodeFileSystem.write(fd, bytes, position))
+  fdatasync = async (fd: number) => (this.#fail(this.failSync), nodeFileSystem.fdatasync(fd))
+  ftruncate = nodeFileSystem.ftruncate
+  close = nodeFileSystem.close
+  rename = nodeFileSystem.rename
+  unlink = nodeFileSystem.unlink
+  syncDirectory = nodeFileSystem.syncDirectory
+}
+
+async function open(dir: string, disk: FileSystem, log = recordingLogger().log): Promise<{ server: TallyServer; client: Client }> {
+  const server = await startServer({ host: '127.0.0.1', port: 0, storage: 'disk', dataDir: dir, sweepIntervalMs: 0, fileSystem: disk, log })
+  return { server, client: await connect({ hosts: `127.0.0.1:${server.address.port}` }) }
+}
+
+const k = (n: number | string): Key => new Key('test', 'f', n)
+
+/** Retries `write` until it is accepted (the log reopens right after a failure, or within its retry interval). */
+async function eventually<T>(write: () => Promise<T>, withinMs = 3000): Promise<T> {
+  for (const started = Date.now(); ; await new Promise((r) => setTimeout(r, 20))) {
+    try {
+      return await write()
+    } catch (err) {
+      if (Date.now() - started > withinMs) throw err
+    }
+  }
+}
+
+for (const [code, status] of [
+  ['ENOSPC', STATUS.OUT_OF_SPACE],
+  ['EIO', STATUS.SERVER_ERROR],
+] as const) {
+  t.test(`${code} on write: status ${status}, the writes undone, reads go on`, async (t) => {
+    const dir = tempDataDir(t)
+    const disk = new FaultyDisk()
+    const recorded = recordingLogger()
+    let s = await open(dir, disk, recorded.log)
+    await s.client.put(k('a'), { n: 1 })
+    disk.failWrite = code
+    const results = await Promise.allSettled([s.client.increment(k('a'), 'n', 1), s.client.put(k('new'), { n: 1 }), s.client.remove(k('a'))])
+    for (const r of results) t.match(r, { status: 'rejected', reason: { code: status, message: new RegExp(`not applied: storage write failed \\(${code}\\)`) } })
+    t.same((await s.client.get(k('a'))).bins, { n: 1 }, 'the record is exactly as it was')
+    t.same(await s.client.existsWithMetadata(k('a')), { gen: 1, ttl: -1 }, 'generation unchanged')
+    t.equal(await s.client.exists(k('new')), false, 'the failed create left nothing')
+    t.match(recorded.lines.join('\n'), new RegExp(`ERROR log segment \\d+: storage write failed \\(${code}\\)`))
+    disk.failWrite = undefined
+    t.equal(await eventually(() => s.client.increment(k('a'), 'n', 1)), 2, 'writes work again once the disk does')
+    await s.client.close()
+    await s.server.close()
+    s = await open(dir, new FaultyDisk())
+    t.teardown(async () => {
+      await s.client.close()
+      await s.server.close()
+    })
+    t.same((await s.client.get(k('a'))).bins, { n: 2 }, 'after a restart: the acknowledged writes, none of the failed ones')
+    t.equal(await s.client.exists(k('new')), false)
+  })
+}
+
+t.test('fsync failure under commit-to-device: nothing acknowledged is lost, nothing failed is kept', async (t) => {
+  const dir = tempDataDir(t)
+  const disk = new FaultyDisk()
+  let s = await open(dir, disk)
+  await s.client.put(k('c'), { n: 0 })
+  disk.failSync = 'EIO'
+  await t.rejects(s.client.increment(k('c'), 'n', 5), { code: STATUS.SERVER_ERROR, message: /storage sync failed \(EIO\)/ })
+  disk.failSync = undefined
+  t.equal(await eventually(() => s.client.increment(k('c'), 'n', 1)), 1)
+  await s.client.close()
+  await s.server.close()
+  s = await open(dir, new FaultyDisk())
+  t.teardown(async () => {
+    await s.client.close()
+    await s.server.close()
+  })
+  t.equal((await s.client.get(k('c'))).bins.n, 1)
+})
+
+t.test('while no log segment can be opened, writes are refused at once; they resume when one can', async (t) => {
+  const dir = tempDataDir(t)
+  const disk = new FaultyDisk()
+  const s = await open(dir, disk)
+  t.teardown(async () => {
+    await s.client.close()
+    await s.server.close()
+  })
+  await s.client.put(k('d'), { n: 1 })
+  disk.failWrite = 'ENOSPC'
+  disk.failOpen = 'ENOSPC'
+  await t.rejects(s.client.put(k('d'), { n: 2 }), { code: STATUS.OUT_OF_SPACE })
+  const refused = await s.client.put(k('d'), { n: 3 }).catch((e) => e)
+  t.match(refused, { code: STATUS.OUT_OF_SPACE, message: /storage (write|open) failed \(ENOSPC\)/ }, 'refused before being applied')
+  t.same((await s.client.get(k('d'))).bins, { n: 1 }, 'reads still work')
+  disk.failWrite = undefined
+  disk.failOpen = undefined
+  await eventually(() => s.client.put(k('d'), { n: 4 }))
+  t.same((await s.client.get(k('d'))).bins, { n: 4 })
+})
