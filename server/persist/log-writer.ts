@@ -149,9 +149,10 @@ export class LogWriter {
     this.#cycling = true
     try {
       while (this.#down === undefined && this.#fd >= 0) {
-        if (this.#buffer.length > 0) await this.#write()
+        // A rotation goes first, so that a steady stream of writes cannot hold it (and a snapshot) back.
+        if (this.#rotation.length > 0 || this.#written - this.#segmentStart >= this.#o.segmentBytes) await this.#rotate()
+        else if (this.#buffer.length > 0) await this.#write()
         else if (this.#synced < this.#needSync || (this.#flushDue && this.#synced < this.#written)) await this.#sync()
-        else if (this.#rotation.length > 0 || this.#written - this.#segmentStart >= this.#o.segmentBytes) await this.#rotate()
         else break
       }
     } finally {
