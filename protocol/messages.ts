@@ -17,6 +17,7 @@ export const OP = {
   INCREMENT: 6,
   OPERATE: 7,
   BATCH_GET: 8,
+  INFO: 9,
 } as const
 export type OpName = keyof typeof OP
 export type OpCode = (typeof OP)[OpName]
@@ -82,6 +83,8 @@ export type TouchRequest = RecordRequestBase & { op: typeof OP.TOUCH }
 export type IncrementRequest = RecordRequestBase & { op: typeof OP.INCREMENT; bin: string; offset: unknown; initial: unknown }
 export type OperateRequest = RecordRequestBase & { op: typeof OP.OPERATE; ops: BinOp[] }
 export type BatchGetRequest = { op: typeof OP.BATCH_GET; id: number; addresses: RecordAddress[]; binNames: string[] | null }
+/** INFO asks for named server facts, as Aerospike's info protocol does (`status`, `statistics`, ...). */
+export type InfoRequest = { op: typeof OP.INFO; id: number; commands: string[] }
 
 /** A decoded request. Values are left as decoded; the store checks their types and sizes. */
 export type Request =
@@ -93,6 +96,7 @@ export type Request =
   | IncrementRequest
   | OperateRequest
   | BatchGetRequest
+  | InfoRequest
 
 /** What the server states in its hello frame. */
 export interface Hello {
@@ -112,6 +116,9 @@ export interface RecordResult {
 
 /** One key's outcome in a batch: found, with metadata and bins, or an error status with a message. */
 export type BatchItem = { found: true; gen: number; ttl: number; bins: unknown[] } | { found: false; status: number; message: string }
+
+/** An INFO answer: each command asked, with its value (or `ERROR:<code>:<message>`), in order. */
+export type InfoResult = [command: string, value: string][]
 
 /** Packs exists, generation policy and commit level into a request's flags field. */
 export function encodeFlags(exists: ExistsCode, genPolicy: GenPolicyCode, commitMaster: boolean): number {

@@ -68,7 +68,11 @@ export function decodeRequest(r: MsgpackReader): Request {
   if (opName === undefined) throw bad(`unknown op ${Number.isNaN(op) ? JSON.stringify(r.value()) : op}`)
   let request: Request
   let read: number
-  if (op === OP.BATCH_GET) {
+  if (op === OP.INFO) {
+    const commands = fields > 2 ? readStrings(r, 'INFO: commands') : null
+    request = { op, id, commands: commands ?? [] }
+    read = Math.min(fields, 3)
+  } else if (op === OP.BATCH_GET) {
     if (fields < 3 || r.kind() !== KIND.ARRAY) throw bad('BATCH_GET: keys must be an array')
     const count = r.array()
     const addresses: RecordAddress[] = []
@@ -168,16 +172,21 @@ function readBinList(r: MsgpackReader): unknown[] {
   return bins
 }
 
-function readBinNames(r: MsgpackReader, where: string): string[] | null {
+/** Nil, or an array of strings; `what` names the field in the error. */
+function readStrings(r: MsgpackReader, what: string): string[] | null {
   if (r.nil()) return null
-  if (r.kind() !== KIND.ARRAY) throw bad(`${where}: bin names must be an array of strings`)
+  if (r.kind() !== KIND.ARRAY) throw bad(`${what} must be an array of strings`)
   const count = r.array()
   const names: string[] = []
   for (let i = 0; i < count; i++) {
-    if (r.kind() !== KIND.STR) throw bad(`${where}: bin names must be an array of strings`)
+    if (r.kind() !== KIND.STR) throw bad(`${what} must be an array of strings`)
     names.push(r.str())
   }
   return names
+}
+
+function readBinNames(r: MsgpackReader, where: string): string[] | null {
+  return readStrings(r, `${where}: bin names`)
 }
 
 function readBatchKey(r: MsgpackReader, index: number): RecordAddress {

@@ -1,7 +1,7 @@
 // Answers on the wire (PROTOCOL.md §5): the server writes them straight into its output buffer; the client reads
 // the parts each call needs.
 import { TallyError } from './errors.js'
-import { PROTOCOL_VERSION, SERVER_MESSAGE_ID, type BatchItem, type Hello, type RecordResult } from './messages.js'
+import { PROTOCOL_VERSION, SERVER_MESSAGE_ID, type BatchItem, type Hello, type InfoResult, type RecordResult } from './messages.js'
 import { KIND, type MsgpackReader } from './msgpack-reader.js'
 import type { FrameWriter } from './msgpack-writer.js'
 import { STATUS } from './status.js'
@@ -35,6 +35,19 @@ export function writeBatchResponse(w: FrameWriter, id: number, items: BatchItem[
       w.number(item.status)
       w.str(item.message)
     }
+  }
+}
+
+/** `[id, 0, [[command, value], ...]]`. */
+export function writeInfoResponse(w: FrameWriter, id: number, result: InfoResult): void {
+  w.array(3)
+  w.number(id)
+  w.number(STATUS.OK)
+  w.array(result.length)
+  for (const [command, value] of result) {
+    w.array(2)
+    w.str(command)
+    w.str(value)
   }
 }
 

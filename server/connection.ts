@@ -11,14 +11,13 @@ import { MsgpackReader } from '../protocol/msgpack-reader.js'
 import { FrameWriter } from '../protocol/msgpack-writer.js'
 import { writeErrorResponse } from '../protocol/response-codec.js'
 import { STATUS } from '../protocol/status.js'
-import { dispatch } from './dispatch.js'
+import { dispatch, type BatchTally } from './dispatch.js'
 import type { Logger } from './log.js'
 import type { OpContext } from './ops/index.js'
+import type { ServerStats } from './stats.js'
 
 /** Answers pending in one write are flushed early once they pass this size, to bound memory per read. */
 const FLUSH_BYTES = 1024 * 1024
-/** Batches of answers that may wait for the log at once; past this, the connection stops reading. */
-const MAX_HELD = 8
 
 /** What makes answers wait: resolves once the changes made so far are durable. */
 export interface Durability {
@@ -30,14 +29,23 @@ export interface ConnectionContext extends OpContext {
   /** The hello, a whole frame, sent first on every connection. */
   hello: Uint8Array
   durability: Durability | undefined
+  stats: ServerStats
+  /** Most requests of one connection being served at once, waiting for the log included. */
+  maxInFlight: number
 }
 
-/** Answers waiting for the log: the bytes, and the ids to answer with an error if the log fails. */
+/**
+ * Answers waiting for the log: the bytes, the ids to answer with an error if the log fails, and what the batch
+ * held, for the latency histograms.
+ */
 interface Held {
   bytes: Buffer
   ids: number[]
   done: boolean
   error: TallyError | undefined
+  start: number
+  reads: number
+  writes: number
 }
 
 export class ServerConnection {
@@ -48,7 +56,10 @@ export class ServerConnection {
   readonly #reader = new MsgpackReader({ mapsAsObjects: false })
   #blocked = false // the peer is not reading: wait for 'drain'
   #held: Held[] = []
+  #heldRequests = 0
   #ids: number[] = [] // requests answered in the writer, when answers may be held
+  #tally: BatchTally = { reads: 0, writes: 0 } // requests answered in the writer
+  #batchStart = 0
   #peerEnded = false // no more requests will come: answer what came, then end
   #stopped = false // broken framing: nothing more is read
   #ended = false
@@ -97,34 +108,51 @@ export class ServerConnection {
     const holding = this.#context.durability !== undefined
     clock.hold()
     try {
-      while (!this.#blocked && !this.#stopped && this.#held.length < MAX_HELD && decoder.nextFrame()) {
-        this.#requests++
-        const id = dispatch(this.#context, decoder.frame, decoder.frameStart, decoder.frameEnd, this.#reader, this.#writer, this.#context.log)
-        if (holding) this.#ids.push(id)
-        if (this.#writer.length >= FLUSH_BYTES) this.#flush()
+      const tally = this.#tally
+      for (;;) {
+        while (!this.#blocked && !this.#stopped && !this.#full() && decoder.nextFrame()) {
+          this.#requests++
+          if (tally.reads + tally.writes === 0) this.#batchStart = performance.now()
+          const id = dispatch(this.#context, decoder.frame, decoder.frameStart, decoder.frameEnd, this.#reader, this.#writer, this.#context.log, tally)
+          if (holding) this.#ids.push(id)
+          if (this.#writer.length >= FLUSH_BYTES) this.#flush()
+        }
+        // A batch that filled up is sent (or held); if that made room, the frames behind it are read now.
+        const filled = this.#full()
+        this.#flush()
+        if (!filled || this.#full() || this.#blocked || this.#stopped) break
       }
     } catch (err) {
       this.#fail(err as TallyError) // broken framing: nextFrame found a length over the limit
+      this.#flush()
     } finally {
       clock.release()
     }
-    this.#flush()
-    if (this.#blocked || this.#stopped || this.#held.length >= MAX_HELD) this.#stream.pause()
+    if (this.#blocked || this.#stopped || this.#full()) this.#stream.pause()
     else this.#stream.resume()
     this.#endIfDone()
+  }
+
+  /** Too many requests of this connection are being served (or waiting for the log) to read more. */
+  #full(): boolean {
+    return this.#heldRequests + this.#tally.reads + this.#tally.writes >= this.#context.maxInFlight
   }
 
   #flush(): void {
     if (this.#writer.length === 0 || this.#stream.destroyed) return
     const bytes = this.#writer.take()
+    const { reads, writes } = this.#tally
+    this.#tally.reads = this.#tally.writes = 0
     const barrier = this.#context.durability?.barrier()
     if (barrier === undefined && this.#held.length === 0) {
       this.#ids.length = 0
+      this.#record(this.#batchStart, reads, writes)
       return this.#write(bytes)
     }
-    const held: Held = { bytes, ids: this.#ids, done: barrier === undefined, error: undefined }
+    const held: Held = { bytes, ids: this.#ids, done: barrier === undefined, error: undefined, start: this.#batchStart, reads, writes }
     this.#ids = []
     this.#held.push(held)
+    this.#heldRequests += reads + writes
     barrier?.then(
       () => this.#settle(held, undefined),
       (err: TallyError) => this.#settle(held, err),
@@ -136,9 +164,19 @@ export class ServerConnection {
     held.error = error
     while (this.#held[0]?.done) {
       const next = this.#held.shift()!
+      this.#heldRequests -= next.reads + next.writes
+      this.#record(next.start, next.reads, next.writes)
       this.#write(next.error === undefined ? next.bytes : this.#errors(next.ids, next.error))
     }
     this.#pump() // read what waited behind the held batches, or end
+  }
+
+  // Every request of a batch is answered together: they share the batch's latency, from its first read to its write.
+  #record(start: number, reads: number, writes: number): void {
+    const us = (performance.now() - start) * 1000
+    const { read, write } = this.#context.stats.current
+    read.add(us, reads)
+    write.add(us, writes)
   }
 
   // The answers of a batch whose changes could not be made durable: the storage error, for every request.

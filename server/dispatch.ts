@@ -1,48 +1,99 @@
 // frame -> request -> operation -> answer. Every failure becomes an error answer with a status; an unexpected
-// exception is logged and answered with status 1, and the server carries on.
+// exception is logged and answered with status 1, and the server carries on. Each outcome is counted under
+// Aerospike's statistic names.
 import { TallyError } from '../protocol/errors.js'
-import { OP, SERVER_MESSAGE_ID, type BatchItem, type RecordResult } from '../protocol/messages.js'
+import { BIN_OP, OP, SERVER_MESSAGE_ID, type BatchItem, type InfoResult, type RecordResult, type Request } from '../protocol/messages.js'
 import type { MsgpackReader } from '../protocol/msgpack-reader.js'
 import { EncodeError, type FrameWriter } from '../protocol/msgpack-writer.js'
 import { decodeRequest, peekRequestId } from '../protocol/request-codec.js'
-import { writeBatchResponse, writeErrorResponse, writeRecordResponse } from '../protocol/response-codec.js'
+import { writeBatchResponse, writeErrorResponse, writeInfoResponse, writeRecordResponse } from '../protocol/response-codec.js'
 import { STATUS } from '../protocol/status.js'
 import type { Logger } from './log.js'
 import { runOperation, type OpContext } from './ops/index.js'
+import type { NamespaceCounters } from './store/counters.js'
+
+/** Reads and writes answered in the current batch, for the latency histograms. */
+export interface BatchTally {
+  reads: number
+  writes: number
+}
 
 /**
  * Decodes the request in `buf[start, end)`, runs it, and writes its answer as one frame into `w`. Returns the id it
  * answered (SERVER_MESSAGE_ID when the request was too broken to have one). Never throws.
  */
-export function dispatch(context: OpContext, buf: Buffer, start: number, end: number, r: MsgpackReader, w: FrameWriter, log: Logger): number {
+export function dispatch(context: OpContext, buf: Buffer, start: number, end: number, r: MsgpackReader, w: FrameWriter, log: Logger, tally: BatchTally): number {
   let id = SERVER_MESSAGE_ID
+  let request: Request | undefined
   try {
-    const request = decodeRequest(r.reset(buf, start, end))
+    request = decodeRequest(r.reset(buf, start, end))
     id = request.id
     const result = runOperation(context, request)
     w.begin()
     if (request.op === OP.BATCH_GET) writeBatchResponse(w, id, result as BatchItem[])
+    else if (request.op === OP.INFO) writeInfoResponse(w, id, result as InfoResult)
     else writeRecordResponse(w, id, result as RecordResult)
     if (w.bodyLength > context.limits.maxFrameBytes) {
       w.rollback()
       const message = `the answer exceeds the frame limit of ${context.limits.maxFrameBytes} bytes`
-      return writeError(w, id, new TallyError(STATUS.RECORD_TOO_BIG, message))
+      throw new TallyError(STATUS.RECORD_TOO_BIG, message)
     }
     w.end()
+    count(context, request, result, STATUS.OK, tally)
     return id
   } catch (err) {
     w.rollback()
     if (id === SERVER_MESSAGE_ID) id = peekRequestId(buf.subarray(start, end))
-    if (err instanceof TallyError) return writeError(w, id, err)
-    if (err instanceof EncodeError) return writeError(w, id, new TallyError(STATUS.SERVER_ERROR, `cannot encode the answer: ${err.message}`))
-    log.error(`request ${id} failed unexpectedly: ${(err as Error)?.stack ?? String(err)}`)
-    return writeError(w, id, new TallyError(STATUS.SERVER_ERROR, `internal error: ${(err as Error)?.message ?? String(err)}`))
+    let failure: TallyError
+    if (err instanceof TallyError) failure = err
+    else if (err instanceof EncodeError) failure = new TallyError(STATUS.SERVER_ERROR, `cannot encode the answer: ${err.message}`)
+    else {
+      log.error(`request ${id} failed unexpectedly: ${(err as Error)?.stack ?? String(err)}`)
+      failure = new TallyError(STATUS.SERVER_ERROR, `internal error: ${(err as Error)?.message ?? String(err)}`)
+    }
+    if (request !== undefined) count(context, request, undefined, failure.code, tally)
+    w.begin()
+    writeErrorResponse(w, id, failure.code, failure.message, failure.gen)
+    w.end()
+    return id
   }
 }
 
-function writeError(w: FrameWriter, id: number, err: TallyError): number {
-  w.begin()
-  writeErrorResponse(w, id, err.code, err.message, err.gen)
-  w.end()
-  return id
+// Counts an outcome for its namespace, and the request for the batch's latency.
+function count(context: OpContext, request: Request, result: unknown, status: number, tally: BatchTally): void {
+  if (request.op === OP.INFO) return
+  if (request.op === OP.BATCH_GET) {
+    tally.reads += request.addresses.length
+    if (status !== STATUS.OK) return
+    ;(result as BatchItem[]).forEach((item, i) => {
+      const c = context.store.findNamespace(request.addresses[i]!.ns)?.counters
+      if (c === undefined) return
+      if (item.found) c.client_read_success++
+      else if (item.status === STATUS.NOT_FOUND) c.client_read_not_found++
+      else c.client_read_error++
+    })
+    return
+  }
+  const c = context.store.findNamespace(request.address.ns)?.counters
+  const reads = request.op === OP.GET || request.op === OP.EXISTS || (request.op === OP.OPERATE && request.ops.every((o) => o.op === BIN_OP.READ))
+  if (reads) tally.reads++
+  else tally.writes++
+  if (c === undefined) return
+  if (reads) {
+    if (status === STATUS.OK) c.client_read_success++
+    else if (status === STATUS.NOT_FOUND) c.client_read_not_found++
+    else c.client_read_error++
+  } else if (request.op === OP.REMOVE) {
+    if (status === STATUS.OK) c.client_delete_success++
+    else if (status === STATUS.NOT_FOUND) c.client_delete_not_found++
+    else failedWrite(c, status, 'client_delete_error')
+  } else if (status === STATUS.OK) c.client_write_success++
+  else failedWrite(c, status, 'client_write_error')
+}
+
+function failedWrite(c: NamespaceCounters, status: number, counter: 'client_write_error' | 'client_delete_error'): void {
+  c[counter]++
+  if (status === STATUS.GENERATION) c.fail_generation++
+  else if (status === STATUS.RECORD_TOO_BIG) c.fail_record_too_big++
+  else if (status === STATUS.KEY_BUSY) c.fail_key_busy++
 }

@@ -14,6 +14,8 @@ import type { Clock } from './store/clock.js'
 import type { NamespaceConfig } from './store/namespace.js'
 import { Store } from './store/store.js'
 import { SERVER_VERSION } from './version.js'
+import { infoValue, type InfoSource } from './info.js'
+import { ServerStats } from './stats.js'
 
 /** Options of a server. CLI flags map one-to-one onto these. */
 export interface ServerOptions {
@@ -41,10 +43,18 @@ export interface ServerOptions {
   maxFrameBytes?: number
   /** Most keys in one batch request. */
   maxBatchKeys?: number
+  /** Most client connections at once; more are refused (and logged). Aerospike's proto-fd-max. */
+  maxConnections?: number
+  /** Close a connection that sent nothing for this long; 0: never. Aerospike's proto-fd-idle-ms. */
+  idleTimeoutMs?: number
+  /** Most requests of one connection being served at once (waiting for the log included); past it, reading pauses. */
+  maxInFlight?: number
+  /** Interval of the ticker log line and of the reported latencies; 0: no ticker. */
+  tickerIntervalMs?: number
   /** Namespaces to serve; default: `test` with the default settings. */
   namespaces?: Partial<NamespaceConfig>[]
-  /** Expiry sweep interval (Aerospike's nsup-period); 0 turns the background sweep off. */
-  sweepIntervalMs?: number
+  /** How often namespaces that do not set their own sweep expired records (Aerospike's nsup-period); 0: never. */
+  nsupPeriodMs?: number
   /** How long `close` waits for connections to finish before cutting them. */
   closeGraceMs?: number
   clock?: Clock
@@ -62,7 +72,11 @@ export const DEFAULT_SERVER_OPTIONS = {
   snapshotLogBytes: DEFAULT_PERSISTENCE.snapshotLogBytes,
   maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
   maxBatchKeys: 5000,
-  sweepIntervalMs: 1000,
+  maxConnections: 15_000,
+  idleTimeoutMs: 0,
+  maxInFlight: 1024,
+  tickerIntervalMs: 10_000,
+  nsupPeriodMs: 1000,
   closeGraceMs: 5000,
 } as const
 
@@ -71,14 +85,18 @@ export class ServerCore {
   readonly store: Store
   /** Persistence of the disk namespaces; undefined when every namespace is in memory. */
   readonly persistence: Persistence | undefined
+  readonly stats = new ServerStats()
+  readonly log: Logger
   readonly #context: ConnectionContext
   readonly #connections = new Set<ServerConnection>()
   readonly #streams = new Set<Duplex>()
   readonly #closeGraceMs: number
+  readonly #ticker: NodeJS.Timeout | undefined
 
-  private constructor(store: Store, persistence: Persistence | undefined, o: ServerOptions & { maxFrameBytes: number; maxBatchKeys: number; closeGraceMs: number }) {
+  private constructor(store: Store, persistence: Persistence | undefined, o: Resolved) {
     this.store = store
     this.persistence = persistence
+    this.log = o.log ?? silentLogger
     const limits = { maxFrameBytes: o.maxFrameBytes, maxBatchKeys: o.maxBatchKeys }
     const hello: Hello = {
       protocol: PROTOCOL_VERSION,
@@ -91,17 +109,44 @@ export class ServerCore {
     helloWriter.begin()
     writeHello(helloWriter, hello)
     helloWriter.end()
-    this.#context = { store, limits, log: o.log ?? silentLogger, hello: helloWriter.take(), durability: persistence }
+    const source: InfoSource = { store, stats: this.stats, connections: () => this.connections, serviceConfig: serviceConfig(o) }
+    this.#context = {
+      store,
+      limits,
+      log: this.log,
+      hello: helloWriter.take(),
+      durability: persistence,
+      stats: this.stats,
+      maxInFlight: o.maxInFlight,
+      info: (command) => infoValue(source, command),
+    }
     this.#closeGraceMs = o.closeGraceMs
+    if (o.tickerIntervalMs > 0) {
+      this.#ticker = setInterval(() => this.#tick(), o.tickerIntervalMs)
+      this.#ticker.unref()
+    }
+  }
+
+  // The periodic status line: records, request rates over the interval, memory, connections.
+  #tick(): void {
+    this.stats.rollInterval()
+    const { read, write, seconds } = this.stats.last
+    const objects = this.store.namespaces.map((ns) => `${ns.name} ${ns.objects}`).join(', ')
+    const memory = process.memoryUsage()
+    const mb = (bytes: number): string => `${Math.round(bytes / 2 ** 20)} MB`
+    this.log.info(
+      `ticker: objects ${objects} | ops/s read ${Math.round(read.total / seconds)} write ${Math.round(write.total / seconds)}` +
+        ` | memory rss ${mb(memory.rss)} heap ${mb(memory.heapUsed)} | connections ${this.connections}`,
+    )
   }
 
   /** Creates the store and, for disk namespaces, recovers them from `dataDir` before serving anything. */
   static async open(options: ServerOptions = {}): Promise<ServerCore> {
     const o = { ...DEFAULT_SERVER_OPTIONS, ...options }
     if (o.storage !== 'memory' && o.storage !== 'disk') throw new Error(`unknown storage '${String(o.storage)}' (memory or disk)`)
-    const defaults = { storage: o.storage, commitToDevice: o.commitToDevice, flushMs: o.flushMs }
+    const defaults = { storage: o.storage, commitToDevice: o.commitToDevice, flushMs: o.flushMs, nsupPeriodMs: o.nsupPeriodMs }
     const namespaces = (o.namespaces ?? [{}]).map((ns) => ({ ...defaults, ...ns }))
-    const store = new Store({ namespaces, clock: o.clock, sweepIntervalMs: o.sweepIntervalMs })
+    const store = new Store({ namespaces, clock: o.clock })
     let persistence: Persistence | undefined
     if (store.namespaces.some((ns) => ns.config.storage === 'disk')) {
       try {
@@ -130,9 +175,11 @@ export class ServerCore {
     const connection = new ServerConnection(stream, this.#context)
     this.#connections.add(connection)
     this.#streams.add(stream)
+    this.stats.clientConnectionsOpened++
     stream.once('close', () => {
       this.#connections.delete(connection)
       this.#streams.delete(stream)
+      this.stats.clientConnectionsClosed++
     })
     return connection
   }
@@ -146,8 +193,29 @@ export class ServerCore {
     const deadline = Date.now() + this.#closeGraceMs
     while (this.#streams.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10))
     for (const stream of this.#streams) stream.destroy()
+    clearInterval(this.#ticker)
     await this.persistence?.close()
     this.store.close()
+  }
+}
+
+/** Options with every default filled in. */
+type Resolved = Required<Omit<ServerOptions, 'clock' | 'log' | 'fileSystem' | 'namespaces'>> & ServerOptions
+
+/** The service settings in force, under their config-file names, for `get-config`. */
+function serviceConfig(o: Resolved): Record<string, string | number | boolean> {
+  return {
+    address: o.host,
+    port: o.port,
+    'data-dir': o.dataDir,
+    'proto-fd-max': o.maxConnections,
+    'proto-fd-idle-ms': o.idleTimeoutMs,
+    'in-flight-max': o.maxInFlight,
+    'batch-max-requests': o.maxBatchKeys,
+    'max-frame-size': o.maxFrameBytes,
+    'ticker-interval': o.tickerIntervalMs / 1000,
+    'segment-size': o.segmentBytes,
+    'snapshot-log-size': o.snapshotLogBytes,
   }
 }
 
@@ -164,8 +232,23 @@ export interface TallyServer {
 export async function startServer(options: ServerOptions = {}): Promise<TallyServer> {
   const core = await ServerCore.open(options)
   const host = options.host ?? DEFAULT_SERVER_OPTIONS.host
+  const maxConnections = options.maxConnections ?? DEFAULT_SERVER_OPTIONS.maxConnections
+  const idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_SERVER_OPTIONS.idleTimeoutMs
   // allowHalfOpen: a client that ends its side still gets every answer; the connection ends the socket itself.
-  const listener = net.createServer({ noDelay: true, allowHalfOpen: true }, (socket) => core.handle(socket))
+  const listener = net.createServer({ noDelay: true, allowHalfOpen: true }, (socket) => {
+    if (idleTimeoutMs > 0) {
+      socket.setTimeout(idleTimeoutMs, () => {
+        core.log.debug(`closing a connection from ${socket.remoteAddress}: idle for ${idleTimeoutMs} ms`)
+        socket.destroy()
+      })
+    }
+    core.handle(socket)
+  })
+  listener.maxConnections = maxConnections
+  listener.on('drop', (peer) => {
+    core.stats.clientConnectionsRefused++
+    core.log.warn(`refused a connection from ${peer?.remoteAddress ?? 'a client'}: ${maxConnections} connections already (proto-fd-max)`)
+  })
   await new Promise<void>((resolve, reject) => {
     listener.once('error', (err) => core.close().then(() => reject(err), () => reject(err)))
     // A deep accept queue, so that a thousand clients connecting at once are not dropped (Node's default is 511).

@@ -1,4 +1,4 @@
-// What every operation handler gets: the store and the server's limits.
+// What every operation handler gets: the store, the server's limits, and its info commands.
 import type { Store } from '../store/store.js'
 
 /** Limits the operations enforce. */
@@ -12,4 +12,6 @@ export interface OpLimits {
 export interface OpContext {
   store: Store
   limits: OpLimits
+  /** The value of an info command (server/info.ts). */
+  info: (command: string) => string
 }

@@ -1,17 +1,19 @@
 // The operation table: one handler per request op code. Adding an operation means adding its file, its line here,
 // its test, and its section in PROTOCOL.md.
-import { OP, type BatchItem, type OpCode, type RecordResult, type Request } from '../../protocol/messages.js'
+import { OP, type BatchItem, type InfoResult, type OpCode, type RecordResult, type Request } from '../../protocol/messages.js'
 import { batchGet } from './batch-get.js'
 import type { OpContext } from './context.js'
 import { exists } from './exists.js'
 import { get } from './get.js'
 import { increment } from './increment.js'
+import { info } from './info.js'
 import { operate } from './operate.js'
 import { put } from './put.js'
 import { remove } from './remove.js'
 import { touch } from './touch.js'
 
-type Handler<R extends Request> = (context: OpContext, request: R) => RecordResult | BatchItem[]
+type Result = RecordResult | BatchItem[] | InfoResult
+type Handler<R extends Request> = (context: OpContext, request: R) => Result
 type HandlerTable = { [Code in OpCode]: Handler<Extract<Request, { op: Code }>> }
 
 export const OPERATIONS: HandlerTable = {
@@ -23,10 +25,11 @@ export const OPERATIONS: HandlerTable = {
   [OP.INCREMENT]: increment,
   [OP.OPERATE]: operate,
   [OP.BATCH_GET]: batchGet,
+  [OP.INFO]: info,
 }
 
 /** Runs a decoded request through its handler. Throws TallyError for a failed operation. */
-export function runOperation(context: OpContext, request: Request): RecordResult | BatchItem[] {
+export function runOperation(context: OpContext, request: Request): Result {
   return (OPERATIONS[request.op] as Handler<Request>)(context, request)
 }
 

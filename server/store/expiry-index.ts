@@ -47,6 +47,20 @@ export class ExpiryIndex {
     return due
   }
 
+  /**
+   * Removes and returns the earliest bucket, due or not: the second after which its records may have expired, and
+   * their ids (stale ones included). For eviction of the records closest to expiry.
+   */
+  popEarliest(): { second: number; ids: number[] } | undefined {
+    const second = this.#heap[0]
+    if (second === undefined) return undefined
+    const ids = this.#buckets.get(second)!
+    this.#buckets.delete(second)
+    this.#pop()
+    this.#entries -= ids.length
+    return { second, ids }
+  }
+
   #push(second: number): void {
     const heap = this.#heap
     let i = heap.push(second) - 1

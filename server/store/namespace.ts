@@ -6,6 +6,7 @@ import type { RecordAddress, RecordPolicy } from '../../protocol/messages.js'
 import { STATUS } from '../../protocol/status.js'
 import { EXISTS, GEN_POLICY, MAX_TTL_SEC, type UserKey } from '../../protocol/types.js'
 import { binsBytes, type BinList } from './bins.js'
+import { NamespaceCounters } from './counters.js'
 import type { Clock } from './clock.js'
 import { DigestIndex } from './digest-index.js'
 import { ExpiryIndex } from './expiry-index.js'
@@ -25,6 +26,14 @@ export interface NamespaceConfig {
   commitToDevice: boolean
   /** Disk only, without commitToDevice: a write is answered once written, and fsynced at most this many ms later. */
   flushMs: number
+  /** How often expired records are swept away (Aerospike's nsup-period), in ms; 0: never (they stay invisible). */
+  nsupPeriodMs: number
+  /** Memory budget for the namespace's records, in bytes; 0: none. `used` counts bins plus a fixed cost per record. */
+  dataSizeBytes: number
+  /** With a budget: above this share of it, writes fail with status 8 (reads and removes go on). */
+  stopWritesUsedPct: number
+  /** With a budget: above this share of it, the records closest to expiry are evicted (never ones without a TTL); 0: off. */
+  evictUsedPct: number
 }
 
 /** A record's whole state, as logged and restored. `bins` is never changed in place. */
@@ -44,7 +53,10 @@ export interface RecordState {
  */
 export type Mutation =
   | { type: 'write'; ns: string; digest: Uint8Array; state: RecordState; previous: RecordState | null }
-  | { type: 'delete'; ns: string; digest: Uint8Array; reason: 'remove' | 'expire'; previous: RecordState }
+  | { type: 'delete'; ns: string; digest: Uint8Array; reason: DeleteReason; previous: RecordState }
+
+/** Why a record went: removed by a request, expired, or evicted to keep the namespace under its memory budget. */
+export type DeleteReason = 'remove' | 'expire' | 'evict'
 
 /** What a transaction is for; `begin` checks the conditions that apply. */
 export const TXN = {
@@ -56,7 +68,12 @@ export const TXN = {
   NO_REPLACE: 2,
   /** The record must exist even for a write (touch, remove). */
   MUST_EXIST: 4,
+  /** Removes the record: allowed when the namespace is over its stop-writes threshold. */
+  REMOVE: 8,
 } as const
+
+/** What a record costs beyond its bins, for the memory budget: its slot, its index entry. */
+export const RECORD_OVERHEAD_BYTES = 64
 
 const MAX_SETS = 0xffff
 
@@ -70,6 +87,8 @@ export class Namespace {
   readonly #clock: Clock
   /** Receives every change, in order, when set (the store sets it while anyone listens). */
   onMutation: ((mutation: Mutation) => void) | undefined = undefined
+  /** Request outcomes, counted by the server. */
+  readonly counters = new NamespaceCounters()
   /** When set, every write fails with this error (stop-writes): storage failed, or memory is full. Reads go on. */
   writeBlock: TallyError | undefined = undefined
   readonly #records = new RecordTable()
@@ -77,7 +96,10 @@ export class Namespace {
   readonly #expiry = new ExpiryIndex()
   readonly #setNames: string[] = ['']
   readonly #setIds = new Map<string, number>([['', 0]])
+  readonly #setObjects: number[] = [0]
   #expiredObjects = 0
+  #evictedObjects = 0
+  #usedBytes = 0
 
   constructor(config: NamespaceConfig, clock: Clock) {
     this.config = config
@@ -98,6 +120,28 @@ export class Namespace {
     return this.#expiredObjects
   }
 
+  /** Records evicted to stay under the memory budget. */
+  get evictedObjects(): number {
+    return this.#evictedObjects
+  }
+
+  /** Memory the records use, for the budget: their bins, and a fixed cost per record. */
+  get usedBytes(): number {
+    return this.#usedBytes
+  }
+
+  /** Share of `dataSizeBytes` in use, in percent; 0 without a budget. */
+  get usedPct(): number {
+    const budget = this.config.dataSizeBytes
+    return budget > 0 ? (this.#usedBytes * 100) / budget : 0
+  }
+
+  /** True while writes are refused for being over the stop-writes threshold. */
+  get stopWrites(): boolean {
+    const budget = this.config.dataSizeBytes
+    return budget > 0 && this.#usedBytes * 100 > budget * this.config.stopWritesUsedPct
+  }
+
   /** Starts a transaction on one record, checking the request's conditions. Throws the failing condition's status. */
   begin(address: RecordAddress, policy: RecordPolicy, mode: number): RecordTxn {
     const now = this.#clock.nowMs()
@@ -111,6 +155,8 @@ export class Namespace {
     }
     const write = (mode & TXN.WRITE) !== 0
     if (write && this.writeBlock !== undefined) throw this.writeBlock
+    if (write && (mode & TXN.REMOVE) === 0 && this.stopWrites)
+      throw new TallyError(STATUS.OUT_OF_SPACE, `namespace '${this.name}' is over its stop-writes threshold (${this.usedPct.toFixed(1)}% of data-size used); reads and removes still work`)
     const exists = policy.exists
     const replaces = exists === EXISTS.replace || exists === EXISTS.createOrReplace
     if (write && replaces && (mode & TXN.NO_REPLACE) !== 0)
@@ -164,9 +210,12 @@ export class Namespace {
       records.setDigest(target, address.digest)
       records.setSetId(target, setId)
       this.#index.insert(target)
+      this.#usedBytes += RECORD_OVERHEAD_BYTES + txn.bytes
+      this.#setObjects[setId]!++
     } else {
       const old = records.gen(id)
       gen = old >= 0xffff ? 1 : old + 1
+      this.#usedBytes += txn.bytes - records.bytes(id)
     }
     if (address.userKey !== null && records.userKey(target) === undefined) records.setUserKey(target, address.userKey)
     records.write(target, gen, voidMs, bins, txn.bytes)
@@ -206,16 +255,53 @@ export class Namespace {
     return { removed, more: due.length === limit }
   }
 
+  /**
+   * Above the eviction threshold, evicts up to about `limit` of the records closest to expiry (never records without
+   * a TTL). Returns true if it should be called again: still above the threshold, with candidates left.
+   */
+  evict(limit: number): boolean {
+    const { dataSizeBytes, evictUsedPct } = this.config
+    if (dataSizeBytes <= 0 || evictUsedPct <= 0) return false
+    const target = (dataSizeBytes * evictUsedPct) / 100
+    const records = this.#records
+    let looked = 0
+    while (this.#usedBytes > target && looked < limit) {
+      const bucket = this.#expiry.popEarliest()
+      if (bucket === undefined) return false
+      for (let i = 0; i < bucket.ids.length; i++) {
+        const id = bucket.ids[i]!
+        looked++
+        if (this.#usedBytes <= target) {
+          // Enough is free: the rest keep their place in the index.
+          for (const rest of bucket.ids.slice(i)) if (records.isLive(rest) && records.voidMs(rest) !== 0) this.#expiry.add(rest, records.voidMs(rest))
+          return false
+        }
+        // Only an entry that still matches its record's expiry stands for it; stale ones are dropped.
+        if (!records.isLive(id) || Math.ceil(records.voidMs(id) / 1000) !== bucket.second) continue
+        this.#delete(id, records.digest(id), 'evict')
+      }
+    }
+    return this.#usedBytes > target && this.#expiry.entries > 0
+  }
+
+  /** Sets that hold records (the empty name: records without a set), with their record counts. */
+  sets(): { name: string; objects: number }[] {
+    return this.#setNames.map((name, id) => ({ name, objects: this.#setObjects[id]! })).filter((set) => set.objects > 0)
+  }
+
   /** Entries waiting in the expiry index (an upper bound on records with a TTL). */
   get expiryEntries(): number {
     return this.#expiry.entries
   }
 
-  #delete(id: number, digest: Uint8Array, reason: 'remove' | 'expire'): void {
+  #delete(id: number, digest: Uint8Array, reason: DeleteReason): void {
     const previous = this.onMutation === undefined ? undefined : this.#stateOf(id)
+    this.#usedBytes -= RECORD_OVERHEAD_BYTES + this.#records.bytes(id)
+    this.#setObjects[this.#records.setId(id)]!--
     this.#index.remove(id)
     this.#records.release(id)
     if (reason === 'expire') this.#expiredObjects++
+    else if (reason === 'evict') this.#evictedObjects++
     if (previous !== undefined) this.onMutation!({ type: 'delete', ns: this.name, digest, reason, previous })
   }
 
@@ -231,6 +317,10 @@ export class Namespace {
   restore(digest: Uint8Array, state: RecordState | null): void {
     const records = this.#records
     let id = this.#index.find(digest)
+    if (id >= 0) {
+      this.#usedBytes -= RECORD_OVERHEAD_BYTES + records.bytes(id)
+      this.#setObjects[records.setId(id)]!--
+    }
     if (state === null) {
       if (id >= 0) {
         this.#index.remove(id)
@@ -243,9 +333,13 @@ export class Namespace {
       records.setDigest(id, digest)
       this.#index.insert(id)
     }
-    records.setSetId(id, this.#setId(state.set))
+    const bytes = binsBytes(state.bins)
+    const setId = this.#setId(state.set)
+    this.#usedBytes += RECORD_OVERHEAD_BYTES + bytes
+    this.#setObjects[setId]!++
+    records.setSetId(id, setId)
     records.setUserKey(id, state.userKey)
-    records.write(id, state.gen, state.voidMs, state.bins, binsBytes(state.bins))
+    records.write(id, state.gen, state.voidMs, state.bins, bytes)
     if (state.voidMs !== 0) this.#expiry.add(id, state.voidMs)
   }
 
@@ -292,6 +386,7 @@ export class Namespace {
       if (this.#setNames.length > MAX_SETS) throw new TallyError(STATUS.PARAMETER, `namespace '${this.name}' has too many sets`)
       id = this.#setNames.push(name) - 1
       this.#setIds.set(name, id)
+      this.#setObjects.push(0)
     }
     return id
   }

@@ -11,8 +11,6 @@ export interface StoreOptions {
   namespaces?: Partial<NamespaceConfig>[]
   /** Time source; inject a `ManualClock` to test expiry without sleeping. */
   clock?: Clock
-  /** Interval of the background expiry sweep (Aerospike's nsup-period), in ms; 0 turns it off. */
-  sweepIntervalMs?: number
   /** Expiry entries looked at per sweep step; steps run back to back until none are due, yielding between steps. */
   sweepBatchRecords?: number
 }
@@ -25,10 +23,13 @@ export const DEFAULT_NAMESPACE: NamespaceConfig = {
   storage: 'memory',
   commitToDevice: true,
   flushMs: 1000,
+  nsupPeriodMs: 1000,
+  dataSizeBytes: 0,
+  stopWritesUsedPct: 90,
+  evictUsedPct: 0,
 }
 
 export const DEFAULT_STORE_OPTIONS = {
-  sweepIntervalMs: 1000,
   sweepBatchRecords: 10_000,
 } as const
 
@@ -40,6 +41,7 @@ export class Store {
   readonly #sweepBatch: number
   #sweepTimer: NodeJS.Timeout | undefined
   #sweeping = false
+  readonly #lastSweep = new Map<Namespace, number>()
 
   constructor(options: StoreOptions = {}) {
     this.clock = new BatchClock(options.clock ?? systemClock)
@@ -49,9 +51,10 @@ export class Store {
       if (this.#namespaces.has(full.name)) throw new Error(`namespace '${full.name}' is defined twice`)
       this.#namespaces.set(full.name, new Namespace(full, this.clock))
     }
-    const interval = options.sweepIntervalMs ?? DEFAULT_STORE_OPTIONS.sweepIntervalMs
-    if (interval > 0) {
-      this.#sweepTimer = setInterval(() => this.#backgroundSweep(), interval)
+    // One timer at the shortest nsup period; each namespace is swept when its own period has passed.
+    const periods = this.namespaces.map((ns) => ns.config.nsupPeriodMs).filter((ms) => ms > 0)
+    if (periods.length > 0) {
+      this.#sweepTimer = setInterval(() => this.#backgroundSweep(), Math.min(...periods))
       this.#sweepTimer.unref()
     }
   }
@@ -61,6 +64,11 @@ export class Store {
     const ns = this.#namespaces.get(name)
     if (ns === undefined) throw new TallyError(STATUS.NAMESPACE, `namespace '${name}' does not exist`)
     return ns
+  }
+
+  /** The namespace called `name`, or undefined. */
+  findNamespace(name: string): Namespace | undefined {
+    return this.#namespaces.get(name)
   }
 
   /** All namespaces. */
@@ -81,7 +89,10 @@ export class Store {
     }
   }
 
-  /** Deletes every expired record now, in one go; returns how many. (The background sweep does this in steps.) */
+  /**
+   * Deletes every expired record now, then evicts down to each namespace's threshold, in one go; returns how many
+   * records expired. (The background sweep does the same in steps.)
+   */
   sweepExpired(): number {
     let removed = 0
     for (const ns of this.#namespaces.values()) {
@@ -89,6 +100,7 @@ export class Store {
         removed += step.removed
         if (!step.more) break
       }
+      while (ns.evict(this.#sweepBatch));
     }
     return removed
   }
@@ -106,14 +118,18 @@ export class Store {
     for (const ns of this.#namespaces.values()) ns.onMutation = emit
   }
 
-  // One step per namespace, then yield to the event loop before the next, so that requests are served while
-  // a million records expire.
+  // Per due namespace: expired records go, then, above the eviction threshold, the records closest to expiry.
+  // Work is done in steps with a yield to the event loop between them, so requests are served while a million
+  // records expire.
   #backgroundSweep(): void {
     if (this.#sweeping) return
     this.#sweeping = true
+    const now = this.clock.nowMs()
+    const due = this.namespaces.filter((ns) => ns.config.nsupPeriodMs > 0 && now >= (this.#lastSweep.get(ns) ?? 0) + ns.config.nsupPeriodMs)
+    for (const ns of due) this.#lastSweep.set(ns, now)
     const step = (): void => {
       let more = false
-      for (const ns of this.#namespaces.values()) more = ns.sweep(this.#sweepBatch).more || more
+      for (const ns of due) more = ns.sweep(this.#sweepBatch).more || ns.evict(this.#sweepBatch) || more
       if (more && this.#sweepTimer !== undefined) setImmediate(step)
       else this.#sweeping = false
     }

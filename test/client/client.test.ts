@@ -84,7 +84,7 @@ t.test('a dropped connection: writes in doubt, reads retried on the next connect
 })
 
 t.test('while no server is reachable, requests wait, then fail with CONNECTION and are not in doubt', async (t) => {
-  const server = await startServer({ host: '127.0.0.1', port: 0, storage: 'memory', sweepIntervalMs: 0 })
+  const server = await startServer({ host: '127.0.0.1', port: 0, storage: 'memory', nsupPeriodMs: 0 })
   const port = server.address.port
   const client = await connect({ hosts: `127.0.0.1:${port}`, maxReconnectDelayMs: 100 })
   t.teardown(() => client.close())
@@ -93,7 +93,7 @@ t.test('while no server is reachable, requests wait, then fail with CONNECTION a
   await server.close()
   const err = await client.increment(k, 'n', 1, undefined, undefined, { totalTimeoutMs: 300 }).catch((e) => e)
   t.match(err, { code: CLIENT_STATUS.CONNECTION, inDoubt: false })
-  const again = await startServer({ host: '127.0.0.1', port, storage: 'memory', sweepIntervalMs: 0 })
+  const again = await startServer({ host: '127.0.0.1', port, storage: 'memory', nsupPeriodMs: 0 })
   t.teardown(() => again.close())
   t.equal(await client.increment(k, 'n', 5, undefined, undefined, { totalTimeoutMs: 2000 }), 5, 'reconnected to the restarted server')
 })

@@ -10,7 +10,7 @@ export interface Teardown {
 
 /** Starts a server on 127.0.0.1, port 0, records in memory unless asked otherwise, stopped when the test ends. */
 export async function testServer(t: Teardown, options: ServerOptions = {}): Promise<TallyServer> {
-  const server = await startServer({ host: '127.0.0.1', port: 0, storage: 'memory', sweepIntervalMs: 0, ...options })
+  const server = await startServer({ host: '127.0.0.1', port: 0, storage: 'memory', nsupPeriodMs: 0, ...options })
   t.teardown(() => server.close())
   return server
 }

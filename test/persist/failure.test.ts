@@ -25,7 +25,7 @@ class FaultyDisk implements FileSystem {
 }
 
 async function open(dir: string, disk: FileSystem, log = recordingLogger().log): Promise<{ server: TallyServer; client: Client }> {
-  const server = await startServer({ host: '127.0.0.1', port: 0, storage: 'disk', dataDir: dir, sweepIntervalMs: 0, fileSystem: disk, log })
+  const server = await startServer({ host: '127.0.0.1', port: 0, storage: 'disk', dataDir: dir, nsupPeriodMs: 0, fileSystem: disk, log })
   return { server, client: await connect({ hosts: `127.0.0.1:${server.address.port}` }) }
 }
 

@@ -8,7 +8,7 @@ import { recordingLogger, segments, tempDataDir } from '../helpers/data-dir.js'
 import { runCli } from '../helpers/cli.js'
 
 async function open(dir: string, options: ServerOptions = {}): Promise<{ server: TallyServer; client: Client }> {
-  const server = await startServer({ host: '127.0.0.1', port: 0, storage: 'disk', dataDir: dir, sweepIntervalMs: 0, ...options })
+  const server = await startServer({ host: '127.0.0.1', port: 0, storage: 'disk', dataDir: dir, nsupPeriodMs: 0, ...options })
   const client = await connect({ hosts: `127.0.0.1:${server.address.port}` })
   return { server, client }
 }

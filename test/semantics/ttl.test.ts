@@ -76,7 +76,7 @@ t.test('ttl with an injected clock', async (t) => {
 })
 
 t.test('real time: a 1 s TTL record disappears and the background sweep frees it', async (t) => {
-  const server = await testServer(t, { sweepIntervalMs: 200 })
+  const server = await testServer(t, { nsupPeriodMs: 200 })
   const client = await testClient(t, server)
   const key = uniqueKey()
   await client.put(key, { a: 1 }, { ttl: 1 })

@@ -33,7 +33,7 @@ class RecordingStream extends Duplex {
 }
 
 t.test('the server core serves any duplex stream, one write per read batch', async (t) => {
-  const core = await ServerCore.open({ storage: 'memory', sweepIntervalMs: 0 })
+  const core = await ServerCore.open({ storage: 'memory', nsupPeriodMs: 0 })
   t.teardown(() => core.close())
   const stream = new RecordingStream()
   core.handle(stream)
@@ -131,7 +131,7 @@ t.test('raw protocol over TCP', async (t) => {
 })
 
 t.test('a client that stops reading stops being read from; memory stays bounded', async (t) => {
-  const core = await ServerCore.open({ storage: 'memory', sweepIntervalMs: 0 })
+  const core = await ServerCore.open({ storage: 'memory', nsupPeriodMs: 0 })
   const connections: ServerConnection[] = []
   const listener = net.createServer((socket) => connections.push(core.handle(socket)))
   await new Promise<void>((r) => listener.listen(0, '127.0.0.1', r))

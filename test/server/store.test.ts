@@ -27,7 +27,7 @@ function exists(store: Store, key: string | number): boolean {
 
 t.test('an expired record is invisible at once and reclaimed by the sweep', async (t) => {
   const clock = new ManualClock()
-  const store = new Store({ clock, sweepIntervalMs: 0 })
+  const store = new Store({ clock, namespaces: [{ nsupPeriodMs: 0 }] })
   t.teardown(() => store.close())
   put(store, 'a', { n: 1 }, 10)
   put(store, 'b', { n: 1 }, 20)
@@ -45,7 +45,7 @@ t.test('an expired record is invisible at once and reclaimed by the sweep', asyn
 
 t.test('the sweep only looks at expiring records, and skips ones whose TTL moved', async (t) => {
   const clock = new ManualClock()
-  const store = new Store({ clock, sweepIntervalMs: 0, sweepBatchRecords: 1000 })
+  const store = new Store({ clock, namespaces: [{ nsupPeriodMs: 0 }], sweepBatchRecords: 1000 })
   t.teardown(() => store.close())
   for (let i = 0; i < 50_000; i++) put(store, i, { n: i })
   for (let i = 0; i < 3000; i++) put(store, `x${i}`, { n: i }, 5)
@@ -61,7 +61,7 @@ t.test('the sweep only looks at expiring records, and skips ones whose TTL moved
 
 t.test('mutations stream in order and replay to the same state', async (t) => {
   const clock = new ManualClock()
-  const store = new Store({ clock, sweepIntervalMs: 0 })
+  const store = new Store({ clock, namespaces: [{ nsupPeriodMs: 0 }] })
   t.teardown(() => store.close())
   const log: Mutation[] = []
   const stop = store.onMutation((m) => log.push(m))
@@ -89,7 +89,7 @@ t.test('mutations stream in order and replay to the same state', async (t) => {
 })
 
 t.test('a failed transaction leaves nothing behind', async (t) => {
-  const store = new Store({ sweepIntervalMs: 0 })
+  const store = new Store({ namespaces: [{ nsupPeriodMs: 0 }] })
   t.teardown(() => store.close())
   put(store, 'a', { n: 1, s: 'x' })
   const ns = store.namespace('test')

@@ -1,0 +1,112 @@
+// Info commands, as Aerospike's asinfo knows them: `status`, `build`, `namespaces`, `namespace/<ns>`, `sets/<ns>`,
+// `statistics`, `latencies`, `get-config`. Values are `key=value;key=value` text, Aerospike's format, so that
+// operators (and their scripts) read them the same way.
+import type { Namespace } from './store/namespace.js'
+import type { Store } from './store/store.js'
+import type { LatencyHistogram, ServerStats } from './stats.js'
+import { SERVER_VERSION } from './version.js'
+
+/** What the info commands read from a running server. */
+export interface InfoSource {
+  store: Store
+  stats: ServerStats
+  connections(): number
+  /** Service settings in force, by their config names. */
+  serviceConfig: Record<string, string | number | boolean>
+}
+
+const UNKNOWN = 'ERROR:4:unrecognized command'
+
+const pairs = (values: Record<string, string | number | boolean>): string =>
+  Object.entries(values)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(';')
+
+/** The value of one info command. */
+export function infoValue(source: InfoSource, command: string): string {
+  const { store } = source
+  if (command === 'status') return 'ok'
+  if (command === 'build') return SERVER_VERSION
+  if (command === 'edition') return 'Tally'
+  if (command === 'namespaces') return store.namespaces.map((ns) => ns.name).join(';')
+  if (command === 'statistics') return pairs(statistics(source))
+  if (command === 'latencies' || command.startsWith('latencies:')) return latencies(source.stats)
+  if (command === 'sets') return store.namespaces.map(sets).filter((s) => s !== '').join(';')
+  if (command.startsWith('sets/')) return withNamespace(store, command.slice(5), sets)
+  if (command.startsWith('namespace/')) return withNamespace(store, command.slice(10), (ns) => pairs(namespaceStats(ns)))
+  if (command === 'get-config' || command === 'get-config:context=service') return pairs(source.serviceConfig)
+  const nsConfig = /^get-config:context=namespace;id=(.+)$/.exec(command)
+  if (nsConfig) return withNamespace(store, nsConfig[1]!, (ns) => pairs(namespaceConfig(ns)))
+  return UNKNOWN
+}
+
+function withNamespace(store: Store, name: string, value: (ns: Namespace) => string): string {
+  const ns = store.findNamespace(name)
+  return ns === undefined ? `ERROR:20:namespace '${name}' does not exist` : value(ns)
+}
+
+function namespaceStats(ns: Namespace): Record<string, string | number | boolean> {
+  return {
+    objects: ns.objects,
+    expired_objects: ns.expiredObjects,
+    evicted_objects: ns.evictedObjects,
+    data_used_bytes: ns.usedBytes,
+    data_used_pct: +ns.usedPct.toFixed(2),
+    stop_writes: ns.stopWrites || ns.writeBlock !== undefined,
+    ...ns.counters,
+  }
+}
+
+function namespaceConfig(ns: Namespace): Record<string, string | number | boolean> {
+  const c = ns.config
+  return {
+    'default-ttl': c.defaultTtlSec,
+    'nsup-period': c.nsupPeriodMs / 1000,
+    'max-record-size': c.maxRecordBytes,
+    'storage-engine': c.storage === 'disk' ? 'device' : 'memory',
+    'data-size': c.dataSizeBytes,
+    'stop-writes-used-pct': c.stopWritesUsedPct,
+    'evict-used-pct': c.evictUsedPct,
+    'commit-to-device': c.storage === 'disk' && c.commitToDevice,
+    'flush-ms': c.flushMs,
+  }
+}
+
+function sets(ns: Namespace): string {
+  return ns
+    .sets()
+    .map((set) => `ns=${ns.name}:set=${set.name}:objects=${set.objects}`)
+    .join(';')
+}
+
+function statistics(source: InfoSource): Record<string, string | number | boolean> {
+  const { store, stats } = source
+  const totals: Record<string, number> = {}
+  for (const ns of store.namespaces) for (const [k, v] of Object.entries(ns.counters)) totals[k] = (totals[k] ?? 0) + v
+  const memory = process.memoryUsage()
+  return {
+    objects: store.namespaces.reduce((n, ns) => n + ns.objects, 0),
+    expired_objects: store.namespaces.reduce((n, ns) => n + ns.expiredObjects, 0),
+    evicted_objects: store.namespaces.reduce((n, ns) => n + ns.evictedObjects, 0),
+    data_used_bytes: store.namespaces.reduce((n, ns) => n + ns.usedBytes, 0),
+    stop_writes: store.namespaces.some((ns) => ns.stopWrites || ns.writeBlock !== undefined),
+    client_connections: source.connections(),
+    client_connections_opened: stats.clientConnectionsOpened,
+    client_connections_closed: stats.clientConnectionsClosed,
+    client_connections_refused: stats.clientConnectionsRefused,
+    uptime: Math.floor((Date.now() - stats.started) / 1000),
+    heap_used_bytes: memory.heapUsed,
+    rss_bytes: memory.rss,
+    ...totals,
+  }
+}
+
+/** `read:msec,<ops/s>,<% over 1 ms>,<% over 8 ms>,<% over 64 ms>;write:...` over the last ticker interval. */
+function latencies(stats: ServerStats): string {
+  const { last } = stats
+  const row = (name: string, h: LatencyHistogram): string => {
+    const perSec = last.seconds > 0 ? h.total / last.seconds : 0
+    return `${name}:msec,${perSec.toFixed(1)},${h.overPct(1).toFixed(2)},${h.overPct(8).toFixed(2)},${h.overPct(64).toFixed(2)}`
+  }
+  return `${row('read', last.read)};${row('write', last.write)}`
+}

@@ -1,0 +1,16 @@
+// Request outcomes of one namespace, under Aerospike's statistic names; the server counts, `info` reports.
+
+/** Request counters of one namespace. */
+export class NamespaceCounters {
+  client_read_success = 0
+  client_read_not_found = 0
+  client_read_error = 0
+  client_write_success = 0
+  client_write_error = 0
+  client_delete_success = 0
+  client_delete_not_found = 0
+  client_delete_error = 0
+  fail_generation = 0
+  fail_key_busy = 0
+  fail_record_too_big = 0
+}
