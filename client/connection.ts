@@ -55,7 +55,7 @@ export class Connection {
   #blocked = false
   #closed: TallyError | undefined
   #timer: NodeJS.Timeout | undefined
-  #idle: (() => void) | undefined
+  #idle: (() => void)[] = [] // close() calls waiting for the requests in flight
 
   private constructor(socket: net.Socket, decoder: FrameDecoder, reader: MsgpackReader, hello: Hello, options: ConnectionOptions) {
     this.host = options.host
@@ -157,7 +157,7 @@ export class Connection {
 
   /** Waits for in-flight requests to finish, then closes the socket. */
   async close(): Promise<void> {
-    if (this.#pending.size > 0) await new Promise<void>((resolve) => (this.#idle = resolve))
+    if (this.#pending.size > 0) await new Promise<void>((resolve) => this.#idle.push(resolve))
     this.#flush()
     this.#socket.end()
     this.#shutdown(new TallyError(CLIENT_STATUS.CLIENT_ERROR, 'the connection was closed'))
@@ -166,6 +166,10 @@ export class Connection {
   /** Closes the socket at once; pending requests fail with `err`. */
   destroy(err: TallyError): void {
     this.#shutdown(err)
+  }
+
+  #wakeIdle(): void {
+    if (this.#pending.size === 0) for (const resolve of this.#idle.splice(0)) resolve()
   }
 
   #takeId(): number {
@@ -205,16 +209,14 @@ export class Connection {
     const pending = this.#pending.get(head.id)
     if (pending === undefined) return // answered after its timeout
     this.#pending.delete(head.id)
-    if (head.status !== STATUS.OK) pending.reject(readError(r, head.status, head.fields))
-    else {
-      try {
-        pending.resolve(pending.decode(r, head.fields))
-      } catch (err) {
-        // An answer this call cannot use (such as a batch key's error) fails the call, not the connection.
-        pending.reject(err instanceof TallyError ? err : new TallyError(CLIENT_STATUS.CLIENT_ERROR, `bad answer: ${(err as Error).message}`))
-      }
+    try {
+      if (head.status !== STATUS.OK) pending.reject(readError(r, head.status, head.fields))
+      else pending.resolve(pending.decode(r, head.fields))
+    } catch (err) {
+      // An answer this call cannot use (such as a batch key's error) fails the call, not the connection.
+      pending.reject(err instanceof TallyError ? err : new TallyError(CLIENT_STATUS.CLIENT_ERROR, `bad answer: ${(err as Error).message}`))
     }
-    if (this.#pending.size === 0) this.#idle?.()
+    if (this.#pending.size === 0) this.#wakeIdle()
   }
 
   #watch(id: number, deadline: number): void {
@@ -227,7 +229,7 @@ export class Connection {
 
   readonly #sweep = (): void => {
     this.#deadlines.sweep(performance.now(), this.#deadlineOf, this.#expire)
-    if (this.#pending.size === 0) this.#idle?.()
+    if (this.#pending.size === 0) this.#wakeIdle()
     if (this.#deadlines.size === 0) {
       clearInterval(this.#timer)
       this.#timer = undefined
@@ -253,7 +255,7 @@ export class Connection {
       pending.reject(new TallyError(err.code, err.message, { inDoubt: pending.isWrite && id < this.#unsentFrom, cause: err }))
     this.#pending.clear()
     this.#deadlines.clear()
-    this.#idle?.()
+    this.#wakeIdle()
     this.onClose?.(err)
   }
 }

@@ -16,8 +16,11 @@ export interface PoolOptions {
 interface Waiter {
   resolve(connection: Connection): void
   reject(err: TallyError): void
-  timer: NodeJS.Timeout
+  timer: NodeJS.Timeout | undefined
 }
+
+/** Longest delay a Node timer takes (longer ones fire at once). */
+const MAX_TIMER_MS = 2 ** 31 - 1
 
 export class Pool {
   readonly #hosts: HostAddress[]
@@ -64,14 +67,14 @@ export class Pool {
     if (ready !== undefined) return Promise.resolve(ready)
     if (this.#closed) return Promise.reject(new TallyError(CLIENT_STATUS.CLIENT_ERROR, 'the client is closed'))
     return new Promise((resolve, reject) => {
-      const waiter: Waiter = {
-        resolve,
-        reject,
-        timer: setTimeout(() => {
+      const waiter: Waiter = { resolve, reject, timer: undefined }
+      // No deadline, no timer (a timer of Infinity ms would fire at once).
+      if (Number.isFinite(deadline)) {
+        waiter.timer = setTimeout(() => {
           this.#waiters.delete(waiter)
           const why = this.#lastError === undefined ? '' : `: ${this.#lastError.message}`
           reject(new TallyError(CLIENT_STATUS.CONNECTION, `no connection to ${this.#describeHosts()} in time${why}`, { cause: this.#lastError }))
-        }, Math.max(0, deadline - performance.now())),
+        }, Math.min(MAX_TIMER_MS, Math.max(0, deadline - performance.now())))
       }
       this.#waiters.add(waiter)
     })

@@ -270,6 +270,13 @@ export class FrameWriter extends MsgpackWriter {
     return this.frameCount
   }
 
+  /** Appends bytes that already are whole frames. */
+  raw(frames: Uint8Array): void {
+    this.ensure(frames.length)
+    this.buf.set(frames, this.pos)
+    this.pos += frames.length
+  }
+
   /** Appends one frame whose body is `body`. */
   push(body: Uint8Array): void {
     this.ensure(FRAME_HEADER_BYTES + body.length)

@@ -1,10 +1,10 @@
 // One client connection over any duplex stream: cut frames, decode, dispatch, and answer everything produced by
 // one read in one write. With persistence, a batch's answers are held until the log says its changes are durable;
-// if they cannot be made durable, every request of the batch is answered with the storage error instead.
+// a request whose changes a storage failure undid is answered with the storage error instead.
 // Backpressure: when the peer stops reading our answers, or too many batches wait for the log, we stop reading
 // its requests, so a slow or stuck client costs bounded memory. Broken framing ends the connection.
 import type { Duplex } from 'node:stream'
-import type { TallyError } from '../protocol/errors.js'
+import { TallyError } from '../protocol/errors.js'
 import { FrameDecoder } from '../protocol/frame.js'
 import { SERVER_MESSAGE_ID } from '../protocol/messages.js'
 import { MsgpackReader } from '../protocol/msgpack-reader.js'
@@ -14,14 +14,16 @@ import { STATUS } from '../protocol/status.js'
 import { dispatch, type BatchTally } from './dispatch.js'
 import type { Logger } from './log.js'
 import type { OpContext } from './ops/index.js'
+import type { LogFailure } from './persist/log-writer.js'
 import type { ServerStats } from './stats.js'
 
 /** Answers pending in one write are flushed early once they pass this size, to bound memory per read. */
 const FLUSH_BYTES = 1024 * 1024
 
-/** What makes answers wait: resolves once the changes made so far are durable. */
+/** What makes answers wait: the log's position, and a promise of durability (or of what a failure undid). */
 export interface Durability {
-  barrier(): Promise<void> | undefined
+  readonly position: number
+  barrier(): Promise<LogFailure | undefined> | undefined
 }
 
 export interface ConnectionContext extends OpContext {
@@ -35,14 +37,16 @@ export interface ConnectionContext extends OpContext {
 }
 
 /**
- * Answers waiting for the log: the bytes, the ids to answer with an error if the log fails, and what the batch
- * held, for the latency histograms.
+ * Answers waiting for the log. `marks` holds, per request, [id, end of its answer in `bytes`, log position after
+ * it], so that a failure can be traced to the requests whose changes it undid. `start`, `reads` and `writes` are
+ * for the latency histograms.
  */
 interface Held {
   bytes: Buffer
-  ids: number[]
+  marks: number[]
+  position: number // log position before the first request
   done: boolean
-  error: TallyError | undefined
+  failure: LogFailure | undefined
   start: number
   reads: number
   writes: number
@@ -57,7 +61,8 @@ export class ServerConnection {
   #blocked = false // the peer is not reading: wait for 'drain'
   #held: Held[] = []
   #heldRequests = 0
-  #ids: number[] = [] // requests answered in the writer, when answers may be held
+  #marks: number[] = [] // [id, answer end, log position] per request in the writer, when answers may be held
+  #position = 0 // log position when the writer's first request began
   #tally: BatchTally = { reads: 0, writes: 0 } // requests answered in the writer
   #batchStart = 0
   #peerEnded = false // no more requests will come: answer what came, then end
@@ -105,22 +110,30 @@ export class ServerConnection {
     if (this.#ended) return
     const decoder = this.#decoder
     const clock = this.#context.store.clock
-    const holding = this.#context.durability !== undefined
+    const durability = this.#context.durability
     clock.hold()
     try {
       const tally = this.#tally
       for (;;) {
         while (!this.#blocked && !this.#stopped && !this.#full() && decoder.nextFrame()) {
           this.#requests++
-          if (tally.reads + tally.writes === 0) this.#batchStart = performance.now()
+          if (this.#writer.length === 0) {
+            this.#batchStart = performance.now()
+            if (durability !== undefined) this.#position = durability.position
+          }
           const id = dispatch(this.#context, decoder.frame, decoder.frameStart, decoder.frameEnd, this.#reader, this.#writer, this.#context.log, tally)
-          if (holding) this.#ids.push(id)
+          if (durability !== undefined) this.#marks.push(id, this.#writer.length, durability.position)
           if (this.#writer.length >= FLUSH_BYTES) this.#flush()
         }
         // A batch that filled up is sent (or held); if that made room, the frames behind it are read now.
         const filled = this.#full()
         this.#flush()
         if (!filled || this.#full() || this.#blocked || this.#stopped) break
+      }
+      // The peer ended its side with part of a frame unsent: that frame will never be whole.
+      if (this.#peerEnded && !this.#stopped && !this.#blocked && !this.#full() && decoder.bufferedBytes > 0) {
+        this.#fail(new TallyError(STATUS.PARAMETER, `the connection ended in the middle of a frame (${decoder.bufferedBytes} bytes)`))
+        this.#flush()
       }
     } catch (err) {
       this.#fail(err as TallyError) // broken framing: nextFrame found a length over the limit
@@ -145,28 +158,25 @@ export class ServerConnection {
     this.#tally.reads = this.#tally.writes = 0
     const barrier = this.#context.durability?.barrier()
     if (barrier === undefined && this.#held.length === 0) {
-      this.#ids.length = 0
+      this.#marks.length = 0
       this.#record(this.#batchStart, reads, writes)
       return this.#write(bytes)
     }
-    const held: Held = { bytes, ids: this.#ids, done: barrier === undefined, error: undefined, start: this.#batchStart, reads, writes }
-    this.#ids = []
+    const held: Held = { bytes, marks: this.#marks, position: this.#position, done: barrier === undefined, failure: undefined, start: this.#batchStart, reads, writes }
+    this.#marks = []
     this.#held.push(held)
     this.#heldRequests += reads + writes
-    barrier?.then(
-      () => this.#settle(held, undefined),
-      (err: TallyError) => this.#settle(held, err),
-    )
+    barrier?.then((failure) => this.#settle(held, failure))
   }
 
-  #settle(held: Held, error: TallyError | undefined): void {
+  #settle(held: Held, failure: LogFailure | undefined): void {
     held.done = true
-    held.error = error
+    held.failure = failure
     while (this.#held[0]?.done) {
       const next = this.#held.shift()!
       this.#heldRequests -= next.reads + next.writes
       this.#record(next.start, next.reads, next.writes)
-      this.#write(next.error === undefined ? next.bytes : this.#errors(next.ids, next.error))
+      this.#write(next.failure === undefined ? next.bytes : this.#withFailures(next, next.failure))
     }
     this.#pump() // read what waited behind the held batches, or end
   }
@@ -179,14 +189,24 @@ export class ServerConnection {
     write.add(us, writes)
   }
 
-  // The answers of a batch whose changes could not be made durable: the storage error, for every request.
-  #errors(ids: number[], err: TallyError): Buffer {
-    const w = new FrameWriter(ids.length * 64)
-    for (const id of ids) {
-      if (id === SERVER_MESSAGE_ID) continue
-      w.begin()
-      writeErrorResponse(w, id, err.code, `not applied: ${err.message}`)
-      w.end()
+  // A held batch after a storage failure: requests whose logged changes were undone are answered with the error;
+  // the others (reads, memory namespaces, acknowledged changes) keep their answers.
+  #withFailures(held: Held, failure: LogFailure): Buffer {
+    const { bytes, marks } = held
+    const w = new FrameWriter(bytes.length + marks.length * 32)
+    let answerStart = 0
+    let before = held.position
+    for (let k = 0; k < marks.length; k += 3) {
+      const [id, answerEnd, after] = [marks[k]!, marks[k + 1]!, marks[k + 2]!]
+      if (id !== SERVER_MESSAGE_ID && undoneWithin(failure.undone, before, after)) {
+        w.begin()
+        writeErrorResponse(w, id, failure.error.code, `not applied: ${failure.error.message}`)
+        w.end()
+      } else {
+        w.raw(bytes.subarray(answerStart, answerEnd))
+      }
+      answerStart = answerEnd
+      before = after
     }
     return w.take()
   }
@@ -202,7 +222,7 @@ export class ServerConnection {
     this.#writer.begin()
     writeErrorResponse(this.#writer, SERVER_MESSAGE_ID, err.code ?? STATUS.PARAMETER, err.message)
     this.#writer.end()
-    this.#ids.push(SERVER_MESSAGE_ID)
+    if (this.#context.durability !== undefined) this.#marks.push(SERVER_MESSAGE_ID, this.#writer.length, this.#context.durability.position)
     this.#stopped = true
   }
 
@@ -213,4 +233,16 @@ export class ServerConnection {
     this.#stream.pause()
     this.#stream.end(() => this.#stream.destroy())
   }
+}
+
+/** True if a position in `undone` (ascending) lies in (from, to]. */
+function undoneWithin(undone: number[], from: number, to: number): boolean {
+  let lo = 0
+  let hi = undone.length
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1
+    if (undone[mid]! <= from) lo = mid + 1
+    else hi = mid
+  }
+  return lo < undone.length && undone[lo]! <= to
 }

@@ -5,18 +5,25 @@ import { BIN_OP, type BinOp, type OperateRequest, type RecordResult } from '../.
 import { STATUS } from '../../protocol/status.js'
 import type { RecordTxn } from '../store/record-txn.js'
 import { TXN } from '../store/namespace.js'
+import { valueBytes } from '../store/values.js'
 import type { OpContext } from './context.js'
 
 /** Most ops in one OPERATE request. */
 export const MAX_OPERATE_OPS = 4096
+/** Room in a frame for an answer's header around its read values. */
+const ANSWER_HEADROOM_BYTES = 1024
 
-export function operate({ store }: OpContext, request: OperateRequest): RecordResult {
+export function operate({ store, limits }: OpContext, request: OperateRequest): RecordResult {
   const ops = request.ops
   if (ops.length === 0) throw new TallyError(STATUS.PARAMETER, 'OPERATE: needs at least one op')
   if (ops.length > MAX_OPERATE_OPS) throw new TallyError(STATUS.PARAMETER, `OPERATE: more than ${MAX_OPERATE_OPS} ops`)
   const ns = store.namespace(request.address.ns)
   const txn = ns.begin(request.address, request.policy, modeOf(ops))
   for (const op of ops) apply(txn, op)
+  // Reads can repeat a large bin: an answer over the frame limit is refused before anything is committed.
+  const answerBytes = valueBytes(txn.results)
+  if (answerBytes > limits.maxFrameBytes - ANSWER_HEADROOM_BYTES)
+    throw new TallyError(STATUS.RECORD_TOO_BIG, `OPERATE: the reads would answer ~${answerBytes} bytes, over the frame limit of ${limits.maxFrameBytes}`)
   txn.payload = txn.results
   return ns.commit(txn)
 }

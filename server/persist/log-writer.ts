@@ -1,10 +1,11 @@
 // The write-ahead log: every change to a persistent namespace is appended here before its answer is sent.
 // Appends go to memory; one cycle at a time writes what has gathered and, when any of it needs it, fsyncs:
-// concurrent writes share one fsync (group commit). A request's answer waits on `barrier()`.
+// concurrent writes share one fsync (group commit). A batch's answers wait on `barrier()`.
 //
-// If a write or fsync fails, every change not yet acknowledged is undone in memory (newest first), the segment is
-// cut back to its last synced byte, and logging continues in a new segment whose first entry says how much of the
-// old one counts. While no segment can be opened, the log is down and writes are refused.
+// If a write or fsync fails: every change not yet acknowledged is undone in memory (newest first); the segment is
+// cut back to its last synced byte; a new segment begins with the current state of every record whose entries
+// were cut, so that disk and memory agree again (and a snapshot taken meanwhile is corrected). While no segment can
+// be opened, the log is down and writes are refused; it tries again every second.
 import { TallyError } from '../../protocol/errors.js'
 import { STATUS } from '../../protocol/status.js'
 import type { Logger } from '../log.js'
@@ -22,11 +23,20 @@ export interface LogWriterOptions {
   log: Logger
   /** Undoes one change that could not be made durable: puts the record back as it was. */
   undo(ns: string, digest: Uint8Array, previous: RecordState | null): void
+  /** The record's state now, or null if there is none: for re-logging records whose entries were cut. */
+  current(ns: string, digest: Uint8Array): RecordState | null
   /** The log is down (error) or up again (undefined). */
   onStateChange(down: TallyError | undefined): void
 }
 
-/** A change not yet durable, with what it replaced. `lsn` is the log position at the end of its entry. */
+/** What a failed write or fsync took back: the error, and the log positions of the entries undone. */
+export interface LogFailure {
+  error: TallyError
+  /** End positions of the undone entries, ascending: a request whose entries include one was not applied. */
+  undone: number[]
+}
+
+/** A change not yet synced, with what it replaced. `lsn` is the log position at the end of its entry. */
 interface Pending {
   lsn: number
   sync: boolean
@@ -38,8 +48,12 @@ interface Pending {
 interface Waiter {
   written: number
   synced: number
-  resolve(): void
-  reject(err: TallyError): void
+  resolve(failure: LogFailure | undefined): void
+}
+
+interface Rotation {
+  resolve(seq: number): void
+  reject(err: Error): void
 }
 
 const RETRY_MS = 1000
@@ -58,12 +72,12 @@ export class LogWriter {
   #needSync = 0
   #pending: Pending[] = []
   #waiters: Waiter[] = []
-  #cycling = false
+  #running: Promise<void> | undefined
   #scheduled = false
   #flushDue = false
-  #rotation: ((seq: number) => void)[] = []
+  #rotation: Rotation[] = []
   #down: TallyError | undefined
-  #closed = false
+  #closing = false
   readonly #flushTimer: NodeJS.Timeout
   #retryTimer: NodeJS.Timeout | undefined
 
@@ -81,7 +95,7 @@ export class LogWriter {
   /** Opens a new segment `seq` for appending; `previousValidBytes` is how much of segment `seq - 1` counts. */
   static async open(options: LogWriterOptions, seq: number, previousValidBytes: number): Promise<LogWriter> {
     const writer = new LogWriter(options)
-    await writer.#openSegment(seq, previousValidBytes)
+    await writer.#startSegment(seq, previousValidBytes, [])
     return writer
   }
 
@@ -90,19 +104,24 @@ export class LogWriter {
     return this.#seq
   }
 
-  /** Bytes of changes logged since the log was opened. */
+  /** Bytes of changes logged since the log was opened: the position after the last append. */
   get position(): number {
     return this.#appended
   }
 
-  /** Appends one change. `sync`: its answer must wait for an fsync (commit-to-device). */
+  /** Appends one change. `sync`: its answer must wait for an fsync (commit-to-device). Throws if it cannot. */
   append(mutation: Mutation, sync: boolean): void {
     if (this.#down !== undefined) throw this.#down
     const b = this.#buffer
     const before = b.length
     b.begin()
-    if (mutation.type === 'write') b.recordBody(mutation.ns, mutation.digest, mutation.state)
-    else b.deleteBody(mutation.ns, mutation.digest)
+    try {
+      if (mutation.type === 'write') b.recordBody(mutation.ns, mutation.digest, mutation.state)
+      else b.deleteBody(mutation.ns, mutation.digest)
+    } catch (err) {
+      b.rollback() // nothing half-written stays behind; the change is refused before it is made
+      throw new TallyError(STATUS.PARAMETER, `cannot log this record: ${(err as Error).message}`)
+    }
     b.end()
     this.#appended += b.length - before
     this.#pending.push({ lsn: this.#appended, sync, ns: mutation.ns, digest: Buffer.from(mutation.digest), previous: mutation.previous })
@@ -110,33 +129,40 @@ export class LogWriter {
     this.#schedule()
   }
 
-  /** Resolves once everything appended so far is as durable as it needs to be; undefined if it already is. */
-  barrier(): Promise<void> | undefined {
+  /**
+   * Resolves once everything appended so far is as durable as it needs to be, with undefined, or, if the log
+   * failed first, with what the failure undid. Returns undefined if everything already is.
+   */
+  barrier(): Promise<LogFailure | undefined> | undefined {
     if (this.#written >= this.#appended && this.#synced >= this.#needSync) return undefined
-    return new Promise((resolve, reject) => this.#waiters.push({ written: this.#appended, synced: this.#needSync, resolve, reject }))
+    return new Promise((resolve) => this.#waiters.push({ written: this.#appended, synced: this.#needSync, resolve }))
   }
 
-  /** Starts a new segment once what is written is synced; resolves with the new segment's number. */
+  /** Starts a new segment once what is written is synced; resolves with its number. Rejects if the log is down. */
   rotate(): Promise<number> {
-    return new Promise((resolve) => {
-      this.#rotation.push(resolve)
+    if (this.#down !== undefined) return Promise.reject(this.#down)
+    if (this.#closing) return Promise.reject(new Error('the log is closing'))
+    return new Promise((resolve, reject) => {
+      this.#rotation.push({ resolve, reject })
       this.#schedule()
     })
   }
 
   /** Writes and syncs everything appended, then closes the segment. */
   async close(): Promise<void> {
+    this.#closing = true
     clearInterval(this.#flushTimer)
     clearTimeout(this.#retryTimer)
+    for (const rotation of this.#rotation.splice(0)) rotation.reject(new Error('the log is closing'))
+    await this.#running
     this.#flushDue = true
     await this.#cycle()
-    this.#closed = true
     if (this.#fd >= 0) await this.#o.fs.close(this.#fd).catch(() => {})
     this.#fd = -1
   }
 
   #schedule(): void {
-    if (this.#scheduled || this.#cycling || this.#closed) return
+    if (this.#scheduled || this.#running !== undefined || this.#closing) return
     this.#scheduled = true
     setImmediate(() => {
       this.#scheduled = false
@@ -144,21 +170,23 @@ export class LogWriter {
     })
   }
 
-  async #cycle(): Promise<void> {
-    if (this.#cycling) return
-    this.#cycling = true
-    try {
-      while (this.#down === undefined && this.#fd >= 0) {
-        // A rotation goes first, so that a steady stream of writes cannot hold it (and a snapshot) back.
-        if (this.#rotation.length > 0 || this.#written - this.#segmentStart >= this.#o.segmentBytes) await this.#rotate()
-        else if (this.#buffer.length > 0) await this.#write()
-        else if (this.#synced < this.#needSync || (this.#flushDue && this.#synced < this.#written)) await this.#sync()
-        else break
-      }
-    } finally {
-      this.#cycling = false
+  #cycle(): Promise<void> {
+    if (this.#running !== undefined) return this.#running
+    this.#running = this.#loop().finally(() => {
+      this.#running = undefined
+      if (this.#buffer.length > 0 && this.#down === undefined) this.#schedule()
+    })
+    return this.#running
+  }
+
+  async #loop(): Promise<void> {
+    while (this.#down === undefined && this.#fd >= 0) {
+      // A rotation goes first, so that a steady stream of writes cannot hold it (and a snapshot) back.
+      if (this.#rotation.length > 0 || this.#written - this.#segmentStart >= this.#o.segmentBytes) await this.#rotate()
+      else if (this.#buffer.length > 0) await this.#write()
+      else if (this.#synced < this.#needSync || (this.#flushDue && this.#synced < this.#written)) await this.#sync()
+      else break
     }
-    if (this.#buffer.length > 0 && this.#down === undefined) this.#schedule()
   }
 
   async #write(): Promise<void> {
@@ -191,11 +219,11 @@ export class LogWriter {
     await this.#o.fs.close(this.#fd).catch(() => {})
     this.#fd = -1
     try {
-      await this.#openSegment(this.#seq + 1, validBytes)
+      await this.#startSegment(this.#seq + 1, validBytes, [])
     } catch (err) {
       return this.#fail(err, 'rotate')
     }
-    for (const resolve of this.#rotation.splice(0)) resolve(this.#seq)
+    for (const rotation of this.#rotation.splice(0)) rotation.resolve(this.#seq)
   }
 
   /** Bytes of the current segment up to the last synced change. */
@@ -203,21 +231,35 @@ export class LogWriter {
     return this.#synced - this.#segmentStart + this.#headerBytes
   }
 
-  async #openSegment(seq: number, previousValidBytes: number): Promise<void> {
+  // A new segment: its header, then the current state of the records in `relog`; synced before it is used. A
+  // segment that cannot be finished is removed, so that no half-made segment is ever followed by another.
+  async #startSegment(seq: number, previousValidBytes: number, relog: { ns: string; digest: Uint8Array }[]): Promise<void> {
     const { fs, dir } = this.#o
     const file = segmentFile(dir, seq)
     const fd = await fs.open(file, 'wx')
     try {
-      const header = new EntryWriter(64)
-      header.marker(ENTRY.SEGMENT, seq, previousValidBytes)
-      const bytes = header.take()
+      const w = new EntryWriter(256)
+      w.marker(ENTRY.SEGMENT, seq, previousValidBytes)
+      const headerBytes = w.length
+      for (const { ns, digest } of relog) {
+        const state = this.#o.current(ns, digest)
+        w.begin()
+        if (state === null) w.deleteBody(ns, digest)
+        else w.recordBody(ns, digest, state)
+        w.end()
+      }
+      const bytes = w.take()
       await fs.write(fd, bytes, 0)
       await fs.fdatasync(fd)
       await fs.syncDirectory(dir)
+      const relogged = bytes.length - headerBytes // change entries too: they count in log positions
       this.#fd = fd
       this.#seq = seq
-      this.#headerBytes = bytes.length
+      this.#headerBytes = headerBytes
       this.#segmentStart = this.#written
+      this.#appended += relogged
+      this.#written += relogged
+      this.#synced += relogged
     } catch (err) {
       await fs.close(fd).catch(() => {})
       await fs.unlink(file).catch(() => {})
@@ -225,22 +267,18 @@ export class LogWriter {
     }
   }
 
-  // Acknowledged changes leave the undo list; satisfied waiters are released, in order.
+  // Synced changes leave the undo list; satisfied waiters are released, in order.
   #settle(): void {
     let drop = 0
-    while (drop < this.#pending.length && this.#acknowledged(this.#pending[drop]!)) drop++
+    while (drop < this.#pending.length && this.#pending[drop]!.lsn <= this.#synced) drop++
     if (drop > 0) this.#pending.splice(0, drop)
     let done = 0
     for (const waiter of this.#waiters) {
       if (waiter.written > this.#written || waiter.synced > this.#synced) break
-      waiter.resolve()
+      waiter.resolve(undefined)
       done++
     }
     if (done > 0) this.#waiters.splice(0, done)
-  }
-
-  #acknowledged(change: Pending): boolean {
-    return change.sync ? change.lsn <= this.#synced : change.lsn <= this.#written
   }
 
   #error(err: unknown, phase: string): TallyError {
@@ -249,46 +287,55 @@ export class LogWriter {
     return new TallyError(status, `storage ${phase} failed (${code}): ${(err as Error)?.message ?? String(err)}`, { cause: err })
   }
 
-  // Refuse writes at once; undo what is not acknowledged; cut the segment back to its last synced byte; go on in
-  // a new segment, or, if none can be opened, stay down and try again every second.
+  // Refuse writes at once; undo what is not acknowledged; cut the segment back to its last synced byte; go on in a
+  // new segment that starts with the current state of every record whose entries were cut.
   async #fail(cause: unknown, phase: string): Promise<void> {
-    const err = this.#error(cause, phase)
-    this.#down = err
-    this.#o.onStateChange(err)
-    this.#o.log.error(`log segment ${this.#seq}: ${err.message}; undoing unacknowledged changes`)
+    const error = this.#error(cause, phase)
+    this.#down = error
+    this.#o.onStateChange(error)
+    this.#o.log.error(`log segment ${this.#seq}: ${error.message}; undoing unacknowledged changes`)
     this.#buffer.take()
+    const written = this.#written
+    const undone: number[] = []
+    const relog = new Map<string, { ns: string; digest: Uint8Array }>()
     for (let i = this.#pending.length - 1; i >= 0; i--) {
       const change = this.#pending[i]!
-      if (!this.#acknowledged(change)) this.#o.undo(change.ns, change.digest, change.previous)
+      relog.set(`${change.ns}\u0000${Buffer.from(change.digest).toString('hex')}`, change)
+      // Acknowledged: a flush-ms change once written. It stays (and is logged again below); the rest is undone.
+      if (!change.sync && change.lsn <= written) continue
+      this.#o.undo(change.ns, change.digest, change.previous)
+      undone.push(change.lsn)
     }
+    undone.reverse()
     this.#pending = []
-    this.#written = this.#appended = this.#needSync = this.#synced
+    for (const rotation of this.#rotation.splice(0)) rotation.reject(error)
     for (const waiter of this.#waiters.splice(0)) {
-      if (waiter.written > this.#synced || waiter.synced > this.#synced) waiter.reject(err)
-      else waiter.resolve()
+      const satisfied = waiter.written <= written && waiter.synced <= this.#synced
+      waiter.resolve(satisfied ? undefined : { error, undone })
     }
     const validBytes = this.#validBytes()
+    this.#written = this.#appended = this.#needSync = this.#synced
     if (this.#fd >= 0) {
       await this.#o.fs.ftruncate(this.#fd, validBytes).catch(() => {})
       await this.#o.fs.close(this.#fd).catch(() => {})
       this.#fd = -1
     }
-    this.#reopen(validBytes, 0)
+    this.#reopen(validBytes, [...relog.values()], 0)
   }
 
-  #reopen(previousValidBytes: number, delayMs: number): void {
+  #reopen(previousValidBytes: number, relog: { ns: string; digest: Uint8Array }[], delayMs: number): void {
+    if (this.#closing) return
     this.#retryTimer = setTimeout(() => {
-      this.#openSegment(this.#seq + 1, previousValidBytes).then(
+      this.#startSegment(this.#seq + 1, previousValidBytes, relog).then(
         () => {
           this.#down = undefined
           this.#o.log.warn(`the log goes on in segment ${this.#seq}; writes are accepted again`)
           this.#o.onStateChange(undefined)
-          for (const resolve of this.#rotation.splice(0)) resolve(this.#seq)
           this.#schedule()
         },
         (err) => {
           if (delayMs === 0) this.#o.log.error(`the log is down, writes are refused: ${this.#error(err, 'open').message}`)
-          this.#reopen(previousValidBytes, RETRY_MS)
+          this.#reopen(previousValidBytes, relog, RETRY_MS)
         },
       )
     }, delayMs)

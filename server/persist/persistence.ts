@@ -6,7 +6,7 @@ import type { Mutation, Namespace } from '../store/namespace.js'
 import type { Store } from '../store/store.js'
 import { listDataFiles, nodeFileSystem, segmentFile, snapshotFile, type FileSystem } from './files.js'
 import { lockDataDir } from './lock.js'
-import { LogWriter } from './log-writer.js'
+import { LogWriter, type LogFailure } from './log-writer.js'
 import { recover, type Recovered } from './recovery.js'
 import { writeSnapshot } from './snapshot.js'
 
@@ -27,6 +27,7 @@ export const DEFAULT_PERSISTENCE = {
 } as const
 
 const SNAPSHOT_CHECK_MS = 1000
+const SNAPSHOT_RETRY_MS = 60_000
 
 export class Persistence {
   readonly recovered: Recovered
@@ -40,6 +41,7 @@ export class Persistence {
   #logStart: number // log position when the current snapshot's segment began
   #snapshotBytes: number
   #snapshotting: Promise<void> | undefined
+  #snapshotNotBefore = 0
 
   private constructor(store: Store, o: Required<PersistenceOptions>, namespaces: Namespace[], writer: LogWriter, unlock: () => void, recovered: Recovered) {
     this.#store = store
@@ -78,6 +80,7 @@ export class Persistence {
           flushMs,
           log: o.log,
           undo: (ns, digest, previous) => store.namespace(ns).restore(digest, previous),
+          current: (ns, digest) => store.namespace(ns).current(digest),
           onStateChange: (down) => namespaces.forEach((ns) => (ns.writeBlock = down)),
         },
         recovered.nextSeq,
@@ -92,8 +95,16 @@ export class Persistence {
     }
   }
 
-  /** Resolves once every change logged so far is as durable as its namespace requires; undefined if it is. */
-  barrier(): Promise<void> | undefined {
+  /** Log position after the last change: compare before and after a request to see whether it logged anything. */
+  get position(): number {
+    return this.#writer.position
+  }
+
+  /**
+   * Resolves once every change logged so far is as durable as its namespace requires (with undefined), or with
+   * what a storage failure undid; returns undefined if everything already is.
+   */
+  barrier(): Promise<LogFailure | undefined> | undefined {
     return this.#writer.barrier()
   }
 
@@ -113,8 +124,13 @@ export class Persistence {
 
   #maybeSnapshot(): void {
     const logBytes = this.#writer.position - this.#logStart
-    if (this.#snapshotting === undefined && logBytes > Math.max(this.#o.snapshotLogBytes, this.#snapshotBytes))
-      this.snapshot().catch((err) => this.#o.log.error(`snapshot failed: ${(err as Error).message}`))
+    if (this.#snapshotting !== undefined || Date.now() < this.#snapshotNotBefore) return
+    if (logBytes > Math.max(this.#o.snapshotLogBytes, this.#snapshotBytes)) {
+      this.snapshot().catch((err) => {
+        this.#snapshotNotBefore = Date.now() + SNAPSHOT_RETRY_MS
+        this.#o.log.error(`snapshot failed, next attempt in ${SNAPSHOT_RETRY_MS / 1000} s: ${(err as Error).message}`)
+      })
+    }
   }
 
   async #takeSnapshot(): Promise<void> {

@@ -84,6 +84,15 @@ export function recover(dir: string, store: Store, log: Logger): Recovered {
   }
 
   const replay = segments.filter((seq) => snapshotSeq === undefined || seq >= snapshotSeq)
+  // A crash while a segment was being started can leave it without a whole header: it never held a change.
+  const last = replay.at(-1)
+  if (last !== undefined && nextSegmentSays(dir, last, last) === undefined) {
+    log.warn(`log segment ${last} has no whole header; it is removed (it was being started when the server stopped)`)
+    fs.rmSync(segmentFile(dir, last))
+    replay.pop()
+  }
+  if (snapshotSeq === undefined && replay.length > 0 && replay[0] !== 1)
+    throw new RecoveryError(`log segments 1 to ${replay[0]! - 1} are missing, and there is no snapshot to stand for them`)
   replay.forEach((seq, i) => {
     if (i > 0 && seq !== replay[i - 1]! + 1) throw new RecoveryError(`log segment ${replay[i - 1]! + 1} is missing (found ${replay.join(', ')})`)
   })
@@ -96,7 +105,13 @@ export function recover(dir: string, store: Store, log: Logger): Recovered {
     const seq = replay[i]!
     const file = segmentFile(dir, seq)
     const size = fs.statSync(file).size
-    const limit = i + 1 < replay.length ? Math.min(size, nextSegmentSays(dir, replay[i + 1]!)) : size
+    let limit = size
+    if (i + 1 < replay.length) {
+      const said = nextSegmentSays(dir, replay[i + 1]!, replay[i + 1]!)
+      if (said === undefined) throw new RecoveryError(`log segment ${segmentFile(dir, replay[i + 1]!)} has no valid header`)
+      if (size < said) throw new RecoveryError(`log segment ${file} holds ${size} bytes, but the next segment says ${said} of them count`)
+      limit = said
+    }
     let first = true
     const result = readEntryFile(file, limit, (entry) => {
       if (first && (entry.type !== ENTRY.SEGMENT || entry.seq !== seq)) throw new RecoveryError(`log segment ${file} does not start with its own header`)
@@ -118,11 +133,13 @@ export function recover(dir: string, store: Store, log: Logger): Recovered {
   return { nextSeq, previousValidBytes: replay.length > 0 ? previousValidBytes : 0, snapshotSeq, logBytes, snapshotBytes, entries }
 }
 
-/** How many bytes of the segment before it a segment's header says count. */
-function nextSegmentSays(dir: string, seq: number): number {
-  let said = Infinity
-  readEntryFile(segmentFile(dir, seq), 64, (entry) => {
-    if (said === Infinity && entry.type === ENTRY.SEGMENT) said = entry.previousValidBytes
+/** How many bytes of the segment before it segment `seq`'s header says count; undefined without a whole header. */
+function nextSegmentSays(dir: string, seq: number, expectSeq: number): number | undefined {
+  let said: number | undefined
+  let first = true
+  readEntryFile(segmentFile(dir, seq), Math.min(64, fs.statSync(segmentFile(dir, seq)).size), (entry) => {
+    if (first && entry.type === ENTRY.SEGMENT && entry.seq === expectSeq) said = entry.previousValidBytes
+    first = false
   })
   return said
 }

@@ -199,13 +199,22 @@ export class Namespace {
     if (txn.bytes > this.config.maxRecordBytes)
       throw new TallyError(STATUS.RECORD_TOO_BIG, `record of ~${txn.bytes} bytes exceeds the limit of ${this.config.maxRecordBytes} bytes`)
     const { address, policy, nowMs } = txn
-    const previous = this.onMutation !== undefined && id >= 0 ? this.#stateOf(id) : null
-    const oldVoid = id < 0 ? 0 : records.voidMs(id)
-    const voidMs = this.#voidTime(policy.ttl, id >= 0, oldVoid, nowMs)
+    const existed = id >= 0
+    const oldVoid = existed ? records.voidMs(id) : 0
+    const voidMs = this.#voidTime(policy.ttl, existed, oldVoid, nowMs)
+    const oldGen = existed ? records.gen(id) : 0
+    const gen = !existed || oldGen >= 0xffff ? 1 : oldGen + 1
+    const set = existed ? this.#setNames[records.setId(id)]! : (address.set ?? '')
+    const setId = this.#setId(set)
+    const storedKey = existed ? records.userKey(id) : undefined
+    const userKey = storedKey ?? address.userKey ?? undefined
+    // The change is reported (logged) before it is made: a listener that throws leaves the record untouched.
+    if (this.onMutation !== undefined) {
+      const previous = existed ? this.#stateOf(id) : null
+      this.onMutation({ type: 'write', ns: this.name, digest: address.digest, state: { set, userKey, gen, voidMs, bins }, previous })
+    }
     let target = id
-    let gen = 1
-    if (id < 0) {
-      const setId = this.#setId(address.set ?? '')
+    if (!existed) {
       target = records.allocate()
       records.setDigest(target, address.digest)
       records.setSetId(target, setId)
@@ -213,17 +222,12 @@ export class Namespace {
       this.#usedBytes += RECORD_OVERHEAD_BYTES + txn.bytes
       this.#setObjects[setId]!++
     } else {
-      const old = records.gen(id)
-      gen = old >= 0xffff ? 1 : old + 1
       this.#usedBytes += txn.bytes - records.bytes(id)
     }
-    if (address.userKey !== null && records.userKey(target) === undefined) records.setUserKey(target, address.userKey)
+    if (userKey !== storedKey) records.setUserKey(target, userKey)
     records.write(target, gen, voidMs, bins, txn.bytes)
-    if (voidMs !== 0 && voidMs !== oldVoid) this.#expiry.add(target, voidMs)
-    if (this.onMutation !== undefined) {
-      const state = { set: this.#setNames[records.setId(target)]!, userKey: records.userKey(target), gen, voidMs, bins }
-      this.onMutation({ type: 'write', ns: this.name, digest: address.digest, state, previous })
-    }
+    // An earlier expiry than before needs an index entry; a later one is found through the old entry (see sweep).
+    if (voidMs !== 0 && (oldVoid === 0 || voidMs < oldVoid)) this.#expiry.add(target, voidMs)
     txn.gen = gen
     txn.ttl = ttlSeconds(voidMs, nowMs)
     return txn
@@ -248,7 +252,11 @@ export class Namespace {
     for (const id of due) {
       if (!records.isLive(id)) continue
       const voidMs = records.voidMs(id)
-      if (voidMs === 0 || voidMs > now) continue
+      if (voidMs === 0) continue
+      if (voidMs > now) {
+        this.#expiry.add(id, voidMs) // its expiry moved later since this entry was made: its entry moves too
+        continue
+      }
       this.#delete(id, records.digest(id), 'expire')
       removed++
     }
@@ -276,8 +284,12 @@ export class Namespace {
           for (const rest of bucket.ids.slice(i)) if (records.isLive(rest) && records.voidMs(rest) !== 0) this.#expiry.add(rest, records.voidMs(rest))
           return false
         }
-        // Only an entry that still matches its record's expiry stands for it; stale ones are dropped.
-        if (!records.isLive(id) || Math.ceil(records.voidMs(id) / 1000) !== bucket.second) continue
+        if (!records.isLive(id) || records.voidMs(id) === 0) continue
+        // An entry made before the record's expiry moved later stands for it at its new place, not here.
+        if (Math.ceil(records.voidMs(id) / 1000) !== bucket.second) {
+          this.#expiry.add(id, records.voidMs(id))
+          continue
+        }
         this.#delete(id, records.digest(id), 'evict')
       }
     }
@@ -295,14 +307,19 @@ export class Namespace {
   }
 
   #delete(id: number, digest: Uint8Array, reason: DeleteReason): void {
-    const previous = this.onMutation === undefined ? undefined : this.#stateOf(id)
+    if (this.onMutation !== undefined) this.onMutation({ type: 'delete', ns: this.name, digest, reason, previous: this.#stateOf(id) })
     this.#usedBytes -= RECORD_OVERHEAD_BYTES + this.#records.bytes(id)
     this.#setObjects[this.#records.setId(id)]!--
     this.#index.remove(id)
     this.#records.release(id)
     if (reason === 'expire') this.#expiredObjects++
     else if (reason === 'evict') this.#evictedObjects++
-    if (previous !== undefined) this.onMutation!({ type: 'delete', ns: this.name, digest, reason, previous })
+  }
+
+  /** The state of the record with this digest now, or null if there is none (expired ones included). */
+  current(digest: Uint8Array): RecordState | null {
+    const id = this.#index.find(digest)
+    return id < 0 ? null : this.#stateOf(id)
   }
 
   #stateOf(id: number): RecordState {

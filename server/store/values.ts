@@ -6,8 +6,11 @@ import { Double } from '../../protocol/types.js'
 
 const INT64_MIN = -(2n ** 63n)
 const INT64_MAX = 2n ** 63n - 1n
-/** Bins nest lists and maps at most this deep; deeper values are refused rather than risk the stack. */
-const MAX_DEPTH = 64
+/**
+ * Bin values nest lists and maps at most this deep. Well below what the codec allows a whole message (64), so a
+ * stored value always fits inside an answer or a log entry.
+ */
+export const MAX_VALUE_DEPTH = 32
 
 /** A value as stored in a bin. */
 export type StoredValue = number | bigint | string | boolean | Buffer | Uint8Array | Double | unknown[] | Map<unknown, unknown>
@@ -76,7 +79,7 @@ export function toStoredValue(value: unknown, bin: string): StoredValue {
 }
 
 function checkNested(value: unknown, bin: string, depth: number): void {
-  if (depth > MAX_DEPTH) throw new TallyError(STATUS.PARAMETER, `bin '${bin}': lists and maps nest deeper than ${MAX_DEPTH}`)
+  if (depth > MAX_VALUE_DEPTH) throw new TallyError(STATUS.PARAMETER, `bin '${bin}': lists and maps nest deeper than ${MAX_VALUE_DEPTH}`)
   if (Array.isArray(value)) {
     for (const item of value) checkNested(item, bin, depth + 1)
   } else if (value instanceof Map) {

@@ -111,3 +111,31 @@ t.test('close() lets requests in flight finish, then refuses new ones', async (t
   const other = await testClient(t, server)
   t.equal((await other.get(k)).bins.n, 2000)
 })
+
+t.test('close() may be called twice while requests are in flight', async (t) => {
+  let answer: (() => void) | undefined
+  const fake = await fakeServer(t, { onRequest: (request, send) => (answer = () => send([request[0], 0, 1, -1])) })
+  const client = await connect({ hosts: `127.0.0.1:${fake.port}`, poolSize: 1 })
+  const put = client.put(key, { a: 1 })
+  while (answer === undefined) await new Promise((r) => setTimeout(r, 5))
+  const first = client.close()
+  const second = client.close()
+  answer()
+  t.same(await put, { gen: 1, ttl: -1 })
+  await Promise.all([first, second])
+  t.pass('both closes resolved')
+})
+
+t.test('without timeouts, a request made while reconnecting waits for the connection', async (t) => {
+  const server = await startServer({ host: '127.0.0.1', port: 0, storage: 'memory', nsupPeriodMs: 0 })
+  const port = server.address.port
+  const client = await connect({ hosts: `127.0.0.1:${port}`, maxReconnectDelayMs: 100, policy: { totalTimeoutMs: 0, maxRetries: 0 } })
+  t.teardown(() => client.close())
+  await server.close()
+  await new Promise((r) => setTimeout(r, 50))
+  const pending = client.increment(uniqueKey(), 'n', 1)
+  await new Promise((r) => setTimeout(r, 300))
+  const again = await startServer({ host: '127.0.0.1', port, storage: 'memory', nsupPeriodMs: 0 })
+  t.teardown(() => again.close())
+  t.equal(await pending, 1)
+})

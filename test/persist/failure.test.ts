@@ -112,3 +112,86 @@ t.test('while no log segment can be opened, writes are refused at once; they res
   await eventually(() => s.client.put(k('d'), { n: 4 }))
   t.same((await s.client.get(k('d'))).bins, { n: 4 })
 })
+
+t.test('after a failure the new segment restates the records involved: undone writes stay undone across a restart', async (t) => {
+  const dir = tempDataDir(t)
+  const disk = new FaultyDisk()
+  let s = await open(dir, disk)
+  await s.client.put(k('kept'), { n: 1 })
+  await s.client.put(k('removed-later'), { n: 1 })
+  disk.failSync = 'EIO'
+  await t.rejects(s.client.put(k('kept'), { n: 2 }), { code: STATUS.SERVER_ERROR })
+  await t.rejects(s.client.remove(k('removed-later')), { code: STATUS.SERVER_ERROR })
+  disk.failSync = undefined
+  await eventually(() => s.client.put(k('other'), { n: 1 }))
+  await s.server.core.persistence!.snapshot()
+  await s.client.close()
+  await s.server.close()
+  s = await open(dir, new FaultyDisk())
+  t.teardown(async () => {
+    await s.client.close()
+    await s.server.close()
+  })
+  t.same((await s.client.get(k('kept'))).bins, { n: 1 })
+  t.same((await s.client.get(k('removed-later'))).bins, { n: 1 }, 'the failed remove did not remove it')
+})
+
+t.test('flush-ms: writes acknowledged before a failed fsync are restated in the new segment', async (t) => {
+  const dir = tempDataDir(t)
+  const disk = new FaultyDisk()
+  const server = await startServer({ host: '127.0.0.1', port: 0, storage: 'disk', dataDir: dir, nsupPeriodMs: 0, fileSystem: disk, commitToDevice: false, flushMs: 200, log: recordingLogger().log })
+  const client = await connect({ hosts: `127.0.0.1:${server.address.port}` })
+  disk.failSync = 'EIO'
+  await client.put(k('flushed'), { n: 7 }) // acknowledged once written; the fsync after it fails
+  await new Promise((r) => setTimeout(r, 400))
+  disk.failSync = undefined
+  await eventually(() => client.put(k('later'), { n: 1 }))
+  await client.close()
+  await server.close()
+  const s = await open(dir, new FaultyDisk())
+  t.teardown(async () => {
+    await s.client.close()
+    await s.server.close()
+  })
+  t.same((await s.client.get(k('flushed'))).bins, { n: 7 })
+})
+
+t.test('a batch mixing namespaces: only the requests whose changes were undone get the error', async (t) => {
+  const dir = tempDataDir(t)
+  const disk = new FaultyDisk()
+  const server = await startServer({
+    host: '127.0.0.1',
+    port: 0,
+    storage: 'disk',
+    dataDir: dir,
+    nsupPeriodMs: 0,
+    fileSystem: disk,
+    namespaces: [{ name: 'test' }, { name: 'cache', storage: 'memory' }],
+    log: recordingLogger().log,
+  })
+  const client = await connect({ hosts: `127.0.0.1:${server.address.port}`, poolSize: 1 })
+  t.teardown(async () => {
+    await client.close()
+    await server.close()
+  })
+  disk.failWrite = 'ENOSPC'
+  const [onDisk, inMemory] = await Promise.allSettled([client.put(k('d'), { n: 1 }), client.put(new Key('cache', 's', 'm'), { n: 1 })])
+  t.match(onDisk, { status: 'rejected', reason: { code: STATUS.OUT_OF_SPACE } })
+  t.match(inMemory, { status: 'fulfilled' }, 'the memory namespace write was applied and says so')
+  t.same((await client.get(new Key('cache', 's', 'm'))).bins, { n: 1 })
+  disk.failWrite = undefined
+})
+
+t.test('shutting down while the log is down does not hang', async (t) => {
+  const dir = tempDataDir(t)
+  const disk = new FaultyDisk()
+  const s = await open(dir, disk)
+  await s.client.put(k('x'), { n: 1 })
+  disk.failWrite = disk.failOpen = 'ENOSPC'
+  await t.rejects(s.client.put(k('x'), { n: 2 }))
+  const snapshot = s.server.core.persistence!.snapshot().catch((e) => e)
+  await s.client.close()
+  const closed = await Promise.race([s.server.close().then(() => 'closed'), new Promise((r) => setTimeout(() => r('hung'), 5000))])
+  t.equal(closed, 'closed')
+  t.match(await snapshot, { code: STATUS.OUT_OF_SPACE }, 'the snapshot gave up')
+})

@@ -124,3 +124,13 @@ t.test('operate', async (t) => {
     await t.rejects(client.operate(uniqueKey(), [ops.touch()]), { code: STATUS.NOT_FOUND }, 'touch needs a record')
   })
 })
+
+t.test('an operate whose reads would overflow the frame limit is refused before it commits', async (t) => {
+  const { client } = await serverAndClient(t, { maxFrameBytes: 64 * 1024, namespaces: [{ name: 'test', maxRecordBytes: 60 * 1024 }] })
+  const key = uniqueKey()
+  await client.put(key, { big: 'x'.repeat(40 * 1024), n: 1 })
+  await t.rejects(client.operate(key, [ops.read('big'), ops.read('big'), ops.incr('n', 1)]), { code: STATUS.RECORD_TOO_BIG, message: /over the frame limit/ })
+  const record = await client.get(key)
+  t.equal(record.bins.n, 1, 'the increment was not applied')
+  t.equal(record.gen, 1)
+})

@@ -80,6 +80,7 @@ t.test('raw protocol over TCP', async (t) => {
       [frame(request(14, OP.PUT, 'x', [1, 2])), 14, /bin name 0 is not a string/],
       [frame([15, OP.BATCH_GET, Array.from({ length: 5001 }, () => ['test', null, digest('x'), null]), null]), 15, /more than the limit of 5000/],
       [frame(request(16, OP.PUT, 'x', ['a', nested(70)])), 16, /nest deeper than 64/],
+      [frame(request(17, OP.PUT, 'x', ['a', nested(40)])), 17, /bin 'a': lists and maps nest deeper than 32/],
     ]
     for (const [bytes, id, pattern] of cases) {
       socket.write(bytes)
@@ -117,6 +118,17 @@ t.test('raw protocol over TCP', async (t) => {
     const client = await testClient(t, server)
     const key = uniqueKey()
     t.equal(await client.increment(key, 'n', 1), 1)
+  })
+
+  t.test('a client that half-closes in the middle of a frame is told so, and the connection closes', async (t) => {
+    const socket = await rawSocket(t, port)
+    const reader = new FrameReader(socket)
+    await reader.next()
+    const whole = frame(request(1, OP.INCREMENT, 'mid', 'n', 1))
+    socket.end(Buffer.concat([whole, whole.subarray(0, 7)]))
+    t.match(await reader.next(), [1, 0, 1, -1, 1], 'the whole frame is answered')
+    t.match(await reader.next(), [0, STATUS.PARAMETER, /ended in the middle of a frame/])
+    t.equal(await reader.next(), null, 'closed')
   })
 
   t.test('a client that half-closes still gets every answer', async (t) => {
