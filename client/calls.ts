@@ -87,6 +87,32 @@ export function batchGetCall(keys: Key[], bins: string[] | null, sendKey: boolea
 
 function noop(): void {}
 
+/** An INFO request for `commands`; resolves to their values by name. */
+export function infoCall(commands: string[]): Call {
+  return {
+    isWrite: false,
+    resolve: noop,
+    reject: noop,
+    deadline: 0,
+    encode(w: FrameWriter, id: number): void {
+      w.array(3)
+      w.number(id)
+      w.number(OP.INFO)
+      w.value(commands)
+    },
+    decode(r: MsgpackReader): Record<string, string> {
+      const values: Record<string, string> = {}
+      const count = r.array()
+      for (let i = 0; i < count; i++) {
+        r.array()
+        const command = r.str()
+        values[command] = r.str()
+      }
+      return values
+    },
+  }
+}
+
 /** The set field of a request: '' for "no set", nil for a digest-only key whose set is unknown. */
 function setField(key: Key): string | null {
   return key.set ?? (key.key === null ? null : '')

@@ -5,7 +5,7 @@ import { TallyError } from '../protocol/errors.js'
 import { BIN_OP, OP, type OpCode } from '../protocol/messages.js'
 import { CLIENT_STATUS, STATUS } from '../protocol/status.js'
 import { Key, type Bins, type Policy, type RecordMeta, type Value, type WriteMeta } from '../protocol/types.js'
-import { batchGetCall, binsToList, fromWire, readMeta, readRecord, readValue, RecordCall, setBinProperty, type Decoder, type TallyRecord } from './calls.js'
+import { batchGetCall, binsToList, fromWire, infoCall, readMeta, readRecord, readValue, RecordCall, setBinProperty, type Decoder, type TallyRecord } from './calls.js'
 import type { Call } from './connection.js'
 import { encodeOperation, type Numeric, type Operation } from './ops.js'
 import { checkMeta, DEFAULT_CLIENT_OPTIONS, parseHosts, resolvePolicy, type ClientOptions, type ResolvedPolicy } from './options.js'
@@ -146,6 +146,16 @@ export class Client {
   /** Like `batchGet`, reading only the named bins. */
   async batchSelect(keys: Key[], bins: string[], policy?: Policy): Promise<(TallyRecord | null)[]> {
     return this.#batch(keys, checkBinNames(bins), policy)
+  }
+
+  /**
+   * Asks the server for named facts, as Aerospike's asinfo does: `status`, `build`, `namespaces`, `namespace/<ns>`,
+   * `sets/<ns>`, `statistics`, `latencies`, `get-config`. Values are `key=value;...` text; an unknown command's value
+   * starts with `ERROR:`.
+   */
+  async info(...commands: string[]): Promise<Record<string, string>> {
+    if (!commands.every((c) => typeof c === 'string' && c.length > 0)) throw param('info commands must be non-empty strings')
+    return (await this.#send(infoCall(commands), this.#readPolicy)) as Record<string, string>
   }
 
   /** Lets requests in flight finish, then closes every connection. Later calls reject with CLIENT_ERROR (-1). */

@@ -12,7 +12,7 @@ export interface InfoSource {
   stats: ServerStats
   connections(): number
   /** Service settings in force, by their config names. */
-  serviceConfig: Record<string, string | number | boolean>
+  serviceConfig: () => Record<string, string | number | boolean>
 }
 
 const UNKNOWN = 'ERROR:4:unrecognized command'
@@ -34,7 +34,7 @@ export function infoValue(source: InfoSource, command: string): string {
   if (command === 'sets') return store.namespaces.map(sets).filter((s) => s !== '').join(';')
   if (command.startsWith('sets/')) return withNamespace(store, command.slice(5), sets)
   if (command.startsWith('namespace/')) return withNamespace(store, command.slice(10), (ns) => pairs(namespaceStats(ns)))
-  if (command === 'get-config' || command === 'get-config:context=service') return pairs(source.serviceConfig)
+  if (command === 'get-config' || command === 'get-config:context=service') return pairs(source.serviceConfig())
   const nsConfig = /^get-config:context=namespace;id=(.+)$/.exec(command)
   if (nsConfig) return withNamespace(store, nsConfig[1]!, (ns) => pairs(namespaceConfig(ns)))
   return UNKNOWN

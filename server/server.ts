@@ -87,6 +87,8 @@ export class ServerCore {
   readonly persistence: Persistence | undefined
   readonly stats = new ServerStats()
   readonly log: Logger
+  /** Where the TCP shell listens, once it does (the real port when 0 was asked for). */
+  listeningOn: { address: string; port: number } | undefined
   readonly #context: ConnectionContext
   readonly #connections = new Set<ServerConnection>()
   readonly #streams = new Set<Duplex>()
@@ -109,7 +111,12 @@ export class ServerCore {
     helloWriter.begin()
     writeHello(helloWriter, hello)
     helloWriter.end()
-    const source: InfoSource = { store, stats: this.stats, connections: () => this.connections, serviceConfig: serviceConfig(o) }
+    const source: InfoSource = {
+      store,
+      stats: this.stats,
+      connections: () => this.connections,
+      serviceConfig: () => ({ ...serviceConfig(o), ...this.listeningOn }),
+    }
     this.#context = {
       store,
       limits,
@@ -258,6 +265,7 @@ export async function startServer(options: ServerOptions = {}): Promise<TallySer
     })
   })
   const bound = listener.address() as net.AddressInfo
+  core.listeningOn = { address: bound.address, port: bound.port }
   let closing: Promise<void> | undefined
   return {
     core,

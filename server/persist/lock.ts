@@ -2,23 +2,10 @@
 // runs (killed, crashed) is taken over; one held by a live process stops startup.
 import fs from 'node:fs'
 import path from 'node:path'
+import { processAlive as alive } from '../pidfile.js'
 
 const heldHere = new Set<string>() // directories locked by this process
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
-  }
-  // A killed process nobody has reaped yet (a zombie) still has a pid, but holds nothing.
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
-  } catch {
-    return true
-  }
-}
 
 /** Locks `dir` for this process; returns the function that releases it. Throws if another server holds it. */
 export function lockDataDir(dir: string): () => void {

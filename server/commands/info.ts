@@ -1,0 +1,50 @@
+// `tally info [command ...]`: asks a running server for facts, as asinfo does. One value per command;
+// -l puts each `key=value` on its own line, --json prints one object.
+import type { Command } from 'commander'
+import { connect } from '../../client/index.js'
+import { port } from './args.js'
+
+const DEFAULT_COMMANDS = ['status', 'build', 'namespaces', 'statistics']
+
+/** `a=1;b=x` as an object, numbers as numbers. */
+export function parsePairs(value: string): Record<string, string | number | boolean> {
+  const out: Record<string, string | number | boolean> = {}
+  for (const pair of value.split(';')) {
+    if (pair === '') continue
+    const at = pair.indexOf('=')
+    const key = at < 0 ? pair : pair.slice(0, at)
+    const text = at < 0 ? '' : pair.slice(at + 1)
+    out[key] = text === 'true' ? true : text === 'false' ? false : text !== '' && Number.isFinite(Number(text)) ? Number(text) : text
+  }
+  return out
+}
+
+export function addInfoCommand(program: Command): void {
+  program
+    .command('info')
+    .description(`ask a server for facts: ${['status', 'build', 'namespaces', 'namespace/<ns>', 'sets/<ns>', 'statistics', 'latencies', 'get-config'].join(', ')}`)
+    .argument('[commands...]', 'info commands', DEFAULT_COMMANDS)
+    .option('--host <host>', 'server address', '127.0.0.1')
+    .option('--port <port>', 'server port', port, 3100)
+    .option('-l, --lines', 'one key=value per line', false)
+    .option('--json', 'print one JSON object', false)
+    .action(async (commands: string[], flags: { host: string; port: number; lines: boolean; json: boolean }) => {
+      const client = await connect({ hosts: `${flags.host}:${flags.port}`, poolSize: 1 })
+      try {
+        const values = await client.info(...commands)
+        if (commands.some((c) => values[c]!.startsWith('ERROR:'))) process.exitCode = 1
+        if (flags.json) {
+          const out = Object.fromEntries(commands.map((c) => [c, values[c]!.includes('=') ? parsePairs(values[c]!) : values[c]]))
+          process.stdout.write(JSON.stringify(out) + '\n')
+          return
+        }
+        for (const command of commands) {
+          const value = values[command]!
+          const shown = flags.lines ? value.split(';').filter((v) => v !== '').join('\n') : value
+          process.stdout.write(commands.length === 1 ? `${shown}\n` : `${command}:${flags.lines ? '\n' : ' '}${shown}\n`)
+        }
+      } finally {
+        await client.close()
+      }
+    })
+}

@@ -1,0 +1,96 @@
+// Config files, read by the real `tally server`: a good file starts the server as written (flags override it);
+// every kind of bad file stops startup with `file:line: what is wrong`.
+import fs from 'node:fs'
+import path from 'node:path'
+import t from 'tap'
+import { interpretConfig } from '../../server/config/load.js'
+import { parseConfig } from '../../server/config/parse.js'
+import { runCli, startCliServer } from '../helpers/cli.js'
+import { tempDataDir } from '../helpers/data-dir.js'
+
+function writeConfig(dir: string, text: string): string {
+  const file = path.join(dir, 'tally.conf')
+  fs.writeFileSync(file, text)
+  return file
+}
+
+t.test('the shipped example config is valid', async (t) => {
+  const file = new URL('../../../packaging/tally.conf', import.meta.url)
+  const config = interpretConfig(parseConfig(fs.readFileSync(file, 'utf8'), 'tally.conf'), 'tally.conf')
+  t.match(config.server, { port: 3100, maxConnections: 15000, namespaces: [{ name: 'test', storage: 'disk' }, { name: 'cache', storage: 'memory', defaultTtlSec: 3600 }] })
+  t.equal(config.pidfile, '/var/run/tally/tally.pid')
+})
+
+t.test('a config file sets up the server; flags on the command line win', async (t) => {
+  const dir = tempDataDir(t)
+  const file = writeConfig(
+    dir,
+    `# a test config
+service {
+    data-dir ${dir}/data
+    ticker-interval 1
+    batch-max-requests 100
+}
+network {
+    service {
+        port 1          # overridden by --port 0 below
+    }
+}
+namespace hot {
+    default-ttl 1h
+    storage-engine memory {
+        data-size 64M
+        evict-used-pct 60
+    }
+}
+namespace durable { storage-engine device { commit-to-device false
+    flush-ms 250 } }
+`,
+  )
+  const server = await startCliServer(t, ['--storage', 'disk', '--config', file, '--log-level', 'info'])
+  const info = await runCli(['info', '--port', String(server.port), '--json', 'namespaces', 'get-config', 'get-config:context=namespace;id=hot', 'get-config:context=namespace;id=durable'])
+  t.equal(info.code, 0, info.stderr)
+  const values = JSON.parse(info.stdout)
+  t.equal(values.namespaces, 'hot;durable')
+  t.match(values['get-config'], { port: server.port, 'batch-max-requests': 100, 'data-dir': `${dir}/data`, 'ticker-interval': 1 })
+  t.match(values['get-config:context=namespace;id=hot'], { 'default-ttl': 3600, 'storage-engine': 'memory', 'data-size': 64 * 1024 * 1024, 'evict-used-pct': 60 })
+  t.match(values['get-config:context=namespace;id=durable'], { 'storage-engine': 'device', 'commit-to-device': false, 'flush-ms': 250 })
+  for (let waited = 0; waited < 3000 && !/ticker: objects hot 0, durable 0/.test(server.output()); waited += 100) await new Promise((r) => setTimeout(r, 100))
+  t.match(server.output(), /INFO ticker: objects hot 0, durable 0 \| ops\/s read \d+ write \d+ \| memory rss \d+ MB heap \d+ MB \| connections \d+/)
+  server.child.kill('SIGTERM')
+  t.equal(await server.exited, 0)
+})
+
+t.test('bad config files stop startup with file:line and what is wrong', async (t) => {
+  const dir = tempDataDir(t)
+  const cases: [string, RegExp][] = [
+    ['service {\n  proto-fd-maxx 10\n}\n', /tally\.conf:2: unknown setting 'proto-fd-maxx' in service/],
+    ['namespace test {\n  replication-factor 2\n}\n', /tally\.conf:2: 'replication-factor' is an Aerospike setting Tally does not support: Tally runs as a single node/],
+    ['namespace test {\n  memory-size 4G\n}\n', /:2: 'memory-size' is an Aerospike setting Tally does not support: use 'data-size'/],
+    ['network {\n  heartbeat {\n    mode mesh\n  }\n}\n', /:2: 'heartbeat' is an Aerospike setting Tally does not support/],
+    ['namespace test {\n  default-ttl 5x\n}\n', /:2: default-ttl: '5x' is not a duration/],
+    ['namespace test {\n  default-ttl 20y\n}\n', /:2: default-ttl: '20y' is not a duration/],
+    ['namespace test {\n  default-ttl 4000d\n}\n', /:2: default-ttl: must be at most 10 years/],
+    ['namespace test {\n  max-record-size 1Q\n}\n', /:2: max-record-size: '1Q' is not a size/],
+    ['network {\n  service {\n    port 70000\n  }\n}\n', /:3: port: '70000' is not an integer from 0 to 65535/],
+    ['namespace test {\n  storage-engine device {\n    commit-to-device maybe\n  }\n}\n', /:3: commit-to-device: 'maybe' is not true or false/],
+    ['namespace test {\n  storage-engine pmem {\n  }\n}\n', /:2: 'storage-engine pmem' is an Aerospike setting Tally does not support/],
+    ['namespace test {\n  default-ttl 1\n  default-ttl 2\n}\n', /:3: 'default-ttl' is set twice in namespace test \(first at line 2\)/],
+    ['namespace test {\n}\nnamespace test {\n}\n', /:3: namespace 'test' is defined twice/],
+    ['namespace test {\n  default-ttl 1\n', /:1: block 'namespace test' is never closed/],
+    ['}\n', /:1: '}' without a block to close/],
+    ['namespace test {\n  storage-engine memory {\n    data-size 1M\n    evict-used-pct 90\n    stop-writes-used-pct 80\n  }\n}\n', /:1: namespace test: evict-used-pct \(90\) must be below stop-writes-used-pct \(80\)/],
+    ['namespace test {\n  evict-used-pct 50\n}\n', /:1: namespace test: evict-used-pct and stop-writes-used-pct need a data-size/],
+    ['logging {\n  console {\n    context fabric debug\n  }\n}\n', /:3: expected 'context any LEVEL'/],
+    ['port 3000\n', /:1: unknown setting 'port' in the top level/],
+    ['namespace {\n}\n', /:1: a namespace needs one name/],
+  ]
+  for (const [text, pattern] of cases) {
+    const file = writeConfig(dir, text)
+    const result = await runCli(['server', '--config', file, '--port', '0', '--storage', 'memory'])
+    t.equal(result.code, 1, `exit code for ${pattern}`)
+    t.match(result.stderr, pattern)
+  }
+  const missing = await runCli(['server', '--config', path.join(dir, 'nope.conf')])
+  t.match(missing.stderr, /nope\.conf:0: cannot read the file/)
+})
