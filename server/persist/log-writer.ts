@@ -9,7 +9,7 @@
 import { TallyError } from '../../protocol/errors.js'
 import { STATUS } from '../../protocol/status.js'
 import type { Logger } from '../log.js'
-import type { Mutation, RecordState } from '../store/namespace.js'
+import type { DeleteMutation, Mutation, RecordState, WriteMutation } from '../store/namespace.js'
 import { ENTRY, EntryWriter } from './entries.js'
 import { isOutOfSpace, segmentFile, type FileSystem } from './files.js'
 
@@ -36,10 +36,14 @@ export interface LogFailure {
   undone: number[]
 }
 
-/** A change not yet synced, with what it replaced. `lsn` is the log position at the end of its entry. */
+/**
+ * A change not yet synced, with what it replaced. `lsn` is the log position at the end of its entry; `logged` is
+ * false for a memory-namespace change made in a batch with logged ones.
+ */
 interface Pending {
   lsn: number
   sync: boolean
+  logged: boolean
   ns: string
   digest: Uint8Array
   previous: RecordState | null
@@ -109,22 +113,36 @@ export class LogWriter {
     return this.#appended
   }
 
-  /** Appends one change. `sync`: its answer must wait for an fsync (commit-to-device). Throws if it cannot. */
-  append(mutation: Mutation, sync: boolean): void {
+  /**
+   * Appends a change: one entry, or for a batch one BATCH entry, replayed whole or not at all. `sync`: its answer
+   * must wait for an fsync (commit-to-device). `unlogged`: changes made with it in namespaces that are not logged
+   * (memory); if the entry fails, they are undone with it. Throws, having appended nothing, if it cannot.
+   */
+  append(mutation: Mutation, sync: boolean, unlogged: (WriteMutation | DeleteMutation)[] = []): void {
     if (this.#down !== undefined) throw this.#down
     const b = this.#buffer
     const before = b.length
+    const logged = mutation.type === 'batch' ? mutation.mutations : [mutation]
     b.begin()
     try {
-      if (mutation.type === 'write') b.recordBody(mutation.ns, mutation.digest, mutation.state)
-      else b.deleteBody(mutation.ns, mutation.digest)
+      if (mutation.type === 'batch') {
+        b.array(2)
+        b.number(ENTRY.BATCH)
+        b.array(logged.length)
+      }
+      for (const m of logged) {
+        if (m.type === 'write') b.recordBody(m.ns, m.digest, m.state)
+        else b.deleteBody(m.ns, m.digest)
+      }
     } catch (err) {
       b.rollback() // nothing half-written stays behind; the change is refused before it is made
       throw new TallyError(STATUS.PARAMETER, `cannot log this record: ${(err as Error).message}`)
     }
     b.end()
     this.#appended += b.length - before
-    this.#pending.push({ lsn: this.#appended, sync, ns: mutation.ns, digest: Buffer.from(mutation.digest), previous: mutation.previous })
+    const lsn = this.#appended
+    for (const m of logged) this.#pending.push({ lsn, sync, logged: true, ns: m.ns, digest: Buffer.from(m.digest), previous: m.previous })
+    for (const m of unlogged) this.#pending.push({ lsn, sync, logged: false, ns: m.ns, digest: Buffer.from(m.digest), previous: m.previous })
     if (sync) this.#needSync = this.#appended
     this.#schedule()
   }
@@ -300,7 +318,7 @@ export class LogWriter {
     const relog = new Map<string, { ns: string; digest: Uint8Array }>()
     for (let i = this.#pending.length - 1; i >= 0; i--) {
       const change = this.#pending[i]!
-      relog.set(`${change.ns}\u0000${Buffer.from(change.digest).toString('hex')}`, change)
+      if (change.logged) relog.set(`${change.ns}\u0000${Buffer.from(change.digest).toString('hex')}`, change)
       // Acknowledged: a flush-ms change once written. It stays (and is logged again below); the rest is undone.
       if (!change.sync && change.lsn <= written) continue
       this.#o.undo(change.ns, change.digest, change.previous)

@@ -54,9 +54,16 @@ export class Persistence {
     this.#snapshotBytes = recovered.snapshotBytes
     const syncOf = new Map(namespaces.map((ns) => [ns.name, ns.config.commitToDevice]))
     this.#stopListening = store.onMutation((m: Mutation) => {
-      const sync = syncOf.get(m.ns)
-      // Expiry is not logged: replay drops records whose time has passed by their own expiry.
-      if (sync !== undefined && !(m.type === 'delete' && m.reason === 'expire')) writer.append(m, sync)
+      if (m.type !== 'batch') {
+        const sync = syncOf.get(m.ns)
+        // Expiry is not logged: replay drops records whose time has passed by their own expiry.
+        if (sync !== undefined && !(m.type === 'delete' && m.reason === 'expire')) writer.append(m, sync)
+        return
+      }
+      const logged = m.mutations.filter((inner) => syncOf.has(inner.ns))
+      if (logged.length === 0) return
+      const unlogged = m.mutations.filter((inner) => !syncOf.has(inner.ns))
+      writer.append({ type: 'batch', mutations: logged }, logged.some((inner) => syncOf.get(inner.ns)), unlogged)
     })
     this.#timer = setInterval(() => this.#maybeSnapshot(), SNAPSHOT_CHECK_MS)
     this.#timer.unref()

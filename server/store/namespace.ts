@@ -4,14 +4,16 @@
 import { TallyError } from '../../protocol/errors.js'
 import type { RecordAddress, RecordPolicy } from '../../protocol/messages.js'
 import { STATUS } from '../../protocol/status.js'
-import { EXISTS, GEN_POLICY, MAX_TTL_SEC, type UserKey } from '../../protocol/types.js'
+import { EXISTS, type UserKey } from '../../protocol/types.js'
 import { binsBytes, type BinList } from './bins.js'
-import { NamespaceCounters } from './counters.js'
 import type { Clock } from './clock.js'
+import { checkGeneration, checkIdentity, checkTtl, expiryOf } from './conditions.js'
+import { NamespaceCounters } from './counters.js'
 import { DigestIndex } from './digest-index.js'
 import { ExpiryIndex } from './expiry-index.js'
 import { RecordTable } from './record-table.js'
 import { RecordTxn } from './record-txn.js'
+import { SetNames } from './sets.js'
 
 /** Settings of one namespace. */
 export interface NamespaceConfig {
@@ -46,14 +48,17 @@ export interface RecordState {
   bins: BinList
 }
 
+/** A record written: its whole state after the write, and before it (null: there was no record). */
+export type WriteMutation = { type: 'write'; ns: string; digest: Uint8Array; state: RecordState; previous: RecordState | null }
+/** A record deleted, and its state before. */
+export type DeleteMutation = { type: 'delete'; ns: string; digest: Uint8Array; reason: DeleteReason; previous: RecordState }
+
 /**
- * A change to the store, reported in the order the changes were applied, with the record's state before it (null
- * if there was no record) so that the change can be undone. `digest` is only lent for the duration of the call: a
- * listener that keeps it must copy it.
+ * A change to the store, reported before it is made and in the order changes are made, with the record's state
+ * before it so that it can be undone. A batch is several records changed together, all or none. `digest` is only
+ * lent for the duration of the call: a listener that keeps it must copy it.
  */
-export type Mutation =
-  | { type: 'write'; ns: string; digest: Uint8Array; state: RecordState; previous: RecordState | null }
-  | { type: 'delete'; ns: string; digest: Uint8Array; reason: DeleteReason; previous: RecordState }
+export type Mutation = WriteMutation | DeleteMutation | { type: 'batch'; mutations: (WriteMutation | DeleteMutation)[] }
 
 /** Why a record went: removed by a request, expired, or evicted to keep the namespace under its memory budget. */
 export type DeleteReason = 'remove' | 'expire' | 'evict'
@@ -75,11 +80,24 @@ export const TXN = {
 /** What a record costs beyond its bins, for the memory budget: its slot, its index entry. */
 export const RECORD_OVERHEAD_BYTES = 64
 
-const MAX_SETS = 0xffff
-
 /** Remaining TTL in whole seconds, rounded up and at least 1; -1 for a record that never expires. */
 export function ttlSeconds(voidMs: number, nowMs: number): number {
   return voidMs === 0 ? -1 : Math.max(1, Math.ceil((voidMs - nowMs) / 1000))
+}
+
+/**
+ * A transaction's changes, checked and worked out but not yet made: `prepare` can fail, `apply` cannot. Batches
+ * prepare every record before applying any.
+ */
+export interface Plan {
+  txn: RecordTxn
+  /** The record goes (its last bin was deleted). */
+  deletes: boolean
+  gen: number
+  voidMs: number
+  oldVoidMs: number
+  setId: number
+  userKey: UserKey | undefined
 }
 
 export class Namespace {
@@ -94,9 +112,7 @@ export class Namespace {
   readonly #records = new RecordTable()
   readonly #index = new DigestIndex(this.#records)
   readonly #expiry = new ExpiryIndex()
-  readonly #setNames: string[] = ['']
-  readonly #setIds = new Map<string, number>([['', 0]])
-  readonly #setObjects: number[] = [0]
+  readonly #sets = new SetNames()
   #expiredObjects = 0
   #evictedObjects = 0
   #usedBytes = 0
@@ -142,12 +158,23 @@ export class Namespace {
     return budget > 0 && this.#usedBytes * 100 > budget * this.config.stopWritesUsedPct
   }
 
+  /** Entries waiting in the expiry index (an upper bound on records with a TTL). */
+  get expiryEntries(): number {
+    return this.#expiry.entries
+  }
+
+  /** Sets that hold records (the empty name: records without a set), with their record counts. */
+  sets(): { name: string; objects: number }[] {
+    return this.#sets.list()
+  }
+
   /** Starts a transaction on one record, checking the request's conditions. Throws the failing condition's status. */
   begin(address: RecordAddress, policy: RecordPolicy, mode: number): RecordTxn {
     const now = this.#clock.nowMs()
+    const records = this.#records
     let id = this.#index.find(address.digest)
     if (id >= 0) {
-      const voidMs = this.#records.voidMs(id)
+      const voidMs = records.voidMs(id)
       if (voidMs !== 0 && voidMs <= now) {
         this.#delete(id, address.digest, 'expire')
         id = -1
@@ -167,11 +194,9 @@ export class Namespace {
     } else if (write && exists === EXISTS.create) {
       throw new TallyError(STATUS.RECORD_EXISTS, 'record already exists')
     }
-    if (write) this.#checkGeneration(id, policy)
-    if (id >= 0) this.#checkIdentity(id, address)
-    if (write && policy.ttl !== null && (policy.ttl < -2 || policy.ttl > MAX_TTL_SEC))
-      throw new TallyError(STATUS.PARAMETER, `ttl ${policy.ttl} is out of range (-2 to ${MAX_TTL_SEC} seconds)`)
-    const records = this.#records
+    if (write) checkGeneration(id < 0 ? 0 : records.gen(id), policy)
+    if (id >= 0) checkIdentity(records.userKey(id), this.#sets.name(records.setId(id)), address)
+    if (write) checkTtl(policy.ttl)
     const txn =
       id < 0
         ? new RecordTxn(-1, address, policy, now, undefined, 0, true)
@@ -185,52 +210,75 @@ export class Namespace {
    * was deleted). A transaction that changed nothing gets the current metadata. Returns the transaction.
    */
   commit(txn: RecordTxn): RecordTxn {
+    const plan = this.prepare(txn)
+    if (plan === undefined) return txn.id < 0 ? txn : this.readMeta(txn)
+    // The change is reported (logged) before it is made: a listener that throws leaves the record untouched.
+    this.onMutation?.(this.mutationOf(plan))
+    this.apply(plan)
+    return txn
+  }
+
+  /** Checks a transaction's result and works out the record's new metadata; undefined if it changed nothing. */
+  prepare(txn: RecordTxn): Plan | undefined {
+    if (!txn.changed) return undefined
     const records = this.#records
     const id = txn.id
-    if (!txn.changed) return id < 0 ? txn : this.readMeta(txn)
-    const bins = txn.bins
-    if (bins.length === 0) {
-      if (id < 0) throw new TallyError(STATUS.NOT_FOUND, 'record not found')
-      this.#delete(id, txn.address.digest, 'remove')
-      txn.gen = 0
-      txn.ttl = 0
-      return txn
+    const existed = id >= 0
+    if (txn.bins.length === 0) {
+      if (!existed) throw new TallyError(STATUS.NOT_FOUND, 'record not found')
+      return { txn, deletes: true, gen: 0, voidMs: 0, oldVoidMs: 0, setId: 0, userKey: undefined }
     }
     if (txn.bytes > this.config.maxRecordBytes)
       throw new TallyError(STATUS.RECORD_TOO_BIG, `record of ~${txn.bytes} bytes exceeds the limit of ${this.config.maxRecordBytes} bytes`)
     const { address, policy, nowMs } = txn
-    const existed = id >= 0
-    const oldVoid = existed ? records.voidMs(id) : 0
-    const voidMs = this.#voidTime(policy.ttl, existed, oldVoid, nowMs)
+    const oldVoidMs = existed ? records.voidMs(id) : 0
     const oldGen = existed ? records.gen(id) : 0
-    const gen = !existed || oldGen >= 0xffff ? 1 : oldGen + 1
-    const set = existed ? this.#setNames[records.setId(id)]! : (address.set ?? '')
-    const setId = this.#setId(set)
-    const storedKey = existed ? records.userKey(id) : undefined
-    const userKey = storedKey ?? address.userKey ?? undefined
-    // The change is reported (logged) before it is made: a listener that throws leaves the record untouched.
-    if (this.onMutation !== undefined) {
-      const previous = existed ? this.#stateOf(id) : null
-      this.onMutation({ type: 'write', ns: this.name, digest: address.digest, state: { set, userKey, gen, voidMs, bins }, previous })
+    return {
+      txn,
+      deletes: false,
+      gen: !existed || oldGen >= 0xffff ? 1 : oldGen + 1,
+      voidMs: expiryOf(policy.ttl, existed, oldVoidMs, nowMs, this.config.defaultTtlSec),
+      oldVoidMs,
+      setId: existed ? records.setId(id) : this.#sets.id(address.set ?? '', this.name),
+      userKey: (existed ? records.userKey(id) : undefined) ?? address.userKey ?? undefined,
     }
-    let target = id
-    if (!existed) {
-      target = records.allocate()
-      records.setDigest(target, address.digest)
-      records.setSetId(target, setId)
-      this.#index.insert(target)
+  }
+
+  /** The mutation a plan makes, for the listeners. */
+  mutationOf(plan: Plan): WriteMutation | DeleteMutation {
+    const { txn } = plan
+    const digest = txn.address.digest
+    if (plan.deletes) return { type: 'delete', ns: this.name, digest, reason: 'remove', previous: this.#stateOf(txn.id) }
+    const state = { set: this.#sets.name(plan.setId), userKey: plan.userKey, gen: plan.gen, voidMs: plan.voidMs, bins: txn.bins }
+    return { type: 'write', ns: this.name, digest, state, previous: txn.id >= 0 ? this.#stateOf(txn.id) : null }
+  }
+
+  /** Makes a prepared change, and sets the transaction's `gen` and `ttl` to the record's new ones. */
+  apply(plan: Plan): void {
+    const { txn } = plan
+    const records = this.#records
+    let id = txn.id
+    if (plan.deletes) {
+      this.#remove(id, 'remove')
+      txn.gen = txn.ttl = 0
+      return
+    }
+    if (id < 0) {
+      id = records.allocate()
+      records.setDigest(id, txn.address.digest)
+      records.setSetId(id, plan.setId)
+      this.#index.insert(id)
       this.#usedBytes += RECORD_OVERHEAD_BYTES + txn.bytes
-      this.#setObjects[setId]!++
+      this.#sets.count(plan.setId, 1)
     } else {
       this.#usedBytes += txn.bytes - records.bytes(id)
     }
-    if (userKey !== storedKey) records.setUserKey(target, userKey)
-    records.write(target, gen, voidMs, bins, txn.bytes)
+    if (plan.userKey !== records.userKey(id)) records.setUserKey(id, plan.userKey)
+    records.write(id, plan.gen, plan.voidMs, txn.bins, txn.bytes)
     // An earlier expiry than before needs an index entry; a later one is found through the old entry (see sweep).
-    if (voidMs !== 0 && (oldVoid === 0 || voidMs < oldVoid)) this.#expiry.add(target, voidMs)
-    txn.gen = gen
-    txn.ttl = ttlSeconds(voidMs, nowMs)
-    return txn
+    if (plan.voidMs !== 0 && (plan.oldVoidMs === 0 || plan.voidMs < plan.oldVoidMs)) this.#expiry.add(id, plan.voidMs)
+    txn.gen = plan.gen
+    txn.ttl = ttlSeconds(plan.voidMs, txn.nowMs)
   }
 
   /** Sets a transaction's `gen` and `ttl` from its (existing) record, as they stand; returns the transaction. */
@@ -296,35 +344,10 @@ export class Namespace {
     return this.#usedBytes > target && this.#expiry.entries > 0
   }
 
-  /** Sets that hold records (the empty name: records without a set), with their record counts. */
-  sets(): { name: string; objects: number }[] {
-    return this.#setNames.map((name, id) => ({ name, objects: this.#setObjects[id]! })).filter((set) => set.objects > 0)
-  }
-
-  /** Entries waiting in the expiry index (an upper bound on records with a TTL). */
-  get expiryEntries(): number {
-    return this.#expiry.entries
-  }
-
-  #delete(id: number, digest: Uint8Array, reason: DeleteReason): void {
-    if (this.onMutation !== undefined) this.onMutation({ type: 'delete', ns: this.name, digest, reason, previous: this.#stateOf(id) })
-    this.#usedBytes -= RECORD_OVERHEAD_BYTES + this.#records.bytes(id)
-    this.#setObjects[this.#records.setId(id)]!--
-    this.#index.remove(id)
-    this.#records.release(id)
-    if (reason === 'expire') this.#expiredObjects++
-    else if (reason === 'evict') this.#evictedObjects++
-  }
-
   /** The state of the record with this digest now, or null if there is none (expired ones included). */
   current(digest: Uint8Array): RecordState | null {
     const id = this.#index.find(digest)
     return id < 0 ? null : this.#stateOf(id)
-  }
-
-  #stateOf(id: number): RecordState {
-    const records = this.#records
-    return { set: this.#setNames[records.setId(id)]!, userKey: records.userKey(id), gen: records.gen(id), voidMs: records.voidMs(id), bins: records.bins(id)! }
   }
 
   /**
@@ -334,26 +357,22 @@ export class Namespace {
   restore(digest: Uint8Array, state: RecordState | null): void {
     const records = this.#records
     let id = this.#index.find(digest)
-    if (id >= 0) {
-      this.#usedBytes -= RECORD_OVERHEAD_BYTES + records.bytes(id)
-      this.#setObjects[records.setId(id)]!--
-    }
     if (state === null) {
-      if (id >= 0) {
-        this.#index.remove(id)
-        records.release(id)
-      }
+      if (id >= 0) this.#remove(id, 'remove')
       return
     }
-    if (id < 0) {
+    if (id >= 0) {
+      this.#usedBytes -= RECORD_OVERHEAD_BYTES + records.bytes(id)
+      this.#sets.count(records.setId(id), -1)
+    } else {
       id = records.allocate()
       records.setDigest(id, digest)
       this.#index.insert(id)
     }
     const bytes = binsBytes(state.bins)
-    const setId = this.#setId(state.set)
+    const setId = this.#sets.id(state.set, this.name)
     this.#usedBytes += RECORD_OVERHEAD_BYTES + bytes
-    this.#setObjects[setId]!++
+    this.#sets.count(setId, 1)
     records.setSetId(id, setId)
     records.setUserKey(id, state.userKey)
     records.write(id, state.gen, state.voidMs, state.bins, bytes)
@@ -371,47 +390,24 @@ export class Namespace {
     return end >= records.capacity ? -1 : end
   }
 
-  #checkGeneration(id: number, policy: RecordPolicy): void {
-    if (policy.genPolicy === GEN_POLICY.ignore) return
-    const current = id < 0 ? 0 : this.#records.gen(id)
-    const ok = policy.genPolicy === GEN_POLICY.eq ? policy.gen === current : policy.gen > current
-    if (!ok) {
-      const rule = policy.genPolicy === GEN_POLICY.eq ? 'equal to' : 'greater than'
-      throw new TallyError(STATUS.GENERATION, `generation ${current} is not what the policy expects (${rule} ${policy.gen})`, { gen: current })
-    }
+  // A deletion the store decides on (expiry, eviction): reported, then made.
+  #delete(id: number, digest: Uint8Array, reason: DeleteReason): void {
+    this.onMutation?.({ type: 'delete', ns: this.name, digest, reason, previous: this.#stateOf(id) })
+    this.#remove(id, reason)
   }
 
-  #checkIdentity(id: number, address: RecordAddress): void {
-    if (address.userKey !== null) {
-      const stored = this.#records.userKey(id)
-      if (stored !== undefined && !sameUserKey(stored, address.userKey))
-        throw new TallyError(STATUS.KEY_MISMATCH, 'the key sent differs from the key stored with this digest')
-    }
-    if (address.set !== null && this.#setNames[this.#records.setId(id)] !== address.set)
-      throw new TallyError(STATUS.PARAMETER, `the record belongs to set '${this.#setNames[this.#records.setId(id)]}', not '${address.set}'`)
+  #remove(id: number, reason: DeleteReason): void {
+    const records = this.#records
+    this.#usedBytes -= RECORD_OVERHEAD_BYTES + records.bytes(id)
+    this.#sets.count(records.setId(id), -1)
+    this.#index.remove(id)
+    records.release(id)
+    if (reason === 'expire') this.#expiredObjects++
+    else if (reason === 'evict') this.#evictedObjects++
   }
 
-  #voidTime(ttl: number | null, existed: boolean, oldVoid: number, nowMs: number): number {
-    if ((ttl === null || ttl === -2) && existed) return oldVoid
-    const seconds = ttl === null || ttl === -2 || ttl === 0 ? this.config.defaultTtlSec : ttl
-    return seconds <= 0 ? 0 : nowMs + seconds * 1000
+  #stateOf(id: number): RecordState {
+    const records = this.#records
+    return { set: this.#sets.name(records.setId(id)), userKey: records.userKey(id), gen: records.gen(id), voidMs: records.voidMs(id), bins: records.bins(id)! }
   }
-
-  #setId(name: string): number {
-    let id = this.#setIds.get(name)
-    if (id === undefined) {
-      if (this.#setNames.length > MAX_SETS) throw new TallyError(STATUS.PARAMETER, `namespace '${this.name}' has too many sets`)
-      id = this.#setNames.push(name) - 1
-      this.#setIds.set(name, id)
-      this.#setObjects.push(0)
-    }
-    return id
-  }
-}
-
-function sameUserKey(a: UserKey, b: UserKey): boolean {
-  if (a instanceof Uint8Array || b instanceof Uint8Array)
-    return a instanceof Uint8Array && b instanceof Uint8Array && Buffer.compare(a, b) === 0
-  if (typeof a === 'string' || typeof b === 'string') return a === b
-  return BigInt(a) === BigInt(b)
 }

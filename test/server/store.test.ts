@@ -75,7 +75,7 @@ t.test('mutations stream in order and replay to the same state', async (t) => {
   stop()
   put(store, 'c', { n: 1 })
   t.same(
-    log.map((m) => (m.type === 'write' ? [m.type, m.state.gen, m.state.bins] : [m.type, m.reason])),
+    log.map((m) => (m.type === 'write' ? [m.type, m.state.gen, m.state.bins] : m.type === 'delete' ? [m.type, m.reason] : [m.type])),
     [
       ['write', 1, ['n', 1]],
       ['write', 2, ['n', 2, 's', 'x']],
