@@ -87,6 +87,61 @@ export function batchGetCall(keys: Key[], bins: string[] | null, sendKey: boolea
 
 function noop(): void {}
 
+/** One record's part of a batchOperate, as the client sends it. */
+export interface BatchOperateEntry {
+  key: Key
+  ops: unknown[][]
+  ttl: number | null
+  gen: number
+  sendKey: boolean
+  flags: number
+}
+
+/** One record's answer in a BATCH_OPERATE: its metadata after the batch, and the values of its read ops. */
+export interface BatchOperateAnswer extends RecordMeta {
+  results: unknown[]
+}
+
+/** A BATCH_OPERATE of `entries`; resolves to one answer per entry. A failure carries the failed entry's `index`. */
+export function batchOperateCall(entries: BatchOperateEntry[]): Call {
+  return {
+    isWrite: true,
+    resolve: noop,
+    reject: noop,
+    deadline: 0,
+    encode(w: FrameWriter, id: number): void {
+      w.array(3)
+      w.number(id)
+      w.number(OP.BATCH_OPERATE)
+      w.array(entries.length)
+      for (const { key, ops, ttl, gen, sendKey, flags } of entries) {
+        w.array(8)
+        w.str(key.ns)
+        const set = setField(key)
+        if (set === null) w.nil()
+        else w.str(set)
+        w.bin(key.digest)
+        w.value(sendKey ? key.key : null)
+        w.value(ttl)
+        w.number(gen)
+        w.number(flags)
+        w.value(ops)
+      }
+    },
+    decode(r: MsgpackReader): BatchOperateAnswer[] {
+      const count = r.array()
+      const out: BatchOperateAnswer[] = []
+      for (let i = 0; i < count; i++) {
+        r.array()
+        const gen = Number(r.int())
+        const ttl = Number(r.int())
+        out.push({ gen, ttl, results: (r.value() as unknown[]).map(fromWire) })
+      }
+      return out
+    },
+  }
+}
+
 /** An INFO request for `commands`; resolves to their values by name. */
 export function infoCall(commands: string[]): Call {
   return {
@@ -123,8 +178,8 @@ export function fromWire(value: unknown): unknown {
   return value instanceof Double ? value.value : value
 }
 
-// A bin called __proto__ must become an own property, not the object's prototype.
-export function setBinProperty(bins: Bins, name: string, value: Value): void {
+// A bin (or counter) called __proto__ must become an own property, not the object's prototype.
+export function setBinProperty<T>(bins: Record<string, T>, name: string, value: T): void {
   if (name === '__proto__') Object.defineProperty(bins, name, { value, enumerable: true, writable: true, configurable: true })
   else bins[name] = value
 }
@@ -147,6 +202,30 @@ export function readRecord(r: MsgpackReader, key: Key): TallyRecord {
   const bins: Bins = {}
   for (let i = 0; i < count; i += 2) setBinProperty(bins, r.str(), fromWire(r.value()) as Value)
   return { key, bins, gen, ttl }
+}
+
+/** A record whose integer bins are also picked out: its counters (doubles arrive as `Double`, so 2.0 is not one). */
+export interface RecordWithCounters {
+  record: TallyRecord
+  counters: Map<string, number | bigint>
+}
+
+/** `gen, ttl, bins`: a record and its counters. */
+export function readRecordWithCounters(key: Key): Decoder<RecordWithCounters> {
+  return (r) => {
+    const gen = Number(r.int())
+    const ttl = Number(r.int())
+    const count = r.array()
+    const bins: Bins = {}
+    const counters = new Map<string, number | bigint>()
+    for (let i = 0; i < count; i += 2) {
+      const name = r.str()
+      const value = r.value()
+      if (typeof value === 'number' || typeof value === 'bigint') counters.set(name, value)
+      setBinProperty(bins, name, fromWire(value) as Value)
+    }
+    return { record: { key, bins, gen, ttl }, counters }
+  }
 }
 
 /** Object bins as the wire's flat list of names and values. */

@@ -2,14 +2,31 @@
 // Requests are pipelined over a small pool of connections; reads are retried after a timeout or a dropped
 // connection, writes only when the policy asks (and then any failure says whether the write is in doubt).
 import { TallyError } from '../protocol/errors.js'
-import { BIN_OP, OP, type OpCode } from '../protocol/messages.js'
+import { BIN_OP, FLAGS, OP, type OpCode } from '../protocol/messages.js'
 import { CLIENT_STATUS, STATUS } from '../protocol/status.js'
 import { Key, type Bins, type Policy, type RecordMeta, type Value, type WriteMeta } from '../protocol/types.js'
-import { batchGetCall, binsToList, fromWire, infoCall, readMeta, readRecord, readValue, RecordCall, setBinProperty, type Decoder, type TallyRecord } from './calls.js'
+import {
+  batchGetCall,
+  batchOperateCall,
+  binsToList,
+  fromWire,
+  infoCall,
+  readMeta,
+  readRecord,
+  readRecordWithCounters,
+  readValue,
+  RecordCall,
+  setBinProperty,
+  type BatchOperateAnswer,
+  type Decoder,
+  type RecordWithCounters,
+  type TallyRecord,
+} from './calls.js'
 import type { Call } from './connection.js'
 import { encodeOperation, type Numeric, type Operation } from './ops.js'
 import { checkMeta, DEFAULT_CLIENT_OPTIONS, parseHosts, resolvePolicy, type ClientOptions, type ResolvedPolicy } from './options.js'
 import { Pool } from './pool.js'
+import { CountersSession, type SessionOptions } from './session.js'
 
 export type { TallyRecord } from './calls.js'
 
@@ -19,6 +36,15 @@ export interface OperateResult extends RecordMeta {
   bins: Bins
   /** The value of each read op, in order; null for a missing bin. */
   results: (Value | null)[]
+}
+
+/** One record's part of `batchOperate`. */
+export interface BatchOperation {
+  key: Key
+  ops: Operation[]
+  meta?: WriteMeta
+  /** Per-record conditions: `exists`, `gen`, `key`. Timeouts come from the call's policy. */
+  policy?: Policy
 }
 
 /** Connects to a Tally server; resolves once a connection is ready. Rejects with CONNECTION (-10) if none is. */
@@ -126,16 +152,60 @@ export class Client {
     const decode: Decoder<OperateResult> = (r) => {
       const { gen, ttl } = readMeta(r, 0)
       const results = (r.value() as unknown[]).map(fromWire) as (Value | null)[]
-      const bins: Bins = {}
-      let read = 0
-      for (const operation of operations) {
-        if (operation.op !== BIN_OP.READ) continue
-        const value = results[read++]
-        if (value !== null && value !== undefined) setBinProperty(bins, operation.bin, value)
-      }
-      return { gen, ttl, bins, results }
+      return { gen, ttl, bins: readBins(operations, results), results }
     }
     return operations.some((o) => o.op !== BIN_OP.READ) ? this.#write(OP.OPERATE, key, meta, policy, args, decode) : this.#read(OP.OPERATE, key, policy, args, decode)
+  }
+
+  /**
+   * Applies ops to many records in one round trip, atomically: either every record's ops are applied, or, if any
+   * fails, none is; the error names the failed record (and its `index`). Resolves to each record's read values.
+   */
+  async batchOperate(operations: BatchOperation[], policy?: Policy): Promise<OperateResult[]> {
+    if (!Array.isArray(operations) || operations.length === 0) throw param('batchOperate needs a non-empty array of { key, ops }')
+    const resolved = policy === undefined ? this.#writePolicy : resolvePolicy(this.#defaults, policy, true)
+    const entries = operations.map(({ key, ops, meta, policy: own }, i) => {
+      checkKey(key)
+      if (!Array.isArray(ops) || ops.length === 0) throw param(`batchOperate entry ${i} needs a non-empty array of ops`)
+      if (meta !== undefined) checkMeta(meta)
+      const { sendKey, flags } = own === undefined ? resolved : resolvePolicy(this.#defaults, { ...policy, ...own }, true)
+      return { key, ops: ops.map(encodeOperation), ttl: meta?.ttl ?? null, gen: meta?.gen ?? 0, sendKey, flags }
+    })
+    let answers: BatchOperateAnswer[]
+    try {
+      answers = (await this.#send(batchOperateCall(entries), resolved)) as BatchOperateAnswer[]
+    } catch (err) {
+      const index = (err as TallyError).index
+      if (!(err instanceof TallyError) || index === undefined) throw err
+      const key = operations[index]?.key
+      throw new TallyError(err.code, `record ${index} (${key}): ${err.message}`, { gen: err.gen, index, cause: err })
+    }
+    return answers.map(({ gen, ttl, results }, i) => ({ gen, ttl, results: results as (Value | null)[], bins: readBins(operations[i]!.ops, results as (Value | null)[]) }))
+  }
+
+  /**
+   * Opens a counters session: `countersFor(key).increment(name)` and `.delete(name)` are queued, and `saveChanges()`
+   * applies them in one atomic round trip. See docs/counters.md.
+   */
+  openSession(options: SessionOptions = {}): CountersSession {
+    if (typeof options !== 'object' || options === null) throw param('session options must be an object')
+    const { requireRecord = false, meta = {}, policy } = options
+    if (typeof requireRecord !== 'boolean') throw param('requireRecord must be a boolean')
+    checkMeta(meta)
+    const write = resolvePolicy(this.#defaults, requireRecord ? { ...policy, exists: 'update' } : policy, true)
+    const read = resolvePolicy(this.#defaults, policy, false)
+    return new CountersSession({
+      header: { ttl: meta.ttl ?? null, gen: meta.gen ?? 0, sendKey: write.sendKey, flags: write.flags | FLAGS.DELETE_MISSING_OK },
+      save: (entries) => this.#send(batchOperateCall(entries), write) as Promise<BatchOperateAnswer[]>,
+      read: async (key, names) => {
+        try {
+          return await (this.#send(new RecordCall(OP.GET, key, null, 0, read, false, [names], readRecordWithCounters(key)), read) as Promise<RecordWithCounters>)
+        } catch (err) {
+          if (err instanceof TallyError && err.code === STATUS.NOT_FOUND) return null
+          throw err
+        }
+      },
+    })
   }
 
   /** Reads many records in one round trip: one entry per key, null where there is no record. */
@@ -230,6 +300,18 @@ function checkKey(key: Key): void {
 
 function checkBinNames(bins: string[]): string[] {
   if (!Array.isArray(bins) || !bins.every((b) => typeof b === 'string')) throw param('bin names must be an array of strings')
+  return bins
+}
+
+/** Read values by bin name: a later read of the same bin wins; missing bins are left out. */
+function readBins(operations: Operation[], results: (Value | null)[]): Bins {
+  const bins: Bins = {}
+  let read = 0
+  for (const operation of operations) {
+    if (operation.op !== BIN_OP.READ) continue
+    const value = results[read++]
+    if (value !== null && value !== undefined) setBinProperty(bins, operation.bin, value)
+  }
   return bins
 }
 

@@ -1,6 +1,7 @@
 // The public API of the Tally client library.
-export { connect, Client, type TallyRecord, type OperateResult } from './client.js'
+export { connect, Client, type TallyRecord, type OperateResult, type BatchOperation } from './client.js'
 export { ops, type Operation, type Numeric } from './ops.js'
+export { CountersSession, SessionCounters, type SessionOptions, type SavedCounters, type CounterValue } from './session.js'
 export { DEFAULT_CLIENT_OPTIONS, DEFAULT_POLICY, type ClientOptions, type HostAddress } from './options.js'
 export { TallyError } from '../protocol/errors.js'
 export { STATUS, CLIENT_STATUS, statusName } from '../protocol/status.js'

@@ -8,6 +8,8 @@ export interface TallyErrorDetails {
   inDoubt?: boolean
   /** The record's current generation, on a generation mismatch (status 3). */
   gen?: number
+  /** In a batch, the position of the record that failed. */
+  index?: number
   /** The underlying error, for connection failures. */
   cause?: unknown
 }
@@ -21,12 +23,15 @@ export class TallyError extends Error {
   readonly inDoubt: boolean
   /** The record's generation, when the server reported one (generation mismatch). */
   readonly gen: number | undefined
+  /** In a batch, the position of the record that failed. */
+  readonly index: number | undefined
 
   constructor(code: number, message: string, details: TallyErrorDetails = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause })
     this.code = code
     this.inDoubt = details.inDoubt ?? false
     this.gen = details.gen
+    this.index = details.index
   }
 
   /** The symbolic name of `code`, e.g. `NOT_FOUND`. */

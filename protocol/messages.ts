@@ -18,6 +18,7 @@ export const OP = {
   OPERATE: 7,
   BATCH_GET: 8,
   INFO: 9,
+  BATCH_OPERATE: 10,
 } as const
 export type OpName = keyof typeof OP
 export type OpCode = (typeof OP)[OpName]
@@ -41,6 +42,8 @@ export const FLAGS = {
   GEN_SHIFT: 3,
   GEN_MASK: 0b0001_1000,
   COMMIT_MASTER: 0b0010_0000,
+  /** Deleting bins of a record that does not exist changes nothing, instead of failing with status 2. */
+  DELETE_MISSING_OK: 0b0100_0000,
 } as const
 
 /** Which record a request addresses. `set` is null when the client does not know it (a digest-only key). */
@@ -58,6 +61,8 @@ export interface RecordPolicy {
   exists: ExistsCode
   genPolicy: GenPolicyCode
   commitMaster: boolean
+  /** Deleting bins of a missing record is a no-op (gen 0, ttl 0) rather than status 2. */
+  deleteMissingOk: boolean
 }
 
 /** One op of an OPERATE request. `value` is absent for READ, TOUCH and DELETE; `initial` only for INCR. */
@@ -83,6 +88,14 @@ export type TouchRequest = RecordRequestBase & { op: typeof OP.TOUCH }
 export type IncrementRequest = RecordRequestBase & { op: typeof OP.INCREMENT; bin: string; offset: unknown; initial: unknown }
 export type OperateRequest = RecordRequestBase & { op: typeof OP.OPERATE; ops: BinOp[] }
 export type BatchGetRequest = { op: typeof OP.BATCH_GET; id: number; addresses: RecordAddress[]; binNames: string[] | null }
+/** One record's part of a BATCH_OPERATE: its address, conditions and ops. */
+export interface BatchOperateItem {
+  address: RecordAddress
+  policy: RecordPolicy
+  ops: BinOp[]
+}
+/** BATCH_OPERATE applies ops to many records atomically: all of them, or (on any failure) none. */
+export type BatchOperateRequest = { op: typeof OP.BATCH_OPERATE; id: number; items: BatchOperateItem[] }
 /** INFO asks for named server facts, as Aerospike's info protocol does (`status`, `statistics`, ...). */
 export type InfoRequest = { op: typeof OP.INFO; id: number; commands: string[] }
 
@@ -97,6 +110,7 @@ export type Request =
   | OperateRequest
   | BatchGetRequest
   | InfoRequest
+  | BatchOperateRequest
 
 /** What the server states in its hello frame. */
 export interface Hello {

@@ -5,6 +5,7 @@ import { TallyError } from './errors.js'
 import {
   BIN_OP,
   FLAGS,
+  type BatchOperateItem,
   OP,
   SERVER_MESSAGE_ID,
   type BinOp,
@@ -68,7 +69,14 @@ export function decodeRequest(r: MsgpackReader): Request {
   if (opName === undefined) throw bad(`unknown op ${Number.isNaN(op) ? JSON.stringify(r.value()) : op}`)
   let request: Request
   let read: number
-  if (op === OP.INFO) {
+  if (op === OP.BATCH_OPERATE) {
+    if (fields < 3 || r.kind() !== KIND.ARRAY) throw bad('BATCH_OPERATE: items must be an array')
+    const count = r.array()
+    const items: BatchOperateItem[] = []
+    for (let i = 0; i < count; i++) items.push(readBatchItem(r, i))
+    request = { op, id, items }
+    read = 3
+  } else if (op === OP.INFO) {
     const commands = fields > 2 ? readStrings(r, 'INFO: commands') : null
     request = { op, id, commands: commands ?? [] }
     read = Math.min(fields, 3)
@@ -121,7 +129,7 @@ function readArgs(r: MsgpackReader, id: number, op: OpCode, opName: string, addr
 // buffer serves them all: a request's digest is valid until the next request is decoded (see Mutation).
 const currentDigest = new Uint8Array(DIGEST_BYTES)
 
-function readAddress(r: MsgpackReader, where: string): RecordAddress {
+function readAddress(r: MsgpackReader, where: string, shared = true): RecordAddress {
   if (r.kind() !== KIND.STR) throw bad(`${where}: namespace must be a non-empty string`)
   const ns = r.str()
   if (ns.length === 0) throw bad(`${where}: namespace must be a non-empty string`)
@@ -130,8 +138,15 @@ function readAddress(r: MsgpackReader, where: string): RecordAddress {
     if (r.kind() !== KIND.STR) throw bad(`${where}: set must be a string or nil`)
     set = r.str()
   }
-  if (r.kind() !== KIND.BIN || !r.binInto(currentDigest)) throw bad(`${where}: digest must be ${DIGEST_BYTES} bytes`)
-  return { ns, set, digest: currentDigest, userKey: readUserKey(r, where) }
+  if (r.kind() !== KIND.BIN) throw bad(`${where}: digest must be ${DIGEST_BYTES} bytes`)
+  let digest: Uint8Array = currentDigest
+  if (shared) {
+    if (!r.binInto(currentDigest)) throw bad(`${where}: digest must be ${DIGEST_BYTES} bytes`)
+  } else {
+    digest = r.bin(false)
+    if (digest.length !== DIGEST_BYTES) throw bad(`${where}: digest must be ${DIGEST_BYTES} bytes`)
+  }
+  return { ns, set, digest, userKey: readUserKey(r, where) }
 }
 
 function readUserKey(r: MsgpackReader, where: string): UserKey | null {
@@ -156,7 +171,7 @@ function readPolicy(r: MsgpackReader, where: string): RecordPolicy {
   const genPolicy = (flags & FLAGS.GEN_MASK) >> FLAGS.GEN_SHIFT
   if (exists > 4) throw bad(`${where}: unknown exists policy ${exists}`)
   if (genPolicy > 2) throw bad(`${where}: unknown generation policy ${genPolicy}`)
-  return { ttl, gen, exists: exists as ExistsCode, genPolicy: genPolicy as GenPolicyCode, commitMaster: (flags & FLAGS.COMMIT_MASTER) !== 0 }
+  return { ttl, gen, exists: exists as ExistsCode, genPolicy: genPolicy as GenPolicyCode, commitMaster: (flags & FLAGS.COMMIT_MASTER) !== 0, deleteMissingOk: (flags & FLAGS.DELETE_MISSING_OK) !== 0 }
 }
 
 /** Flat bins: string names alternating with values of any type. */
@@ -208,6 +223,22 @@ function readBatchKey(r: MsgpackReader, index: number): RecordAddress {
   const userKey = fields > 3 ? readUserKey(r, where) : null
   for (let i = 4; i < fields; i++) r.value()
   return { ns, set, digest, userKey }
+}
+
+function readBatchItem(r: MsgpackReader, index: number): BatchOperateItem {
+  const where = `BATCH_OPERATE item ${index}`
+  if (r.kind() !== KIND.ARRAY) throw bad(`${where} must be an array [ns, set, digest, userKey, ttl, gen, flags, ops]`)
+  const fields = r.array()
+  if (fields < 8) throw bad(`${where} must be an array [ns, set, digest, userKey, ttl, gen, flags, ops]`)
+  // Each item has its own digest: a view of the frame, not the shared single-record buffer.
+  const address = readAddress(r, where, false)
+  const policy = readPolicy(r, where)
+  if (r.kind() !== KIND.ARRAY) throw bad(`${where}: ops must be an array`)
+  const count = r.array()
+  const ops: BinOp[] = []
+  for (let i = 0; i < count; i++) ops.push(readBinOp(r, i))
+  for (let i = 8; i < fields; i++) r.value()
+  return { address, policy, ops }
 }
 
 function readBinOp(r: MsgpackReader, index: number): BinOp {

@@ -51,13 +51,32 @@ export function writeInfoResponse(w: FrameWriter, id: number, result: InfoResult
   }
 }
 
-/** `[id, status, message]`, plus the record's generation on a generation mismatch. */
-export function writeErrorResponse(w: FrameWriter, id: number, status: number, message: string, gen?: number): void {
-  w.array(gen === undefined ? 3 : 4)
+/** `[id, 0, [[gen, ttl, reads], ...]]`: one entry per record, in order. */
+export function writeBatchOperateResponse(w: FrameWriter, id: number, results: RecordResult[]): void {
+  w.array(3)
+  w.number(id)
+  w.number(STATUS.OK)
+  w.array(results.length)
+  for (const result of results) {
+    w.array(3)
+    w.number(result.gen)
+    w.number(result.ttl)
+    w.value(result.payload ?? [])
+  }
+}
+
+/**
+ * `[id, status, message]`, plus the record's generation on a generation mismatch, and, in a batch, the position of
+ * the record that failed: `[id, status, message, gen | nil, index]`.
+ */
+export function writeErrorResponse(w: FrameWriter, id: number, status: number, message: string, gen?: number, index?: number): void {
+  w.array(index !== undefined ? 5 : gen !== undefined ? 4 : 3)
   w.number(id)
   w.number(status)
   w.str(message)
   if (gen !== undefined) w.number(gen)
+  else if (index !== undefined) w.nil()
+  if (index !== undefined) w.number(index)
 }
 
 /** The hello: `[0, 0, {protocol, server, maxFrameBytes, maxRecordBytes, maxBatchKeys}]`. */
@@ -94,6 +113,7 @@ export function readResponseHead(r: MsgpackReader, head: { id: number; status: n
 /** The error carried by a failed answer, read after its head. */
 export function readError(r: MsgpackReader, status: number, fields: number): TallyError {
   const message = fields > 2 ? String(r.value()) : `status ${status}`
-  const gen = fields > 3 ? Number(r.value()) : undefined
-  return new TallyError(status, message, { gen })
+  const gen = fields > 3 ? r.value() : null
+  const index = fields > 4 ? r.value() : null
+  return new TallyError(status, message, { gen: gen === null ? undefined : Number(gen), index: index === null ? undefined : Number(index) })
 }

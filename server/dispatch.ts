@@ -6,7 +6,7 @@ import { BIN_OP, OP, SERVER_MESSAGE_ID, type BatchItem, type InfoResult, type Re
 import type { MsgpackReader } from '../protocol/msgpack-reader.js'
 import { EncodeError, type FrameWriter } from '../protocol/msgpack-writer.js'
 import { decodeRequest, peekRequestId } from '../protocol/request-codec.js'
-import { writeBatchResponse, writeErrorResponse, writeInfoResponse, writeRecordResponse } from '../protocol/response-codec.js'
+import { writeBatchOperateResponse, writeBatchResponse, writeErrorResponse, writeInfoResponse, writeRecordResponse } from '../protocol/response-codec.js'
 import { STATUS } from '../protocol/status.js'
 import type { Logger } from './log.js'
 import { runOperation, type OpContext } from './ops/index.js'
@@ -31,6 +31,7 @@ export function dispatch(context: OpContext, buf: Buffer, start: number, end: nu
     const result = runOperation(context, request)
     w.begin()
     if (request.op === OP.BATCH_GET) writeBatchResponse(w, id, result as BatchItem[])
+    else if (request.op === OP.BATCH_OPERATE) writeBatchOperateResponse(w, id, result as RecordResult[])
     else if (request.op === OP.INFO) writeInfoResponse(w, id, result as InfoResult)
     else writeRecordResponse(w, id, result as RecordResult)
     if (w.bodyLength > context.limits.maxFrameBytes) {
@@ -51,17 +52,27 @@ export function dispatch(context: OpContext, buf: Buffer, start: number, end: nu
       log.error(`request ${id} failed unexpectedly: ${(err as Error)?.stack ?? String(err)}`)
       failure = new TallyError(STATUS.SERVER_ERROR, `internal error: ${(err as Error)?.message ?? String(err)}`)
     }
-    if (request !== undefined) count(context, request, undefined, failure.code, tally)
+    if (request !== undefined) count(context, request, undefined, failure.code, tally, failure.index)
     w.begin()
-    writeErrorResponse(w, id, failure.code, failure.message, failure.gen)
+    writeErrorResponse(w, id, failure.code, failure.message, failure.gen, failure.index)
     w.end()
     return id
   }
 }
 
 // Counts an outcome for its namespace, and the request for the batch's latency.
-function count(context: OpContext, request: Request, result: unknown, status: number, tally: BatchTally): void {
+function count(context: OpContext, request: Request, result: unknown, status: number, tally: BatchTally, failedIndex?: number): void {
   if (request.op === OP.INFO) return
+  if (request.op === OP.BATCH_OPERATE) {
+    tally.writes += request.items.length
+    request.items.forEach((item, i) => {
+      const c = context.store.findNamespace(item.address.ns)?.counters
+      if (c === undefined) return
+      if (status === STATUS.OK) c.client_write_success++
+      else if (i === failedIndex) failedWrite(c, status, 'client_write_error')
+    })
+    return
+  }
   if (request.op === OP.BATCH_GET) {
     tally.reads += request.addresses.length
     if (status !== STATUS.OK) return

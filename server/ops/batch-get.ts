@@ -8,7 +8,7 @@ import { TXN } from '../store/namespace.js'
 import type { Store } from '../store/store.js'
 import type { OpContext } from './context.js'
 
-const READ_POLICY: RecordPolicy = { ttl: null, gen: 0, exists: 0, genPolicy: 0, commitMaster: false }
+const READ_POLICY: RecordPolicy = { ttl: null, gen: 0, exists: 0, genPolicy: 0, commitMaster: false, deleteMissingOk: false }
 
 export function batchGet({ store, limits }: OpContext, request: BatchGetRequest): BatchItem[] {
   const { addresses, binNames } = request

@@ -2,6 +2,7 @@
 // its test, and its section in PROTOCOL.md.
 import { OP, type BatchItem, type InfoResult, type OpCode, type RecordResult, type Request } from '../../protocol/messages.js'
 import { batchGet } from './batch-get.js'
+import { batchOperate } from './batch-operate.js'
 import type { OpContext } from './context.js'
 import { exists } from './exists.js'
 import { get } from './get.js'
@@ -12,7 +13,7 @@ import { put } from './put.js'
 import { remove } from './remove.js'
 import { touch } from './touch.js'
 
-type Result = RecordResult | BatchItem[] | InfoResult
+type Result = RecordResult | BatchItem[] | InfoResult | RecordResult[]
 type Handler<R extends Request> = (context: OpContext, request: R) => Result
 type HandlerTable = { [Code in OpCode]: Handler<Extract<Request, { op: Code }>> }
 
@@ -26,6 +27,7 @@ export const OPERATIONS: HandlerTable = {
   [OP.OPERATE]: operate,
   [OP.BATCH_GET]: batchGet,
   [OP.INFO]: info,
+  [OP.BATCH_OPERATE]: batchOperate,
 }
 
 /** Runs a decoded request through its handler. Throws TallyError for a failed operation. */

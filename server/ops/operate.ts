@@ -11,7 +11,7 @@ import type { OpContext } from './context.js'
 /** Most ops in one OPERATE request. */
 export const MAX_OPERATE_OPS = 4096
 /** Room in a frame for an answer's header around its read values. */
-const ANSWER_HEADROOM_BYTES = 1024
+export const ANSWER_HEADROOM_BYTES = 1024
 
 export function operate({ store, limits }: OpContext, request: OperateRequest): RecordResult {
   const ops = request.ops
@@ -28,7 +28,8 @@ export function operate({ store, limits }: OpContext, request: OperateRequest): 
   return ns.commit(txn)
 }
 
-function modeOf(ops: BinOp[]): number {
+/** The transaction mode a list of ops needs. */
+export function modeOf(ops: BinOp[]): number {
   let mode: number = TXN.READ
   for (const { op, value } of ops) {
     if (op === BIN_OP.READ) continue
@@ -40,7 +41,8 @@ function modeOf(ops: BinOp[]): number {
   return mode
 }
 
-function apply(txn: RecordTxn, { op, bin, value, initial }: BinOp): void {
+/** Applies one op to a transaction's working copy. */
+export function apply(txn: RecordTxn, { op, bin, value, initial }: BinOp): void {
   switch (op) {
     case BIN_OP.READ:
       txn.read(bin)

@@ -225,6 +225,7 @@ export class Namespace {
     const id = txn.id
     const existed = id >= 0
     if (txn.bins.length === 0) {
+      if (!existed && txn.policy.deleteMissingOk) return undefined
       if (!existed) throw new TallyError(STATUS.NOT_FOUND, 'record not found')
       return { txn, deletes: true, gen: 0, voidMs: 0, oldVoidMs: 0, setId: 0, userKey: undefined }
     }

@@ -80,6 +80,54 @@ t.test('SIGKILL at random moments loses no acknowledged write and applies none t
   t.pass(`${ROUNDS} crashes; ${acked.reduce((a, b) => a + b, 0)} increments and ${checkedPuts} put checks held`)
 })
 
+t.test('SIGKILL during counters sessions: every batch is there whole or not at all', async (t) => {
+  const dir = tempDataDir(t)
+  const GROUPS = 8
+  const RECORDS = 4
+  const member = (g: number, r: number): Key => new Key('test', 'batches', `g${g}-r${r}`)
+  const acked = new Array<number>(GROUPS).fill(0)
+  const doubtful = new Array<number>(GROUPS).fill(0)
+  for (let round = 0; round <= 3; round++) {
+    const server = await startCliServer(t, serverArgs(dir))
+    const client = await connect({ hosts: `127.0.0.1:${server.port}`, policy: { maxRetries: 0, totalTimeoutMs: 2000 } })
+    for (let g = 0; g < GROUPS; g++) {
+      const values = (await client.batchGet(Array.from({ length: RECORDS }, (_, r) => member(g, r)))).map((rec) => Number(rec?.bins.n ?? 0))
+      if (new Set(values).size !== 1) t.fail(`round ${round}: group ${g} is torn: ${values.join(', ')}`)
+      if (values[0]! < acked[g]! || values[0]! > acked[g]! + doubtful[g]!)
+        t.fail(`round ${round}: group ${g} = ${values[0]}, acknowledged ${acked[g]}, in doubt ${doubtful[g]}`)
+      acked[g] = values[0]!
+      doubtful[g] = 0
+    }
+    if (round === 3) {
+      await client.close()
+      server.child.kill('SIGTERM')
+      t.equal(await server.exited, 0)
+      break
+    }
+    let running = true
+    const worker = async (w: number): Promise<void> => {
+      for (let i = 0; running; i++) {
+        const g = (w + i) % GROUPS
+        const session = client.openSession()
+        for (let r = 0; r < RECORDS; r++) session.countersFor(member(g, r)).increment('n')
+        try {
+          await session.saveChanges()
+          acked[g]!++
+        } catch {
+          doubtful[g]!++
+        }
+      }
+    }
+    const workers = Array.from({ length: 8 }, (_, w) => worker(w))
+    await new Promise((r) => setTimeout(r, 150 + Math.random() * 600))
+    running = false
+    await kill(server)
+    await Promise.all(workers)
+    await client.close()
+  }
+  t.pass(`3 crashes; ${acked.reduce((a, b) => a + b, 0)} batches of ${RECORDS} records held together`)
+})
+
 t.test('a crash in the middle of a snapshot loses nothing', async (t) => {
   const dir = tempDataDir(t)
   let server = await startCliServer(t, ['--storage', 'disk', '--data-dir', dir, '--log-level', 'warn'])

@@ -1,7 +1,7 @@
 // Storage failures: a full disk or an I/O error makes writes fail with status 8 or 1, undoes them, corrupts
 // nothing on disk, and leaves reads working; once the disk recovers, writes are accepted again.
 import t from 'tap'
-import { connect, Key, STATUS, type Client } from '../../client/index.js'
+import { connect, Key, ops, STATUS, type Client } from '../../client/index.js'
 import { nodeFileSystem, type FileSystem } from '../../server/persist/files.js'
 import { startServer, type TallyServer } from '../../server/index.js'
 import { recordingLogger, tempDataDir } from '../helpers/data-dir.js'
@@ -180,6 +180,40 @@ t.test('a batch mixing namespaces: only the requests whose changes were undone g
   t.match(inMemory, { status: 'fulfilled' }, 'the memory namespace write was applied and says so')
   t.same((await client.get(new Key('cache', 's', 'm'))).bins, { n: 1 })
   disk.failWrite = undefined
+})
+
+t.test('a batchOperate over a disk and a memory namespace is undone whole when the log fails', async (t) => {
+  const dir = tempDataDir(t)
+  const disk = new FaultyDisk()
+  const server = await startServer({
+    host: '127.0.0.1',
+    port: 0,
+    storage: 'disk',
+    dataDir: dir,
+    nsupPeriodMs: 0,
+    fileSystem: disk,
+    namespaces: [{ name: 'test' }, { name: 'cache', storage: 'memory' }],
+    log: recordingLogger().log,
+  })
+  const client = await connect({ hosts: `127.0.0.1:${server.address.port}` })
+  t.teardown(async () => {
+    await client.close()
+    await server.close()
+  })
+  const [onDisk, inMemory] = [k('batch'), new Key('cache', 's', 'batch')]
+  await client.put(onDisk, { n: 1 })
+  await client.put(inMemory, { n: 1 })
+  disk.failWrite = 'ENOSPC'
+  const session = client.openSession()
+  session.countersFor(inMemory).increment('n')
+  session.countersFor(onDisk).increment('n')
+  session.countersFor(new Key('cache', 's', 'created')).increment('n')
+  await t.rejects(session.saveChanges(), { code: STATUS.OUT_OF_SPACE })
+  t.same((await client.batchGet([onDisk, inMemory])).map((r) => [r!.bins.n, r!.gen]), [[1, 1], [1, 1]], 'both records as they were')
+  t.equal(await client.exists(new Key('cache', 's', 'created')), false, 'the created record is gone again')
+  disk.failWrite = undefined
+  const saved = await eventually(() => client.batchOperate([onDisk, inMemory].map((key) => ({ key, ops: [ops.incr('n', 1), ops.read('n')] }))))
+  t.same(saved.map((r) => r.results), [[2], [2]])
 })
 
 t.test('shutting down while the log is down does not hang', async (t) => {

@@ -35,7 +35,7 @@ t.test('decodes each op into a typed request', async (t) => {
 t.test('flags carry exists, generation policy and commit level', async (t) => {
   const flags = encodeFlags(EXISTS.replace, GEN_POLICY.gt, true)
   const { policy } = decodeRequest([1, OP.EXISTS, 'test', '', digest, 5n, 60, 3, flags]) as { policy: object }
-  t.same(policy, { ttl: 60, gen: 3, exists: EXISTS.replace, genPolicy: GEN_POLICY.gt, commitMaster: true })
+  t.same(policy, { ttl: 60, gen: 3, exists: EXISTS.replace, genPolicy: GEN_POLICY.gt, commitMaster: true, deleteMissingOk: false })
 })
 
 t.test('every malformed field is status 4 with a message naming it', async (t) => {
@@ -89,7 +89,7 @@ t.test("the client's header writer and the server's decoder agree", async (t) =>
     id: 77,
     op: OP.INCREMENT,
     address: { ns: 'test', set: null, userKey: -5n },
-    policy: { ttl: -2, gen: 9, exists: EXISTS.update, genPolicy: GEN_POLICY.eq, commitMaster: false },
+    policy: { ttl: -2, gen: 9, exists: EXISTS.update, genPolicy: GEN_POLICY.eq, commitMaster: false, deleteMissingOk: false },
     bin: 'n',
     offset: 1,
     initial: undefined,

@@ -6,7 +6,7 @@ import { ManualClock } from '../../server/store/clock.js'
 import { TXN, type Mutation } from '../../server/store/namespace.js'
 import { Store } from '../../server/store/store.js'
 
-const policy = (ttl: number | null = null): RecordPolicy => ({ ttl, gen: 0, exists: 0, genPolicy: 0, commitMaster: false })
+const policy = (ttl: number | null = null): RecordPolicy => ({ ttl, gen: 0, exists: 0, genPolicy: 0, commitMaster: false, deleteMissingOk: false })
 const address = (key: string | number): RecordAddress => ({ ns: 'test', set: 's', digest: computeDigest('s', key), userKey: null })
 
 function put(store: Store, key: string | number, bins: Record<string, unknown>, ttl: number | null = null): void {
