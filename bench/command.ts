@@ -40,7 +40,7 @@ export function addBenchCommand(program: Command): void {
     .option('-n, --namespace <ns>', 'namespace', d.namespace)
     .option('-s, --set <set>', 'set name', d.set)
     .option('-k, --keys <n>', 'key space: integer keys 0..n-1', integer(1), d.keys)
-    .option('-w, --workload <spec>', 'incr | ru,READPCT | insert', parsed(parseWorkload), d.workload)
+    .option('-w, --workload <spec>', 'incr | ru,READPCT | insert | counters,RECORDS,COUNTERS (a counters session per op)', parsed(parseWorkload), d.workload)
     .option('-o, --bins <spec>', 'bins of put workloads: I, D, S<n>, B<n>, comma-separated', parsed(parseBins), d.bins)
     .option('--ttl <seconds>', 'TTL given with every write', integer(-2))
     .option('-c, --connections <n>', 'client connections', integer(1, 10_000), d.connections)

@@ -8,6 +8,8 @@ export type Workload =
   | { kind: 'ru'; readPct: number }
   /** Writes keys 0..keys-1 once each, then stops. */
   | { kind: 'insert' }
+  /** A counters session per operation: `counters` counters incremented on each of `records` random records, saved at once. */
+  | { kind: 'counters'; records: number; counters: number }
 
 /** One bin of a put workload: int, double, string of `size` characters, or `size` random bytes. */
 export interface BinSpec {
@@ -63,12 +65,18 @@ export const DEFAULT_BENCH_OPTIONS: BenchOptions = {
   json: false,
 }
 
-/** Parses `incr`, `insert` or `ru,READPCT` (READPCT from 0 to 100). */
+/** Parses `incr`, `insert`, `ru,READPCT` (READPCT from 0 to 100) or `counters[,RECORDS[,COUNTERS]]` (default 3 and 2). */
 export function parseWorkload(text: string): Workload {
   if (text === 'incr' || text === 'insert') return { kind: text }
   const ru = /^ru,(\d{1,3})$/.exec(text)
   if (ru !== null && Number(ru[1]) <= 100) return { kind: 'ru', readPct: Number(ru[1]) }
-  throw new Error(`unknown workload '${text}': use incr, insert, or ru,READPCT (e.g. ru,80)`)
+  const counters = /^counters(?:,(\d{1,4})(?:,(\d{1,4}))?)?$/.exec(text)
+  if (counters !== null) {
+    const records = Number(counters[1] ?? 3)
+    const perRecord = Number(counters[2] ?? 2)
+    if (records >= 1 && perRecord >= 1) return { kind: 'counters', records, counters: perRecord }
+  }
+  throw new Error(`unknown workload '${text}': use incr, insert, ru,READPCT (e.g. ru,80) or counters,RECORDS,COUNTERS (e.g. counters,3,2)`)
 }
 
 /**
@@ -90,5 +98,7 @@ export function parseBins(text: string): BinSpec[] {
 
 /** A short description of a workload, as used in output. */
 export function workloadName(workload: Workload): string {
-  return workload.kind === 'ru' ? `ru,${workload.readPct}` : workload.kind
+  if (workload.kind === 'ru') return `ru,${workload.readPct}`
+  if (workload.kind === 'counters') return `counters,${workload.records},${workload.counters}`
+  return workload.kind
 }

@@ -1,7 +1,7 @@
 // The load loop of `tally bench`: `connections` clients, each with `depth` workers that issue one request at a
 // time through the public client library, so the figures are what a Node app gets. Latency goes into a
 // histogram; every second a progress line, at the end a summary.
-import { connect, Key, TallyError, type Bins, type Client } from '../client/index.js'
+import { connect, Key, TallyError, type Bins, type Client, type WriteMeta } from '../client/index.js'
 import { Histogram } from './histogram.js'
 import type { BenchOptions, BinSpec } from './options.js'
 
@@ -109,6 +109,9 @@ async function drive(clients: Client[], options: BenchOptions, onProgress: Progr
       if (workload.kind === 'incr') {
         type = 'incr'
         op = client.increment(key, 'b', 1, undefined, meta)
+      } else if (workload.kind === 'counters') {
+        type = 'save'
+        op = saveCounters(client, key, workload, options, meta)
       } else if (workload.kind === 'ru' && Math.random() * 100 < workload.readPct) {
         type = 'read'
         op = client.get(key)
@@ -132,6 +135,16 @@ async function drive(clients: Client[], options: BenchOptions, onProgress: Progr
   }
   measured.seconds = measuring ? (performance.now() - measuredAt) / 1000 : 0
   return { measured, totalOps: completed }
+}
+
+/** One counters session: a few counters on each of a few random records (the first `key`), saved in one batch. */
+function saveCounters(client: Client, key: Key, workload: { records: number; counters: number }, options: BenchOptions, meta: WriteMeta | undefined): Promise<unknown> {
+  const session = client.openSession({ meta })
+  for (let r = 0; r < workload.records; r++) {
+    const counters = session.countersFor(r === 0 ? key : new Key(options.namespace, options.set, Math.floor(Math.random() * options.keys)))
+    for (let c = 1; c <= workload.counters; c++) counters.increment(`c${c}`)
+  }
+  return session.saveChanges()
 }
 
 function tally(interval: Interval, type: string, us: number, err: unknown): void {

@@ -26,7 +26,7 @@ import type { Call } from './connection.js'
 import { encodeOperation, type Numeric, type Operation } from './ops.js'
 import { checkMeta, DEFAULT_CLIENT_OPTIONS, parseHosts, resolvePolicy, type ClientOptions, type ResolvedPolicy } from './options.js'
 import { Pool } from './pool.js'
-import { CountersSession, type SessionOptions } from './session.js'
+import { CountersSession, type SessionLink, type SessionOptions } from './session.js'
 
 export type { TallyRecord } from './calls.js'
 
@@ -69,6 +69,7 @@ export class Client {
   readonly #readPolicy: ResolvedPolicy
   readonly #writePolicy: ResolvedPolicy
   readonly #maxPending: number
+  #sessionLink: SessionLink | undefined
   #closed = false
 
   /** @internal Use `connect()`. */
@@ -187,14 +188,20 @@ export class Client {
    * Opens a counters session: `countersFor(key).increment(name)` and `.delete(name)` are queued, and `saveChanges()`
    * applies them in one atomic round trip. See docs/counters.md.
    */
-  openSession(options: SessionOptions = {}): CountersSession {
+  openSession(options?: SessionOptions): CountersSession {
+    // Sessions are often one per request: the usual one, without options, shares a link worked out once.
+    if (options === undefined) return new CountersSession((this.#sessionLink ??= this.#linkFor({})))
+    return new CountersSession(this.#linkFor(options))
+  }
+
+  #linkFor(options: SessionOptions): SessionLink {
     if (typeof options !== 'object' || options === null) throw param('session options must be an object')
     const { requireRecord = false, meta = {}, policy } = options
     if (typeof requireRecord !== 'boolean') throw param('requireRecord must be a boolean')
     checkMeta(meta)
     const write = resolvePolicy(this.#defaults, requireRecord ? { ...policy, exists: 'update' } : policy, true)
     const read = resolvePolicy(this.#defaults, policy, false)
-    return new CountersSession({
+    return {
       header: { ttl: meta.ttl ?? null, gen: meta.gen ?? 0, sendKey: write.sendKey, flags: write.flags | FLAGS.DELETE_MISSING_OK },
       save: (entries) => this.#send(batchOperateCall(entries), write) as Promise<BatchOperateAnswer[]>,
       read: async (key, names) => {
@@ -205,7 +212,7 @@ export class Client {
           throw err
         }
       },
-    })
+    }
   }
 
   /** Reads many records in one round trip: one entry per key, null where there is no record. */

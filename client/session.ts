@@ -40,8 +40,11 @@ export interface SessionLink {
 const INT64_MIN = -(2n ** 63n)
 const INT64_MAX = 2n ** 63n - 1n
 
-/** A counter's queued change: deltas to add in order (one, unless adding them up would overflow int64), or delete. */
-type Change = bigint[] | 'delete'
+/**
+ * A counter's queued change: deltas to add in order (one, unless adding them up would overflow int64; bigints only
+ * beyond 2^53), or delete.
+ */
+type Change = (number | bigint)[] | 'delete'
 
 /** What a session holds for one record: its queued changes and the counter values it has received. */
 class RecordState {
@@ -49,6 +52,7 @@ class RecordState {
   readonly known = new Map<string, CounterValue | null>()
   /** True once `known` holds every counter of the record (it was read whole, or found missing). */
   knowsAll = false
+  counters: SessionCounters | undefined
 
   constructor(readonly key: Key) {}
 
@@ -73,7 +77,8 @@ export class CountersSession {
   countersFor(target: Key | { key: Key }): SessionCounters {
     const key = target instanceof Key ? target : (target as { key?: unknown } | null)?.key
     if (!(key instanceof Key)) throw param('countersFor needs a Key, or a record with a key')
-    return new SessionCounters(this.#state(key), this.#link)
+    const state = this.#state(key)
+    return (state.counters ??= new SessionCounters(state, this.#link))
   }
 
   /** Reads a record and keeps its counters' values for `get` and `getAll`; null when there is no record. */
@@ -110,7 +115,7 @@ export class CountersSession {
   }
 
   #state(key: Key): RecordState {
-    const id = `${key.ns}\u0000${key.digest.toString('hex')}`
+    const id = `${key.ns}\u0000${key.digest.toString('latin1')}`
     let state = this.#records.get(id)
     if (state === undefined) this.#records.set(id, (state = new RecordState(key)))
     return state
@@ -131,14 +136,15 @@ export class SessionCounters {
   /** Queues adding `delta` (an integer, negative to decrease) to a counter; a missing counter starts at `delta`. */
   increment(name: string, delta: number | bigint = 1): void {
     checkName(name)
-    const amount = toInt64(delta)
+    const amount = checkDelta(delta)
     const change = this.#state.changes.get(name)
     if (change === 'delete') throw param(`counter '${name}' of record ${this.#state.key} is deleted in this session; save before incrementing it`)
     if (change === undefined) this.#state.changes.set(name, [amount])
     else {
-      const sum = change[change.length - 1]! + amount
-      if (sum >= INT64_MIN && sum <= INT64_MAX) change[change.length - 1] = sum
-      else change.push(amount)
+      const last = change.length - 1
+      const sum = add(change[last]!, amount)
+      if (sum === undefined) change.push(amount)
+      else change[last] = sum
     }
   }
 
@@ -189,7 +195,7 @@ function opsOf(changes: Map<string, Change>): unknown[][] {
       ops.push([BIN_OP.WRITE, name, null])
       continue
     }
-    for (const delta of change) ops.push([BIN_OP.INCR, name, Number.isSafeInteger(Number(delta)) ? Number(delta) : delta])
+    for (const delta of change) ops.push([BIN_OP.INCR, name, delta])
     ops.push([BIN_OP.READ, name])
   }
   return ops
@@ -209,9 +215,17 @@ function learnSaved(state: RecordState, changes: Map<string, Change>, answer: Ba
   return counters
 }
 
-function toInt64(delta: unknown): bigint {
+/** `a + b`, a number while it is exact; undefined when it leaves int64. */
+function add(a: number | bigint, b: number | bigint): number | bigint | undefined {
+  if (typeof a === 'number' && typeof b === 'number' && Number.isSafeInteger(a + b)) return a + b
+  const sum = BigInt(a) + BigInt(b)
+  if (sum < INT64_MIN || sum > INT64_MAX) return undefined
+  return sum >= Number.MIN_SAFE_INTEGER && sum <= Number.MAX_SAFE_INTEGER ? Number(sum) : sum
+}
+
+function checkDelta(delta: unknown): number | bigint {
+  if (typeof delta === 'number' && Number.isSafeInteger(delta)) return delta
   if (typeof delta === 'bigint' && delta >= INT64_MIN && delta <= INT64_MAX) return delta
-  if (typeof delta === 'number' && Number.isSafeInteger(delta)) return BigInt(delta)
   throw param(`a counter's delta must be an integer (a bigint beyond 2^53), not ${typeof delta === 'bigint' ? `${delta}n` : String(delta)}`)
 }
 

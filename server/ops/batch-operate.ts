@@ -23,12 +23,13 @@ export function batchOperate({ store, limits }: OpContext, request: BatchOperate
   let answerBytes = ANSWER_HEADROOM_BYTES
   items.forEach((item, index) => {
     try {
-      const key = `${item.address.ns}\u0000${Buffer.from(item.address.digest).toString('hex')}`
+      const { ns: name, digest } = item.address
+      const key = `${name}\u0000${Buffer.from(digest.buffer, digest.byteOffset, digest.byteLength).toString('latin1')}`
       if (seen.has(key)) throw new TallyError(STATUS.PARAMETER, 'the record appears twice in the batch; put its ops in one item')
       seen.add(key)
       if (item.ops.length === 0 || item.ops.length > MAX_OPERATE_OPS)
         throw new TallyError(STATUS.PARAMETER, `an item needs 1 to ${MAX_OPERATE_OPS} ops`)
-      const ns = store.namespace(item.address.ns)
+      const ns = store.namespace(name)
       const txn = ns.begin(item.address, item.policy, modeOf(item.ops))
       for (const op of item.ops) apply(txn, op)
       txn.payload = txn.results

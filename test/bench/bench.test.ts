@@ -10,7 +10,9 @@ t.test('workload and bin specs', async (t) => {
   t.same(parseWorkload('incr'), { kind: 'incr' })
   t.same(parseWorkload('insert'), { kind: 'insert' })
   t.same(parseWorkload('ru,80'), { kind: 'ru', readPct: 80 })
-  for (const bad of ['ru', 'ru,101', 'ru,x', 'read', '']) t.throws(() => parseWorkload(bad), /unknown workload/, bad)
+  t.same(parseWorkload('counters'), { kind: 'counters', records: 3, counters: 2 })
+  t.same(parseWorkload('counters,5,1'), { kind: 'counters', records: 5, counters: 1 })
+  for (const bad of ['ru', 'ru,101', 'ru,x', 'read', '', 'counters,0', 'counters,2,0', 'counters,x']) t.throws(() => parseWorkload(bad), /unknown workload/, bad)
   t.same(parseBins('I,S10,B4,D'), [
     { name: 'b', type: 'I', size: 8 },
     { name: 'b2', type: 'S', size: 10 },
@@ -90,6 +92,19 @@ t.test('a short run against a real server', async (t) => {
     const result = JSON.parse(ru.stdout.trim().split('\n').pop()!)
     t.equal(result.byType.read.ops + result.byType.update.ops, 400)
     t.ok(result.byType.read.ops > 100 && result.byType.update.ops > 100)
+  })
+
+  t.test('counters: a session per op, each saving its counters on several records at once', async (t) => {
+    const { code, stdout, stderr } = await runCli(['bench', '--port', port, '--set', 'ctr', '--keys', '20', '--workload', 'counters,3,2', '--ops', '300', '--json'])
+    t.equal(code, 0, stderr)
+    const result = JSON.parse(stdout.trim().split('\n').pop()!)
+    t.match(result, { workload: 'counters,3,2', errors: {} })
+    t.equal(result.byType.save.ops, 300)
+    const client = await testClient(t, server)
+    const records = (await client.batchGet(Array.from({ length: 20 }, (_, i) => new Key('test', 'ctr', i)))).filter((r) => r !== null)
+    const total = (bin: string) => records.reduce((sum, r) => sum + Number(r!.bins[bin] ?? 0), 0)
+    t.equal(total('c1'), 900, 'three records per save, each counter once')
+    t.equal(total('c2'), 900)
   })
 
   t.test('without --json the summary goes to stdout; errors are counted by status', async (t) => {
