@@ -139,7 +139,7 @@ async function drive(clients: Client[], options: BenchOptions, onProgress: Progr
 
 /** One counters session: a few counters on each of a few random records (the first `key`), saved in one batch. */
 function saveCounters(client: Client, key: Key, workload: { records: number; counters: number }, options: BenchOptions, meta: WriteMeta | undefined): Promise<unknown> {
-  const session = client.openSession({ meta })
+  const session = client.openSession(meta === undefined ? undefined : { meta })
   for (let r = 0; r < workload.records; r++) {
     const counters = session.countersFor(r === 0 ? key : new Key(options.namespace, options.set, Math.floor(Math.random() * options.keys)))
     for (let c = 1; c <= workload.counters; c++) counters.increment(`c${c}`)

@@ -199,10 +199,13 @@ export class Client {
     const { requireRecord = false, meta = {}, policy } = options
     if (typeof requireRecord !== 'boolean') throw param('requireRecord must be a boolean')
     checkMeta(meta)
-    const write = resolvePolicy(this.#defaults, requireRecord ? { ...policy, exists: 'update' } : policy, true)
+    const write = resolvePolicy(this.#defaults, policy, true)
     const read = resolvePolicy(this.#defaults, policy, false)
+    // requireRecord is an exists policy for records with increments: deleting from a missing record stays a no-op.
+    const increments = requireRecord ? resolvePolicy(this.#defaults, { ...policy, exists: 'update' }, true).flags : write.flags
     return {
-      header: { ttl: meta.ttl ?? null, gen: meta.gen ?? 0, sendKey: write.sendKey, flags: write.flags | FLAGS.DELETE_MISSING_OK },
+      header: { ttl: meta.ttl ?? null, gen: meta.gen ?? 0, sendKey: write.sendKey },
+      flags: { increments: increments | FLAGS.DELETE_MISSING_OK, deletesOnly: write.flags | FLAGS.DELETE_MISSING_OK },
       save: (entries) => this.#send(batchOperateCall(entries), write) as Promise<BatchOperateAnswer[]>,
       read: async (key, names) => {
         try {
@@ -292,7 +295,7 @@ export class Client {
       const retryable = err.code === STATUS.TIMEOUT || err.code === CLIENT_STATUS.CONNECTION
       const later = performance.now()
       if (retryable && attempt < policy.maxRetries && later < deadline) return this.#attempt(call, policy, later, deadline, attempt + 1, doubt)
-      throw doubt && !err.inDoubt ? new TallyError(err.code, err.message, { inDoubt: true, gen: err.gen, cause: err }) : err
+      throw doubt && !err.inDoubt ? new TallyError(err.code, err.message, { inDoubt: true, gen: err.gen, index: err.index, cause: err }) : err
     })
   }
 }

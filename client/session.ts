@@ -12,7 +12,7 @@ export type CounterValue = number | bigint
 
 /** Options of `client.openSession()`. */
 export interface SessionOptions {
-  /** Fail `saveChanges()` with NOT_FOUND (2) when a changed record does not exist, instead of creating it. */
+  /** Fail `saveChanges()` with NOT_FOUND (2) when a record to increment does not exist, instead of creating it. */
   requireRecord?: boolean
   /** `ttl` for every record the session changes; without it, existing records keep theirs. */
   meta?: WriteMeta
@@ -29,8 +29,10 @@ export interface SavedCounters {
 
 /** @internal How a session reaches the server; the client builds it. */
 export interface SessionLink {
-  /** The header fields of every record the session changes. */
-  header: Omit<BatchOperateEntry, 'key' | 'ops'>
+  /** The header fields of every record the session changes, but its flags. */
+  header: Omit<BatchOperateEntry, 'key' | 'ops' | 'flags'>
+  /** The flags of a record that has increments (`requireRecord` applies to it), and of one with only deletes. */
+  flags: { increments: number; deletesOnly: number }
   /** Sends one BATCH_OPERATE. */
   save(entries: BatchOperateEntry[]): Promise<BatchOperateAnswer[]>
   /** Reads a record (all bins, or the named ones); null when there is none. */
@@ -67,6 +69,12 @@ class RecordState {
 export class CountersSession {
   readonly #link: SessionLink
   readonly #records = new Map<string, RecordState>()
+  /**
+   * The last request sent. Each waits for the one before it, so answers are learned in the order the server made
+   * them, and a slow old answer never overwrites a newer value.
+   */
+  #last: Promise<unknown> = Promise.resolve()
+  readonly #read = (key: Key, names: string[] | null): Promise<RecordWithCounters | null> => this.#inTurn(() => this.#link.read(key, names))
 
   /** @internal Use `client.openSession()`. */
   constructor(link: SessionLink) {
@@ -78,13 +86,13 @@ export class CountersSession {
     const key = target instanceof Key ? target : (target as { key?: unknown } | null)?.key
     if (!(key instanceof Key)) throw param('countersFor needs a Key, or a record with a key')
     const state = this.#state(key)
-    return (state.counters ??= new SessionCounters(state, this.#link))
+    return (state.counters ??= new SessionCounters(state, this.#read))
   }
 
   /** Reads a record and keeps its counters' values for `get` and `getAll`; null when there is no record. */
   async load(key: Key): Promise<TallyRecord | null> {
     if (!(key instanceof Key)) throw param('load needs a Key')
-    const found = await this.#link.read(key, null)
+    const found = await this.#read(key, null)
     this.#state(key).learnAll(found)
     return found === null ? null : found.record
   }
@@ -102,16 +110,26 @@ export class CountersSession {
       state.changes = new Map()
     }
     if (batch.length === 0) return []
-    const header = this.#link.header
+    const { header, flags } = this.#link
+    const entries = batch.map(({ state, changes }) => {
+      const increments = [...changes.values()].some((change) => change !== 'delete')
+      return { key: state.key, ops: opsOf(changes), ...header, flags: increments ? flags.increments : flags.deletesOnly }
+    })
     let answers: BatchOperateAnswer[]
     try {
-      answers = await this.#link.save(batch.map(({ state, changes }) => ({ key: state.key, ops: opsOf(changes), ...header })))
+      answers = await this.#inTurn(() => this.#link.save(entries))
     } catch (err) {
       const index = (err as TallyError).index
       if (!(err instanceof TallyError) || index === undefined) throw err
       throw new TallyError(err.code, `saveChanges: record ${batch[index]!.state.key}: ${err.message}`, { gen: err.gen, index, cause: err })
     }
     return batch.map(({ state, changes }, i) => ({ key: state.key, counters: learnSaved(state, changes, answers[i]!) }))
+  }
+
+  #inTurn<T>(request: () => Promise<T>): Promise<T> {
+    const turn = this.#last.then(request, request)
+    this.#last = turn.catch(() => undefined)
+    return turn
   }
 
   #state(key: Key): RecordState {
@@ -125,12 +143,12 @@ export class CountersSession {
 /** The counters of one record in a session. */
 export class SessionCounters {
   readonly #state: RecordState
-  readonly #link: SessionLink
+  readonly #read: (key: Key, names: string[] | null) => Promise<RecordWithCounters | null>
 
   /** @internal Use `session.countersFor()`. */
-  constructor(state: RecordState, link: SessionLink) {
+  constructor(state: RecordState, read: (key: Key, names: string[] | null) => Promise<RecordWithCounters | null>) {
     this.#state = state
-    this.#link = link
+    this.#read = read
   }
 
   /** Queues adding `delta` (an integer, negative to decrease) to a counter; a missing counter starts at `delta`. */
@@ -167,7 +185,7 @@ export class SessionCounters {
     const known = state.known.get(name)
     if (known !== undefined) return known
     if (state.knowsAll) return null
-    const found = await this.#link.read(state.key, [name])
+    const found = await this.#read(state.key, [name])
     if (found === null) {
       state.learnAll(null)
       return null
@@ -180,7 +198,7 @@ export class SessionCounters {
   /** Every counter of the record by name (an empty object when there is no record); read once, then remembered. */
   async getAll(): Promise<Record<string, CounterValue>> {
     const state = this.#state
-    if (!state.knowsAll) state.learnAll(await this.#link.read(state.key, null))
+    if (!state.knowsAll) state.learnAll(await this.#read(state.key, null))
     const all: Record<string, CounterValue> = {}
     for (const [name, value] of state.known) if (value !== null) setBinProperty(all, name, value)
     return all

@@ -42,7 +42,7 @@ export const FLAGS = {
   GEN_SHIFT: 3,
   GEN_MASK: 0b0001_1000,
   COMMIT_MASTER: 0b0010_0000,
-  /** Deleting bins of a record that does not exist changes nothing, instead of failing with status 2. */
+  /** Deleting a bin that does not exist, or bins of a record that does not exist, changes nothing (no status 2). */
   DELETE_MISSING_OK: 0b0100_0000,
 } as const
 
@@ -61,7 +61,7 @@ export interface RecordPolicy {
   exists: ExistsCode
   genPolicy: GenPolicyCode
   commitMaster: boolean
-  /** Deleting bins of a missing record is a no-op (gen 0, ttl 0) rather than status 2. */
+  /** Deleting a missing bin, or bins of a missing record, is a no-op (not a change, not status 2). */
   deleteMissingOk: boolean
 }
 

@@ -73,7 +73,14 @@ export function decodeRequest(r: MsgpackReader): Request {
     if (fields < 3 || r.kind() !== KIND.ARRAY) throw bad('BATCH_OPERATE: items must be an array')
     const count = r.array()
     const items: BatchOperateItem[] = []
-    for (let i = 0; i < count; i++) items.push(readBatchItem(r, i))
+    for (let i = 0; i < count; i++) {
+      try {
+        items.push(readBatchItem(r, i))
+      } catch (err) {
+        // A malformed item is named by its position, as a failing one is.
+        throw err instanceof TallyError ? new TallyError(err.code, err.message, { index: i }) : err
+      }
+    }
     request = { op, id, items }
     read = 3
   } else if (op === OP.INFO) {
@@ -236,18 +243,18 @@ function readBatchItem(r: MsgpackReader, index: number): BatchOperateItem {
   if (r.kind() !== KIND.ARRAY) throw bad(`${where}: ops must be an array`)
   const count = r.array()
   const ops: BinOp[] = []
-  for (let i = 0; i < count; i++) ops.push(readBinOp(r, i))
+  for (let i = 0; i < count; i++) ops.push(readBinOp(r, i, where))
   for (let i = 8; i < fields; i++) r.value()
   return { address, policy, ops }
 }
 
-function readBinOp(r: MsgpackReader, index: number): BinOp {
+function readBinOp(r: MsgpackReader, index: number, where = 'OPERATE'): BinOp {
   const fields = r.kind() === KIND.ARRAY ? r.array() : 0
   const code = fields > 0 && r.kind() === KIND.INT ? Number(r.int()) : NaN
-  if (!BIN_OP_CODES.has(code)) throw bad(`OPERATE: op ${index} must be [code, bin, value] with a known code`)
+  if (!BIN_OP_CODES.has(code)) throw bad(`${where}: op ${index} must be [code, bin, value] with a known code`)
   let bin = ''
   if (fields > 1 && !r.nil()) {
-    if (r.kind() !== KIND.STR) throw bad(`OPERATE: op ${index} bin name must be a string`)
+    if (r.kind() !== KIND.STR) throw bad(`${where}: op ${index} bin name must be a string`)
     bin = r.str()
   }
   const value = fields > 2 ? r.value() : undefined

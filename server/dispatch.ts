@@ -69,7 +69,7 @@ function count(context: OpContext, request: Request, result: unknown, status: nu
       const c = context.store.findNamespace(item.address.ns)?.counters
       if (c === undefined) return
       if (status === STATUS.OK) c.client_write_success++
-      else if (i === failedIndex) failedWrite(c, status, 'client_write_error')
+      else if (i === (failedIndex ?? 0)) failedWrite(c, status, 'client_write_error') // a failed batch is one error
     })
     return
   }

@@ -6,7 +6,7 @@ import type { BatchOperateRequest, RecordResult } from '../../protocol/messages.
 import { STATUS } from '../../protocol/status.js'
 import type { Namespace, Plan } from '../store/namespace.js'
 import type { OpContext } from './context.js'
-import { valueBytes } from '../store/values.js'
+import { encodedBytesBound } from '../store/values.js'
 import { ANSWER_HEADROOM_BYTES, apply, MAX_OPERATE_OPS, modeOf } from './operate.js'
 
 /** Room in an answer for one record's gen and ttl around its read values. */
@@ -34,7 +34,7 @@ export function batchOperate({ store, limits }: OpContext, request: BatchOperate
       for (const op of item.ops) apply(txn, op)
       txn.payload = txn.results
       // Reads can repeat large bins: an answer over the frame limit is refused before anything is committed.
-      answerBytes += ITEM_HEADROOM_BYTES + valueBytes(txn.results)
+      answerBytes += ITEM_HEADROOM_BYTES + encodedBytesBound(txn.results)
       if (answerBytes > limits.maxFrameBytes)
         throw new TallyError(STATUS.RECORD_TOO_BIG, `BATCH_OPERATE: the reads would answer over ${limits.maxFrameBytes} bytes, the frame limit; split the batch`)
       const plan = ns.prepare(txn)

@@ -5,7 +5,7 @@ import { BIN_OP, type BinOp, type OperateRequest, type RecordResult } from '../.
 import { STATUS } from '../../protocol/status.js'
 import type { RecordTxn } from '../store/record-txn.js'
 import { TXN } from '../store/namespace.js'
-import { valueBytes } from '../store/values.js'
+import { encodedBytesBound } from '../store/values.js'
 import type { OpContext } from './context.js'
 
 /** Most ops in one OPERATE request. */
@@ -21,7 +21,7 @@ export function operate({ store, limits }: OpContext, request: OperateRequest): 
   const txn = ns.begin(request.address, request.policy, modeOf(ops))
   for (const op of ops) apply(txn, op)
   // Reads can repeat a large bin: an answer over the frame limit is refused before anything is committed.
-  const answerBytes = valueBytes(txn.results)
+  const answerBytes = encodedBytesBound(txn.results)
   if (answerBytes > limits.maxFrameBytes - ANSWER_HEADROOM_BYTES)
     throw new TallyError(STATUS.RECORD_TOO_BIG, `OPERATE: the reads would answer ~${answerBytes} bytes, over the frame limit of ${limits.maxFrameBytes}`)
   txn.payload = txn.results

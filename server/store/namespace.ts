@@ -225,7 +225,6 @@ export class Namespace {
     const id = txn.id
     const existed = id >= 0
     if (txn.bins.length === 0) {
-      if (!existed && txn.policy.deleteMissingOk) return undefined
       if (!existed) throw new TallyError(STATUS.NOT_FOUND, 'record not found')
       return { txn, deletes: true, gen: 0, voidMs: 0, oldVoidMs: 0, setId: 0, userKey: undefined }
     }
@@ -240,6 +239,7 @@ export class Namespace {
       gen: !existed || oldGen >= 0xffff ? 1 : oldGen + 1,
       voidMs: expiryOf(policy.ttl, existed, oldVoidMs, nowMs, this.config.defaultTtlSec),
       oldVoidMs,
+      // A new set name stays registered even if the change then fails, like a set whose records were all removed.
       setId: existed ? records.setId(id) : this.#sets.id(address.set ?? '', this.name),
       userKey: (existed ? records.userKey(id) : undefined) ?? address.userKey ?? undefined,
     }

@@ -82,6 +82,8 @@ export class RecordTxn implements RecordResult {
       if (old !== undefined) {
         deleteBin(this.#own(), bin)
         this.#bytes -= bin.length + valueBytes(old)
+      } else if (this.policy.deleteMissingOk) {
+        return // nothing to delete: no change, no new generation, and no status 2 on a missing record
       }
     } else {
       this.#set(bin, toStoredValue(value, bin))

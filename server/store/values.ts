@@ -107,6 +107,37 @@ function describe(value: unknown): string {
   return typeof value
 }
 
+/**
+ * At least the size of a value encoded in msgpack (headers included): an answer is checked against the frame limit
+ * with it before the change that answers is made.
+ */
+export function encodedBytesBound(value: unknown): number {
+  switch (typeof value) {
+    case 'number':
+    case 'bigint':
+      return 9
+    case 'boolean':
+      return 1
+    case 'string':
+      return 5 + Buffer.byteLength(value)
+    default:
+      if (value === null || value === undefined) return 1
+      if (value instanceof Uint8Array) return 5 + value.length
+      if (value instanceof Double) return 10
+      if (Array.isArray(value)) {
+        let bytes = 5
+        for (const item of value) bytes += encodedBytesBound(item)
+        return bytes
+      }
+      if (value instanceof Map) {
+        let bytes = 5
+        for (const [k, v] of value) bytes += encodedBytesBound(k) + encodedBytesBound(v)
+        return bytes
+      }
+      return 10
+  }
+}
+
 /** Approximate encoded size of a value in bytes, for the record size limit and memory accounting. */
 export function valueBytes(value: unknown): number {
   switch (typeof value) {

@@ -30,6 +30,10 @@ t.test('decodes each op into a typed request', async (t) => {
     op: OP.BATCH_GET,
     addresses: [{ ns: 'test', set: null, userKey: 'k' }],
   })
+  t.match(decodeRequest([9, OP.BATCH_OPERATE, [['test', 's', digest, null, 60, 0, 0x40, [[BIN_OP.INCR, 'n', 1]]]]]), {
+    op: OP.BATCH_OPERATE,
+    items: [{ address: { ns: 'test', set: 's' }, policy: { ttl: 60, deleteMissingOk: true }, ops: [{ op: BIN_OP.INCR, bin: 'n', value: 1 }] }],
+  })
 })
 
 t.test('flags carry exists, generation policy and commit level', async (t) => {
@@ -61,8 +65,16 @@ t.test('every malformed field is status 4 with a message naming it', async (t) =
     [header(OP.OPERATE, [[BIN_OP.READ, 5]]), /op 0 bin name must be a string/],
     [[1, OP.BATCH_GET, 'x'], /keys must be an array/],
     [[1, OP.BATCH_GET, [5]], /key 0 must be an array/],
+    [[1, OP.BATCH_OPERATE, 'x'], /items must be an array/],
   ]
   for (const [message, pattern] of cases) t.throws(() => decodeRequest(message), { code: STATUS.PARAMETER, message: pattern }, String(pattern))
+  // A malformed batch item is named by its position too.
+  const item = (ops: unknown): unknown[] => ['test', 's', digest, null, null, 0, 0, ops]
+  t.throws(() => decodeRequest([1, OP.BATCH_OPERATE, [item([[BIN_OP.READ, 'a']]), ['test']]]), { index: 1, message: /BATCH_OPERATE item 1 must be an array/ })
+  t.throws(() => decodeRequest([1, OP.BATCH_OPERATE, [item([[BIN_OP.READ, 'a']]), item([[99, 'a']])]]), {
+    index: 1,
+    message: /BATCH_OPERATE item 1: op 0 must be \[code/,
+  })
 })
 
 t.test('peekRequestId finds the id of a frame that will not decode', async (t) => {

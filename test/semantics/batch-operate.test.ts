@@ -108,6 +108,17 @@ t.test('reads whose answer would pass the frame limit are refused before anythin
   t.same((await client.batchGet([a, b])).map((r) => r!.bins.n), [undefined, undefined])
 })
 
+t.test('the answer-size check counts msgpack headers: near the limit nothing is applied either', async (t) => {
+  const server = await testServer(t, { maxFrameBytes: 33_500 })
+  const client = await testClient(t, server)
+  const key = uniqueKey()
+  await client.put(key, { s: 'x'.repeat(32) })
+  const reads = [ops.incr('n', 1), ...Array.from({ length: 1000 }, () => ops.read('s'))]
+  await t.rejects(client.batchOperate([{ key, ops: reads }]), { code: STATUS.RECORD_TOO_BIG })
+  await t.rejects(client.operate(key, reads), { code: STATUS.RECORD_TOO_BIG })
+  t.same((await client.get(key)).bins, { s: 'x'.repeat(32) }, 'n was never written')
+})
+
 t.test('writes are counted per record', async (t) => {
   const { client } = await serverAndClient(t)
   const stats = async () => Object.fromEntries((await client.info('namespace/test'))['namespace/test']!.split(';').map((kv) => kv.split('=')))

@@ -105,7 +105,21 @@ t.test('missing counters and records', async (t) => {
     t.same((await client.get(here)).bins, { n: 1 })
     t.equal(await client.exists(missing), false)
     session.countersFor(here).increment('n')
-    t.same(await session.saveChanges(), [{ key: here, counters: { n: 2 } }])
+    session.countersFor(missing).delete('n')
+    t.same(await session.saveChanges(), [
+      { key: here, counters: { n: 2 } },
+      { key: missing, counters: { n: null } },
+    ], 'deleting from a missing record is still no error')
+    t.equal(await client.exists(missing), false)
+  })
+
+  t.test('deleting a missing counter of an existing record changes nothing', async (t) => {
+    const key = uniqueKey()
+    await client.put(key, { n: 1 })
+    const session = client.openSession()
+    session.countersFor(key).delete('other')
+    await session.saveChanges()
+    t.same(await client.existsWithMetadata(key), { gen: 1, ttl: -1 }, 'no new generation')
   })
 })
 
@@ -194,6 +208,22 @@ t.test('a save is atomic under concurrency: counters in different records move t
   const torn = observed.filter((values) => new Set(values).size !== 1)
   t.same(torn, [], `${observed.length} reads saw the three counters equal`)
   t.same((await client.batchGet(keys)).map((r) => r!.bins.n), [500, 500, 500])
+})
+
+t.test('saves and reads of one session go in turn, so the newest value is the one remembered', async (t) => {
+  const { client } = await serverAndClient(t)
+  const key = uniqueKey()
+  const session = client.openSession()
+  const counters = session.countersFor(key)
+  const saves: Promise<unknown>[] = []
+  for (let i = 0; i < 20; i++) {
+    counters.increment('n')
+    saves.push(session.saveChanges())
+  }
+  const read = counters.getAll()
+  await Promise.all(saves)
+  t.same(await read, { n: 20 })
+  t.equal(await counters.get('n'), 20)
 })
 
 t.test('a session over a dropped connection reports the failure', async (t) => {
