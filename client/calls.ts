@@ -57,12 +57,7 @@ export function batchGetCall(keys: Key[], bins: string[] | null, sendKey: boolea
       w.array(keys.length)
       for (const key of keys) {
         w.array(4)
-        w.str(key.ns)
-        const set = setField(key)
-        if (set === null) w.nil()
-        else w.str(set)
-        w.bin(key.digest)
-        w.value(sendKey ? key.key : null)
+        writeAddress(w, key, sendKey)
       }
       w.value(bins)
     },
@@ -116,12 +111,7 @@ export function batchOperateCall(entries: BatchOperateEntry[]): Call {
       w.array(entries.length)
       for (const { key, ops, ttl, gen, sendKey, flags } of entries) {
         w.array(8)
-        w.str(key.ns)
-        const set = setField(key)
-        if (set === null) w.nil()
-        else w.str(set)
-        w.bin(key.digest)
-        w.value(sendKey ? key.key : null)
+        writeAddress(w, key, sendKey)
         w.value(ttl)
         w.number(gen)
         w.number(flags)
@@ -166,6 +156,16 @@ export function infoCall(commands: string[]): Call {
       return values
     },
   }
+}
+
+/** A batch item's `ns, set, digest, userKey` (PROTOCOL.md §3); the user key only when it is sent. */
+function writeAddress(w: FrameWriter, key: Key, sendKey: boolean): void {
+  w.str(key.ns)
+  const set = setField(key)
+  if (set === null) w.nil()
+  else w.str(set)
+  w.bin(key.digest)
+  w.value(sendKey ? key.key : null)
 }
 
 /** The set field of a request: '' for "no set", nil for a digest-only key whose set is unknown. */

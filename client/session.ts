@@ -112,8 +112,7 @@ export class CountersSession {
     if (batch.length === 0) return []
     const { header, flags } = this.#link
     const entries = batch.map(({ state, changes }) => {
-      const increments = [...changes.values()].some((change) => change !== 'delete')
-      return { key: state.key, ops: opsOf(changes), ...header, flags: increments ? flags.increments : flags.deletesOnly }
+      return { key: state.key, ops: opsOf(changes), ...header, flags: hasIncrements(changes) ? flags.increments : flags.deletesOnly }
     })
     let answers: BatchOperateAnswer[]
     try {
@@ -217,6 +216,11 @@ function opsOf(changes: Map<string, Change>): unknown[][] {
     ops.push([BIN_OP.READ, name])
   }
   return ops
+}
+
+function hasIncrements(changes: Map<string, Change>): boolean {
+  for (const change of changes.values()) if (change !== 'delete') return true
+  return false
 }
 
 /** Remembers and returns the new values a save answered for one record. */

@@ -136,7 +136,11 @@ function readArgs(r: MsgpackReader, id: number, op: OpCode, opName: string, addr
 // buffer serves them all: a request's digest is valid until the next request is decoded (see Mutation).
 const currentDigest = new Uint8Array(DIGEST_BYTES)
 
-function readAddress(r: MsgpackReader, where: string, shared = true): RecordAddress {
+/**
+ * `ns, set, digest, userKey`. `shared`: the digest goes into the one buffer of single-record requests; batches keep a
+ * view of the frame per record. Without `hasUserKey` (a batch key of three fields) the user key is nil.
+ */
+function readAddress(r: MsgpackReader, where: string, shared = true, hasUserKey = true): RecordAddress {
   if (r.kind() !== KIND.STR) throw bad(`${where}: namespace must be a non-empty string`)
   const ns = r.str()
   if (ns.length === 0) throw bad(`${where}: namespace must be a non-empty string`)
@@ -153,7 +157,7 @@ function readAddress(r: MsgpackReader, where: string, shared = true): RecordAddr
     digest = r.bin(false)
     if (digest.length !== DIGEST_BYTES) throw bad(`${where}: digest must be ${DIGEST_BYTES} bytes`)
   }
-  return { ns, set, digest, userKey: readUserKey(r, where) }
+  return { ns, set, digest, userKey: hasUserKey ? readUserKey(r, where) : null }
 }
 
 function readUserKey(r: MsgpackReader, where: string): UserKey | null {
@@ -215,21 +219,9 @@ function readBatchKey(r: MsgpackReader, index: number): RecordAddress {
   if (r.kind() !== KIND.ARRAY) throw bad(`BATCH_GET: key ${index} must be an array [ns, set, digest, userKey]`)
   const fields = r.array()
   if (fields < 3) throw bad(`BATCH_GET: key ${index} must be an array [ns, set, digest, userKey]`)
-  const where = `BATCH_GET key ${index}`
-  if (r.kind() !== KIND.STR) throw bad(`${where}: namespace must be a non-empty string`)
-  const ns = r.str()
-  if (ns.length === 0) throw bad(`${where}: namespace must be a non-empty string`)
-  let set: string | null = null
-  if (!r.nil()) {
-    if (r.kind() !== KIND.STR) throw bad(`${where}: set must be a string or nil`)
-    set = r.str()
-  }
-  if (r.kind() !== KIND.BIN) throw bad(`${where}: digest must be ${DIGEST_BYTES} bytes`)
-  const digest = r.bin(false)
-  if (digest.length !== DIGEST_BYTES) throw bad(`${where}: digest must be ${DIGEST_BYTES} bytes`)
-  const userKey = fields > 3 ? readUserKey(r, where) : null
+  const address = readAddress(r, `BATCH_GET key ${index}`, false, fields > 3)
   for (let i = 4; i < fields; i++) r.value()
-  return { ns, set, digest, userKey }
+  return address
 }
 
 function readBatchItem(r: MsgpackReader, index: number): BatchOperateItem {
@@ -237,7 +229,6 @@ function readBatchItem(r: MsgpackReader, index: number): BatchOperateItem {
   if (r.kind() !== KIND.ARRAY) throw bad(`${where} must be an array [ns, set, digest, userKey, ttl, gen, flags, ops]`)
   const fields = r.array()
   if (fields < 8) throw bad(`${where} must be an array [ns, set, digest, userKey, ttl, gen, flags, ops]`)
-  // Each item has its own digest: a view of the frame, not the shared single-record buffer.
   const address = readAddress(r, where, false)
   const policy = readPolicy(r, where)
   if (r.kind() !== KIND.ARRAY) throw bad(`${where}: ops must be an array`)

@@ -17,12 +17,17 @@ export function writeRecordResponse(w: FrameWriter, id: number, result: RecordRe
   if (payload !== undefined) w.value(payload)
 }
 
-/** `[id, 0, items]`, each item `[0, gen, ttl, bins]` or `[status, message]`. */
-export function writeBatchResponse(w: FrameWriter, id: number, items: BatchItem[]): void {
+/** `[id, 0, [` of an answer whose payload is a list of `count` items. */
+function writeItemsHead(w: FrameWriter, id: number, count: number): void {
   w.array(3)
   w.number(id)
   w.number(STATUS.OK)
-  w.array(items.length)
+  w.array(count)
+}
+
+/** `[id, 0, items]`, each item `[0, gen, ttl, bins]` or `[status, message]`. */
+export function writeBatchResponse(w: FrameWriter, id: number, items: BatchItem[]): void {
+  writeItemsHead(w, id, items.length)
   for (const item of items) {
     if (item.found) {
       w.array(4)
@@ -40,10 +45,7 @@ export function writeBatchResponse(w: FrameWriter, id: number, items: BatchItem[
 
 /** `[id, 0, [[command, value], ...]]`. */
 export function writeInfoResponse(w: FrameWriter, id: number, result: InfoResult): void {
-  w.array(3)
-  w.number(id)
-  w.number(STATUS.OK)
-  w.array(result.length)
+  writeItemsHead(w, id, result.length)
   for (const [command, value] of result) {
     w.array(2)
     w.str(command)
@@ -53,10 +55,7 @@ export function writeInfoResponse(w: FrameWriter, id: number, result: InfoResult
 
 /** `[id, 0, [[gen, ttl, reads], ...]]`: one entry per record, in order. */
 export function writeBatchOperateResponse(w: FrameWriter, id: number, results: RecordResult[]): void {
-  w.array(3)
-  w.number(id)
-  w.number(STATUS.OK)
-  w.array(results.length)
+  writeItemsHead(w, id, results.length)
   for (const result of results) {
     w.array(3)
     w.number(result.gen)

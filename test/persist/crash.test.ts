@@ -6,6 +6,7 @@ import t from 'tap'
 import { connect, Key, type Client } from '../../client/index.js'
 import { runCli, startCliServer, type RunningCli } from '../helpers/cli.js'
 import { tempDataDir } from '../helpers/data-dir.js'
+import type { Teardown } from '../helpers/server.js'
 
 const COUNTERS = 16
 const ROUNDS = 6
@@ -20,6 +21,39 @@ async function kill(server: RunningCli): Promise<void> {
 }
 
 const counter = (c: number): Key => new Key('test', 'crash', `counter-${c}`)
+
+/**
+ * Rounds of: start the server on `dir`, `verify` what it restored, then let 8 `worker`s write until a SIGKILL at a
+ * random moment. The last round only verifies, then stops the server cleanly: resolves to its exit code.
+ */
+async function crashRounds(
+  t: Teardown,
+  dir: string,
+  rounds: number,
+  verify: (client: Client, round: number) => Promise<void>,
+  worker: (client: Client, round: number, w: number, running: () => boolean) => Promise<void>,
+): Promise<number | null> {
+  const restart = async (round: number) => {
+    const server = await startCliServer(t, serverArgs(dir))
+    const client = await connect({ hosts: `127.0.0.1:${server.port}`, policy: { maxRetries: 0, totalTimeoutMs: 2000 } })
+    await verify(client, round)
+    return { server, client }
+  }
+  for (let round = 0; round < rounds; round++) {
+    const { server, client } = await restart(round)
+    let running = true
+    const workers = Array.from({ length: 8 }, (_, w) => worker(client, round, w, () => running))
+    await new Promise((r) => setTimeout(r, 150 + Math.random() * 600))
+    running = false // the workers stop after the requests in flight, which the kill cuts short
+    await kill(server)
+    await Promise.all(workers)
+    await client.close()
+  }
+  const { server, client } = await restart(rounds)
+  await client.close()
+  server.child.kill('SIGTERM')
+  return server.exited
+}
 
 t.test('SIGKILL at random moments loses no acknowledged write and applies none twice', async (t) => {
   const dir = tempDataDir(t)
@@ -49,34 +83,17 @@ t.test('SIGKILL at random moments loses no acknowledged write and applies none t
     checkedPuts += keys.length
   }
 
-  for (let round = 0; round <= ROUNDS; round++) {
-    const server = await startCliServer(t, serverArgs(dir))
-    const client = await connect({ hosts: `127.0.0.1:${server.port}`, policy: { maxRetries: 0, totalTimeoutMs: 2000 } })
-    await verify(client, round)
-    if (round === ROUNDS) {
-      await client.close()
-      server.child.kill('SIGTERM')
-      t.equal(await server.exited, 0)
-      break
+  const exit = crashRounds(t, dir, ROUNDS, verify, async (client, round, w, running) => {
+    for (let i = 0; running(); i++) {
+      const c = (w * 7 + i) % COUNTERS
+      const key = `r${round}-w${w}-${i}`
+      const [inc, put] = await Promise.allSettled([client.increment(counter(c), 'n', 1), client.put(new Key('test', 'crash', key), { v: i })])
+      if (inc.status === 'fulfilled') acked[c]!++
+      else doubtful[c]!++
+      if (put.status === 'fulfilled') puts.set(key, i)
     }
-    let running = true
-    const worker = async (w: number): Promise<void> => {
-      for (let i = 0; running; i++) {
-        const c = (w * 7 + i) % COUNTERS
-        const key = `r${round}-w${w}-${i}`
-        const [inc, put] = await Promise.allSettled([client.increment(counter(c), 'n', 1), client.put(new Key('test', 'crash', key), { v: i })])
-        if (inc.status === 'fulfilled') acked[c]!++
-        else doubtful[c]!++
-        if (put.status === 'fulfilled') puts.set(key, i)
-      }
-    }
-    const workers = Array.from({ length: 8 }, (_, w) => worker(w))
-    await new Promise((r) => setTimeout(r, 150 + Math.random() * 600))
-    running = false // the workers stop after the requests in flight, which the kill cuts short
-    await kill(server)
-    await Promise.all(workers)
-    await client.close()
-  }
+  })
+  t.equal(await exit, 0, 'the last start stops cleanly')
   t.pass(`${ROUNDS} crashes; ${acked.reduce((a, b) => a + b, 0)} increments and ${checkedPuts} put checks held`)
 })
 
@@ -87,9 +104,7 @@ t.test('SIGKILL during counters sessions: every batch is there whole or not at a
   const member = (g: number, r: number): Key => new Key('test', 'batches', `g${g}-r${r}`)
   const acked = new Array<number>(GROUPS).fill(0)
   const doubtful = new Array<number>(GROUPS).fill(0)
-  for (let round = 0; round <= 3; round++) {
-    const server = await startCliServer(t, serverArgs(dir))
-    const client = await connect({ hosts: `127.0.0.1:${server.port}`, policy: { maxRetries: 0, totalTimeoutMs: 2000 } })
+  const verify = async (client: Client, round: number): Promise<void> => {
     for (let g = 0; g < GROUPS; g++) {
       const values = (await client.batchGet(Array.from({ length: RECORDS }, (_, r) => member(g, r)))).map((rec) => Number(rec?.bins.n ?? 0))
       if (new Set(values).size !== 1) t.fail(`round ${round}: group ${g} is torn: ${values.join(', ')}`)
@@ -98,33 +113,21 @@ t.test('SIGKILL during counters sessions: every batch is there whole or not at a
       acked[g] = values[0]!
       doubtful[g] = 0
     }
-    if (round === 3) {
-      await client.close()
-      server.child.kill('SIGTERM')
-      t.equal(await server.exited, 0)
-      break
-    }
-    let running = true
-    const worker = async (w: number): Promise<void> => {
-      for (let i = 0; running; i++) {
-        const g = (w + i) % GROUPS
-        const session = client.openSession()
-        for (let r = 0; r < RECORDS; r++) session.countersFor(member(g, r)).increment('n')
-        try {
-          await session.saveChanges()
-          acked[g]!++
-        } catch {
-          doubtful[g]!++
-        }
+  }
+  const exit = crashRounds(t, dir, 3, verify, async (client, _round, w, running) => {
+    for (let i = 0; running(); i++) {
+      const g = (w + i) % GROUPS
+      const session = client.openSession()
+      for (let r = 0; r < RECORDS; r++) session.countersFor(member(g, r)).increment('n')
+      try {
+        await session.saveChanges()
+        acked[g]!++
+      } catch {
+        doubtful[g]!++
       }
     }
-    const workers = Array.from({ length: 8 }, (_, w) => worker(w))
-    await new Promise((r) => setTimeout(r, 150 + Math.random() * 600))
-    running = false
-    await kill(server)
-    await Promise.all(workers)
-    await client.close()
-  }
+  })
+  t.equal(await exit, 0, 'the last start stops cleanly')
   t.pass(`3 crashes; ${acked.reduce((a, b) => a + b, 0)} batches of ${RECORDS} records held together`)
 })
 

@@ -1,10 +1,11 @@
 // Storage failures: a full disk or an I/O error makes writes fail with status 8 or 1, undoes them, corrupts
 // nothing on disk, and leaves reads working; once the disk recovers, writes are accepted again.
 import t from 'tap'
-import { connect, Key, ops, STATUS, type Client } from '../../client/index.js'
+import { connect, Key, ops, STATUS, type Client, type ClientOptions } from '../../client/index.js'
 import { nodeFileSystem, type FileSystem } from '../../server/persist/files.js'
 import { startServer, type TallyServer } from '../../server/index.js'
 import { recordingLogger, tempDataDir } from '../helpers/data-dir.js'
+import type { Teardown } from '../helpers/server.js'
 
 /** The real disk, with failures switched on and off by the test. */
 class FaultyDisk implements FileSystem {
@@ -30,6 +31,26 @@ async function open(dir: string, disk: FileSystem, log = recordingLogger().log):
 }
 
 const k = (n: number | string): Key => new Key('test', 'f', n)
+
+/** A server with the disk namespace `test` and the memory namespace `cache`, and a client; closed when the test ends. */
+async function openWithMemoryNamespace(t: Teardown, disk: FileSystem, clientOptions: Partial<ClientOptions> = {}): Promise<Client> {
+  const server = await startServer({
+    host: '127.0.0.1',
+    port: 0,
+    storage: 'disk',
+    dataDir: tempDataDir(t),
+    nsupPeriodMs: 0,
+    fileSystem: disk,
+    namespaces: [{ name: 'test' }, { name: 'cache', storage: 'memory' }],
+    log: recordingLogger().log,
+  })
+  const client = await connect({ hosts: `127.0.0.1:${server.address.port}`, ...clientOptions })
+  t.teardown(async () => {
+    await client.close()
+    await server.close()
+  })
+  return client
+}
 
 /** Retries `write` until it is accepted (the log reopens right after a failure, or within its retry interval). */
 async function eventually<T>(write: () => Promise<T>, withinMs = 3000): Promise<T> {
@@ -157,23 +178,8 @@ t.test('flush-ms: writes acknowledged before a failed fsync are restated in the 
 })
 
 t.test('a batch mixing namespaces: only the requests whose changes were undone get the error', async (t) => {
-  const dir = tempDataDir(t)
   const disk = new FaultyDisk()
-  const server = await startServer({
-    host: '127.0.0.1',
-    port: 0,
-    storage: 'disk',
-    dataDir: dir,
-    nsupPeriodMs: 0,
-    fileSystem: disk,
-    namespaces: [{ name: 'test' }, { name: 'cache', storage: 'memory' }],
-    log: recordingLogger().log,
-  })
-  const client = await connect({ hosts: `127.0.0.1:${server.address.port}`, poolSize: 1 })
-  t.teardown(async () => {
-    await client.close()
-    await server.close()
-  })
+  const client = await openWithMemoryNamespace(t, disk, { poolSize: 1 })
   disk.failWrite = 'ENOSPC'
   const [onDisk, inMemory] = await Promise.allSettled([client.put(k('d'), { n: 1 }), client.put(new Key('cache', 's', 'm'), { n: 1 })])
   t.match(onDisk, { status: 'rejected', reason: { code: STATUS.OUT_OF_SPACE } })
@@ -183,23 +189,8 @@ t.test('a batch mixing namespaces: only the requests whose changes were undone g
 })
 
 t.test('a batchOperate over a disk and a memory namespace is undone whole when the log fails', async (t) => {
-  const dir = tempDataDir(t)
   const disk = new FaultyDisk()
-  const server = await startServer({
-    host: '127.0.0.1',
-    port: 0,
-    storage: 'disk',
-    dataDir: dir,
-    nsupPeriodMs: 0,
-    fileSystem: disk,
-    namespaces: [{ name: 'test' }, { name: 'cache', storage: 'memory' }],
-    log: recordingLogger().log,
-  })
-  const client = await connect({ hosts: `127.0.0.1:${server.address.port}` })
-  t.teardown(async () => {
-    await client.close()
-    await server.close()
-  })
+  const client = await openWithMemoryNamespace(t, disk)
   const [onDisk, inMemory] = [k('batch'), new Key('cache', 's', 'batch')]
   await client.put(onDisk, { n: 1 })
   await client.put(inMemory, { n: 1 })
