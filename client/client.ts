@@ -4,7 +4,7 @@
 import { TallyError } from '../protocol/errors.js'
 import { BIN_OP, FLAGS, OP, type OpCode } from '../protocol/messages.js'
 import { CLIENT_STATUS, STATUS } from '../protocol/status.js'
-import { Key, type Bins, type Policy, type RecordMeta, type Value, type WriteMeta } from '../protocol/types.js'
+import { Key, type Bins, type RecordMeta, type Value, type WriteMeta } from '../protocol/types.js'
 import {
   batchGetCall,
   batchOperateCall,
@@ -24,7 +24,7 @@ import {
 } from './calls.js'
 import type { Call } from './connection.js'
 import { encodeOperation, type Numeric, type Operation } from './ops.js'
-import { checkMeta, DEFAULT_CLIENT_OPTIONS, parseHosts, resolvePolicy, type ClientOptions, type ResolvedPolicy } from './options.js'
+import { checkMeta, DEFAULT_CLIENT_OPTIONS, parseHosts, resolvePolicy, type ClientOptions, type Policy, type ResolvedPolicy } from './options.js'
 import { Pool } from './pool.js'
 import { CountersSession, type SessionLink, type SessionOptions } from './session.js'
 

@@ -2,7 +2,21 @@
 import { TallyError } from '../protocol/errors.js'
 import { encodeFlags } from '../protocol/messages.js'
 import { CLIENT_STATUS } from '../protocol/status.js'
-import { COMMIT_LEVEL, EXISTS, GEN_POLICY, KEY_POLICY, type Policy, type WriteMeta } from '../protocol/types.js'
+import { COMMIT_LEVEL, EXISTS, GEN_POLICY, KEY_POLICY, type CommitLevel, type ExistsPolicy, type GenPolicy, type KeyPolicy, type WriteMeta } from '../protocol/types.js'
+
+/** Per-call policy. Every field is optional; the client's defaults fill the rest. */
+export interface Policy {
+  /** Deadline for the whole call, retries included. 0 = none. */
+  totalTimeoutMs?: number
+  /** Deadline for one attempt; when it passes and retries remain, the call is tried again. 0 = use the total. */
+  socketTimeoutMs?: number
+  /** Further attempts after a timed-out or dropped attempt. Defaults: 2 for reads, 0 for writes. */
+  maxRetries?: number
+  exists?: ExistsPolicy
+  gen?: GenPolicy
+  key?: KeyPolicy
+  commitLevel?: CommitLevel
+}
 
 /** Where a server listens. */
 export interface HostAddress {

@@ -4,7 +4,8 @@
 import { TallyError } from '../protocol/errors.js'
 import { BIN_OP } from '../protocol/messages.js'
 import { CLIENT_STATUS } from '../protocol/status.js'
-import { Key, type Policy, type WriteMeta } from '../protocol/types.js'
+import { Key, type WriteMeta } from '../protocol/types.js'
+import type { Policy } from './options.js'
 import { setBinProperty, type BatchOperateAnswer, type BatchOperateEntry, type RecordWithCounters, type TallyRecord } from './calls.js'
 
 /** A counter's value: an int64, a bigint beyond 2^53. */

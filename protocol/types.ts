@@ -1,4 +1,4 @@
-// The vocabulary shared by server and client: keys, bin values, record metadata and policies.
+// The vocabulary shared by server and client: keys, bin values, record metadata and the policy names of the wire.
 import { computeDigest, DIGEST_BYTES } from './digest.js'
 import { TallyError } from './errors.js'
 import { CLIENT_STATUS } from './status.js'
@@ -79,20 +79,6 @@ export type KeyPolicy = keyof typeof KEY_POLICY
 /** Commit levels. A single node commits to its master copy either way; both are accepted. */
 export const COMMIT_LEVEL = { all: 0, master: 1 } as const
 export type CommitLevel = keyof typeof COMMIT_LEVEL
-
-/** Per-call policy. Every field is optional; the client's defaults fill the rest. */
-export interface Policy {
-  /** Deadline for the whole call, retries included. 0 = none. */
-  totalTimeoutMs?: number
-  /** Deadline for one attempt; when it passes and retries remain, the call is tried again. 0 = use the total. */
-  socketTimeoutMs?: number
-  /** Further attempts after a timed-out or dropped attempt. Defaults: 2 for reads, 0 for writes. */
-  maxRetries?: number
-  exists?: ExistsPolicy
-  gen?: GenPolicy
-  key?: KeyPolicy
-  commitLevel?: CommitLevel
-}
 
 const MAX_NAMESPACE_BYTES = 31
 const MAX_SET_BYTES = 63

@@ -10,7 +10,7 @@ import { writeBatchOperateResponse, writeBatchResponse, writeErrorResponse, writ
 import { STATUS } from '../protocol/status.js'
 import type { Logger } from './log.js'
 import { runOperation, type OpContext } from './ops/index.js'
-import type { NamespaceCounters } from './store/counters.js'
+import type { NamespaceRequestStats } from './store/request-stats.js'
 
 /** Reads and writes answered in the current batch, for the latency histograms. */
 export interface BatchTally {
@@ -66,7 +66,7 @@ function count(context: OpContext, request: Request, result: unknown, status: nu
   if (request.op === OP.BATCH_OPERATE) {
     tally.writes += request.items.length
     request.items.forEach((item, i) => {
-      const c = context.store.findNamespace(item.address.ns)?.counters
+      const c = context.store.findNamespace(item.address.ns)?.requestStats
       if (c === undefined) return
       if (status === STATUS.OK) c.client_write_success++
       else if (i === (failedIndex ?? 0)) failedWrite(c, status, 'client_write_error') // a failed batch is one error
@@ -77,7 +77,7 @@ function count(context: OpContext, request: Request, result: unknown, status: nu
     tally.reads += request.addresses.length
     if (status !== STATUS.OK) return
     ;(result as BatchItem[]).forEach((item, i) => {
-      const c = context.store.findNamespace(request.addresses[i]!.ns)?.counters
+      const c = context.store.findNamespace(request.addresses[i]!.ns)?.requestStats
       if (c === undefined) return
       if (item.found) c.client_read_success++
       else if (item.status === STATUS.NOT_FOUND) c.client_read_not_found++
@@ -85,7 +85,7 @@ function count(context: OpContext, request: Request, result: unknown, status: nu
     })
     return
   }
-  const c = context.store.findNamespace(request.address.ns)?.counters
+  const c = context.store.findNamespace(request.address.ns)?.requestStats
   const reads = request.op === OP.GET || request.op === OP.EXISTS || (request.op === OP.OPERATE && request.ops.every((o) => o.op === BIN_OP.READ))
   if (reads) tally.reads++
   else tally.writes++
@@ -102,7 +102,7 @@ function count(context: OpContext, request: Request, result: unknown, status: nu
   else failedWrite(c, status, 'client_write_error')
 }
 
-function failedWrite(c: NamespaceCounters, status: number, counter: 'client_write_error' | 'client_delete_error'): void {
+function failedWrite(c: NamespaceRequestStats, status: number, counter: 'client_write_error' | 'client_delete_error'): void {
   c[counter]++
   if (status === STATUS.GENERATION) c.fail_generation++
   else if (status === STATUS.RECORD_TOO_BIG) c.fail_record_too_big++

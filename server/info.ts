@@ -53,7 +53,7 @@ function namespaceStats(ns: Namespace): Record<string, string | number | boolean
     data_used_bytes: ns.usedBytes,
     data_used_pct: +ns.usedPct.toFixed(2),
     stop_writes: ns.stopWrites || ns.writeBlock !== undefined,
-    ...ns.counters,
+    ...ns.requestStats,
   }
 }
 
@@ -82,7 +82,7 @@ function sets(ns: Namespace): string {
 function statistics(source: InfoSource): Record<string, string | number | boolean> {
   const { store, stats } = source
   const totals: Record<string, number> = {}
-  for (const ns of store.namespaces) for (const [k, v] of Object.entries(ns.counters)) totals[k] = (totals[k] ?? 0) + v
+  for (const ns of store.namespaces) for (const [k, v] of Object.entries(ns.requestStats)) totals[k] = (totals[k] ?? 0) + v
   const memory = process.memoryUsage()
   return {
     objects: store.namespaces.reduce((n, ns) => n + ns.objects, 0),

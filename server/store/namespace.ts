@@ -8,7 +8,7 @@ import { EXISTS, type UserKey } from '../../protocol/types.js'
 import { binsBytes, type BinList } from './bins.js'
 import type { Clock } from './clock.js'
 import { checkGeneration, checkIdentity, checkTtl, expiryOf } from './conditions.js'
-import { NamespaceCounters } from './counters.js'
+import { NamespaceRequestStats } from './request-stats.js'
 import { DigestIndex } from './digest-index.js'
 import { ExpiryIndex } from './expiry-index.js'
 import { RecordTable } from './record-table.js'
@@ -106,7 +106,7 @@ export class Namespace {
   /** Receives every change, in order, when set (the store sets it while anyone listens). */
   onMutation: ((mutation: Mutation) => void) | undefined = undefined
   /** Request outcomes, counted by the server. */
-  readonly counters = new NamespaceCounters()
+  readonly requestStats = new NamespaceRequestStats()
   /** When set, every write fails with this error (stop-writes): storage failed, or memory is full. Reads go on. */
   writeBlock: TallyError | undefined = undefined
   readonly #records = new RecordTable()

@@ -181,7 +181,7 @@ t.test('meta.ttl sets the TTL of every changed record; values are remembered and
   for (const key of [a, b]) t.ok((await client.get(key)).ttl <= 60)
   await client.increment(a, 'n', 100)
   t.equal(await session.countersFor(a).get('n'), 1, 'the value the session received')
-  const reads = () => Number(server.core.store.namespace('test').counters.client_read_success)
+  const reads = () => Number(server.core.store.namespace('test').requestStats.client_read_success)
   const before = reads()
   await session.countersFor(b).getAll()
   await session.countersFor(b).getAll()

@@ -1,7 +1,7 @@
-// Request outcomes of one namespace, under Aerospike's statistic names; the server counts, `info` reports.
+// Request outcomes of one namespace, under Aerospike's statistic names: the server counts them, `info` reports them.
 
-/** Request counters of one namespace. */
-export class NamespaceCounters {
+/** Request outcomes of one namespace. */
+export class NamespaceRequestStats {
   client_read_success = 0
   client_read_not_found = 0
   client_read_error = 0
