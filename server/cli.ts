@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // The `tally` command: `server` runs the daemon, `stop` stops it, `info` asks it for facts, `get`/`put`/`incr`/
-// `remove`/`touch` read and fix records by hand, and `bench` loads it.
+// `remove`/`touch` read and fix records by hand, `bench` loads it, and `check`/`repair` look after a data directory.
 import { Command } from 'commander'
 import { addBenchCommand } from '../bench/command.js'
+import { addCheckCommands } from './commands/check.js'
 import { addDataCommands } from './commands/data.js'
 import { addInfoCommand } from './commands/info.js'
 import { addServerCommand } from './commands/server.js'
@@ -15,6 +16,7 @@ addStopCommand(program)
 addInfoCommand(program)
 addDataCommands(program)
 addBenchCommand(program)
+addCheckCommands(program)
 
 program.parseAsync().catch((err: Error) => {
   process.stderr.write(`tally: ${err.message}\n`)

@@ -22,6 +22,8 @@ export const ENTRY = {
   SNAPSHOT: 5,
   /** `[6, records]`: last entry of a complete snapshot. */
   SNAPSHOT_END: 6,
+  /** `[7, nextSeq]`: written after a segment's last change once segment `nextSeq` exists, so none can vanish unseen. */
+  SEGMENT_END: 7,
 } as const
 
 export const ENTRY_HEADER_BYTES = 8
@@ -33,6 +35,7 @@ export type Entry =
   | { type: typeof ENTRY.BATCH; entries: Entry[] }
   | { type: typeof ENTRY.SNAPSHOT; seq: number; createdMs: number }
   | { type: typeof ENTRY.SNAPSHOT_END; records: number }
+  | { type: typeof ENTRY.SEGMENT_END; nextSeq: number }
 
 /** Writes entries, each framed with its length and checksum. */
 export class EntryWriter extends MsgpackWriter {
@@ -80,7 +83,7 @@ export class EntryWriter extends MsgpackWriter {
     this.bin(digest.subarray(0, DIGEST_BYTES))
   }
 
-  /** A whole entry of three numbers: SEGMENT, SNAPSHOT or SNAPSHOT_END. */
+  /** A whole entry of a type and numbers: SEGMENT, SNAPSHOT, SNAPSHOT_END or SEGMENT_END. */
   marker(type: number, ...numbers: number[]): void {
     this.begin()
     this.array(1 + numbers.length)
@@ -90,72 +93,83 @@ export class EntryWriter extends MsgpackWriter {
   }
 }
 
-/** Where reading entries stopped, and why, when it stopped early. */
-export interface ReadResult {
-  /** Bytes of whole, valid entries from the start. */
-  validBytes: number
-  /** Why the bytes after `validBytes` were not read: a torn or corrupt entry. */
-  problem: string | undefined
-}
-
 const reader = new MsgpackReader({ mapsAsObjects: false })
 
+/** Smallest payload of any entry: a two-element array of small integers. */
+export const MIN_ENTRY_BYTES = 3
+
 /**
- * Calls `onEntry` for each valid entry in `bytes[0, end)`; stops at the first entry that is cut short or fails
- * its checksum. An entry whose checksum holds but whose payload cannot be read is also a problem (a bug, not a
- * crash), reported the same way.
+ * True if `bytes[at]` may start an entry's payload: an array of 2 to 8 elements whose first element is a known
+ * entry type. A cheap filter used before a checksum when looking for entries past damaged bytes.
  */
-export function readEntries(bytes: Buffer, end: number, onEntry: (entry: Entry) => void): ReadResult {
-  let at = 0
-  while (at < end) {
-    if (end - at < ENTRY_HEADER_BYTES) return { validBytes: at, problem: `a torn entry header (${end - at} bytes)` }
-    const length = bytes.readUInt32BE(at)
-    const bodyStart = at + ENTRY_HEADER_BYTES
-    if (length > end - bodyStart) return { validBytes: at, problem: `an entry of ${length} bytes cut short at ${end - bodyStart}` }
-    if (crc32c(bytes, bodyStart, bodyStart + length) !== bytes.readUInt32BE(at + 4)) return { validBytes: at, problem: 'an entry whose checksum does not match' }
-    let entry: Entry
-    try {
-      reader.reset(bytes, bodyStart, bodyStart + length)
-      entry = readEntryBody(reader)
-      reader.finish()
-    } catch (err) {
-      return { validBytes: at, problem: `an entry that cannot be read (${(err as Error).message})` }
-    }
-    onEntry(entry)
-    at = bodyStart + length
-  }
-  return { validBytes: at, problem: undefined }
+export function looksLikePayload(bytes: Uint8Array, at: number): boolean {
+  const head = bytes[at]!
+  const type = bytes[at + 1]!
+  return head >= 0x92 && head <= 0x98 && type >= ENTRY.WRITE && type <= ENTRY.SEGMENT_END
+}
+
+/** Decodes the payload in `bytes[start, end)`; throws if it is not one whole, known entry. */
+export function decodeEntry(bytes: Buffer, start: number, end: number): Entry {
+  reader.reset(bytes, start, end)
+  const entry = readEntryBody(reader)
+  reader.finish()
+  return entry
+}
+
+/** Elements of each entry type's array. */
+const FIELDS: Record<number, number> = {
+  [ENTRY.WRITE]: 8,
+  [ENTRY.DELETE]: 3,
+  [ENTRY.SEGMENT]: 3,
+  [ENTRY.BATCH]: 2,
+  [ENTRY.SNAPSHOT]: 3,
+  [ENTRY.SNAPSHOT_END]: 2,
+  [ENTRY.SEGMENT_END]: 2,
 }
 
 function readEntryBody(r: MsgpackReader): Entry {
   const fields = r.array()
   const type = Number(r.int())
+  if (FIELDS[type] !== fields) throw new Error(`entry type ${type} with ${fields} fields`)
   switch (type) {
     case ENTRY.WRITE: {
       const ns = r.str()
-      const digest = r.bin(true)
+      const digest = readDigest(r)
       const set = r.str()
       const key = r.value()
       const gen = Number(r.int())
       const voidMs = Number(r.value())
-      const bins = r.value() as BinList
-      return { type, ns, digest, set, userKey: key === null ? undefined : (key as UserKey), gen, voidMs, bins }
+      const bins = r.value()
+      if (!Array.isArray(bins) || bins.length % 2 !== 0) throw new Error('bins are not a list of names and values')
+      return { type, ns, digest, set, userKey: key === null ? undefined : (key as UserKey), gen, voidMs, bins: bins as BinList }
     }
     case ENTRY.DELETE:
-      return { type, ns: r.str(), digest: r.bin(true) }
+      return { type, ns: r.str(), digest: readDigest(r) }
     case ENTRY.SEGMENT:
       return { type, seq: Number(r.int()), previousValidBytes: Number(r.value()) }
     case ENTRY.BATCH: {
       const count = r.array()
       const entries: Entry[] = []
-      for (let i = 0; i < count; i++) entries.push(readEntryBody(r))
+      for (let i = 0; i < count; i++) {
+        const inner = readEntryBody(r)
+        if (inner.type !== ENTRY.WRITE && inner.type !== ENTRY.DELETE) throw new Error(`a batch holds an entry of type ${inner.type}`)
+        entries.push(inner)
+      }
       return { type, entries }
     }
     case ENTRY.SNAPSHOT:
       return { type, seq: Number(r.int()), createdMs: Number(r.value()) }
     case ENTRY.SNAPSHOT_END:
       return { type, records: Number(r.value()) }
+    case ENTRY.SEGMENT_END:
+      return { type, nextSeq: Number(r.int()) }
     default:
-      throw new Error(`unknown entry type ${type} with ${fields} fields`)
+      throw new Error(`unknown entry type ${type}`)
   }
+}
+
+function readDigest(r: MsgpackReader): Buffer {
+  const digest = r.bin(true)
+  if (digest.length !== DIGEST_BYTES) throw new Error(`a digest of ${digest.length} bytes`)
+  return digest
 }

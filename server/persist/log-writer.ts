@@ -244,6 +244,28 @@ export class LogWriter {
     for (const rotation of this.#rotation.splice(0)) rotation.resolve(this.#seq)
   }
 
+  // Once segment `seq` is durable, the one before it says so after its last valid byte: a segment that later
+  // vanishes is then noticed by recovery. Not having this mark loses nothing, so a failure here is only reported.
+  async #markContinued(seq: number, previousValidBytes: number): Promise<void> {
+    const { fs, dir } = this.#o
+    let fd: number
+    try {
+      fd = await fs.open(segmentFile(dir, seq - 1), 'r+')
+    } catch {
+      return // no segment before this one
+    }
+    try {
+      const w = new EntryWriter(32)
+      w.marker(ENTRY.SEGMENT_END, seq)
+      await fs.write(fd, w.take(), previousValidBytes)
+      await fs.fdatasync(fd)
+    } catch (err) {
+      this.#o.log.warn(`log segment ${seq - 1}: could not mark it as continued in segment ${seq}: ${(err as Error).message}`)
+    } finally {
+      await fs.close(fd).catch(() => {})
+    }
+  }
+
   /** Bytes of the current segment up to the last synced change. */
   #validBytes(): number {
     return this.#synced - this.#segmentStart + this.#headerBytes
@@ -283,6 +305,7 @@ export class LogWriter {
       await fs.unlink(file).catch(() => {})
       throw err
     }
+    if (seq > 1) await this.#markContinued(seq, previousValidBytes)
   }
 
   // Synced changes leave the undo list; satisfied waiters are released, in order.

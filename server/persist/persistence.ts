@@ -5,9 +5,11 @@ import type { Logger } from '../log.js'
 import type { Mutation, Namespace } from '../store/namespace.js'
 import type { Store } from '../store/store.js'
 import { listDataFiles, nodeFileSystem, segmentFile, snapshotFile, type FileSystem } from './files.js'
-import { lockDataDir } from './lock.js'
+import { lockDataDir, type DataDirLock } from './lock.js'
 import { LogWriter, type LogFailure } from './log-writer.js'
 import { recover, type Recovered } from './recovery.js'
+import { TallyError } from '../../protocol/errors.js'
+import { STATUS } from '../../protocol/status.js'
 import { writeSnapshot } from './snapshot.js'
 
 export interface PersistenceOptions {
@@ -35,7 +37,9 @@ export class Persistence {
   readonly #o: Required<PersistenceOptions>
   readonly #namespaces: Namespace[]
   readonly #writer: LogWriter
-  readonly #unlock: () => void
+  readonly #lock: DataDirLock
+  #logDown: TallyError | undefined
+  #lockLost: TallyError | undefined
   readonly #stopListening: () => void
   readonly #timer: NodeJS.Timeout
   #logStart: number // log position when the current snapshot's segment began
@@ -43,12 +47,12 @@ export class Persistence {
   #snapshotting: Promise<void> | undefined
   #snapshotNotBefore = 0
 
-  private constructor(store: Store, o: Required<PersistenceOptions>, namespaces: Namespace[], writer: LogWriter, unlock: () => void, recovered: Recovered) {
+  private constructor(store: Store, o: Required<PersistenceOptions>, namespaces: Namespace[], writer: LogWriter, lock: DataDirLock, recovered: Recovered) {
     this.#store = store
     this.#o = o
     this.#namespaces = namespaces
     this.#writer = writer
-    this.#unlock = unlock
+    this.#lock = lock
     this.recovered = recovered
     this.#logStart = -recovered.logBytes
     this.#snapshotBytes = recovered.snapshotBytes
@@ -73,7 +77,8 @@ export class Persistence {
   static async open(store: Store, options: PersistenceOptions): Promise<Persistence> {
     const o = { ...DEFAULT_PERSISTENCE, fs: nodeFileSystem, ...options }
     fs.mkdirSync(o.dataDir, { recursive: true })
-    const unlock = lockDataDir(o.dataDir)
+    const lock = lockDataDir(o.dataDir)
+    let persistence: Persistence | undefined
     try {
       const started = performance.now()
       const recovered = recover(o.dataDir, store, o.log)
@@ -88,16 +93,20 @@ export class Persistence {
           log: o.log,
           undo: (ns, digest, previous) => store.namespace(ns).restore(digest, previous),
           current: (ns, digest) => store.namespace(ns).current(digest),
-          onStateChange: (down) => namespaces.forEach((ns) => (ns.writeBlock = down)),
+          onStateChange: (down) => {
+            if (persistence !== undefined) persistence.#setLogDown(down)
+          },
         },
         recovered.nextSeq,
         recovered.previousValidBytes,
       )
       const objects = namespaces.reduce((n, ns) => n + ns.objects, 0)
       o.log.info(`recovered ${objects} records from ${o.dataDir} (${recovered.entries} entries) in ${Math.round(performance.now() - started)} ms`)
-      return new Persistence(store, o, namespaces, writer, unlock, recovered)
+      persistence = new Persistence(store, o, namespaces, writer, lock, recovered)
+      lock.watch((reason) => persistence!.#loseLock(reason))
+      return persistence
     } catch (err) {
-      unlock()
+      lock.release()
       throw err
     }
   }
@@ -126,7 +135,28 @@ export class Persistence {
     await this.#snapshotting?.catch(() => {})
     this.#stopListening()
     await this.#writer.close()
-    this.#unlock()
+    this.#lock.release()
+  }
+
+  /** Why writes are refused, if they are: the lock is lost, or the log cannot be written. */
+  get writeBlock(): TallyError | undefined {
+    return this.#lockLost ?? this.#logDown
+  }
+
+  #setLogDown(down: TallyError | undefined): void {
+    this.#logDown = down
+    this.#applyWriteBlock()
+  }
+
+  #loseLock(reason: string): void {
+    const message = `writes refused: this server no longer owns its data directory (${reason}); stop it and check that no other server uses ${this.#o.dataDir}`
+    this.#o.log.error(message)
+    this.#lockLost = new TallyError(STATUS.FORBIDDEN, message)
+    this.#applyWriteBlock()
+  }
+
+  #applyWriteBlock(): void {
+    for (const ns of this.#namespaces) ns.writeBlock = this.writeBlock
   }
 
   #maybeSnapshot(): void {
