@@ -1,6 +1,7 @@
 // Info commands, as Aerospike's asinfo knows them: `status`, `build`, `namespaces`, `namespace/<ns>`, `sets/<ns>`,
 // `statistics`, `latencies`, `get-config`. Values are `key=value;key=value` text, Aerospike's format, so that
 // operators (and their scripts) read them the same way.
+import { STATUS } from '../protocol/status.js'
 import type { Namespace } from './store/namespace.js'
 import type { Store } from './store/store.js'
 import type { LatencyHistogram, ServerStats } from './stats.js'
@@ -13,6 +14,8 @@ export interface InfoSource {
   connections(): number
   /** Service settings in force, by their config names. */
   serviceConfig: () => Record<string, string | number | boolean>
+  /** Space on the data directory's file system, when there are disk namespaces. */
+  storageSpace: () => { freeBytes: number; totalBytes: number } | undefined
 }
 
 const UNKNOWN = 'ERROR:4:unrecognized command'
@@ -33,7 +36,7 @@ export function infoValue(source: InfoSource, command: string): string {
   if (command === 'latencies' || command.startsWith('latencies:')) return latencies(source.stats)
   if (command === 'sets') return store.namespaces.map(sets).filter((s) => s !== '').join(';')
   if (command.startsWith('sets/')) return withNamespace(store, command.slice(5), sets)
-  if (command.startsWith('namespace/')) return withNamespace(store, command.slice(10), (ns) => pairs(namespaceStats(ns)))
+  if (command.startsWith('namespace/')) return withNamespace(store, command.slice(10), (ns) => pairs(namespaceStats(ns, source)))
   if (command === 'get-config' || command === 'get-config:context=service') return pairs(source.serviceConfig())
   const nsConfig = /^get-config:context=namespace;id=(.+)$/.exec(command)
   if (nsConfig) return withNamespace(store, nsConfig[1]!, (ns) => pairs(namespaceConfig(ns)))
@@ -45,7 +48,8 @@ function withNamespace(store: Store, name: string, value: (ns: Namespace) => str
   return ns === undefined ? `ERROR:20:namespace '${name}' does not exist` : value(ns)
 }
 
-function namespaceStats(ns: Namespace): Record<string, string | number | boolean> {
+function namespaceStats(ns: Namespace, source: InfoSource): Record<string, string | number | boolean> {
+  const space = ns.config.storage === 'disk' ? source.storageSpace() : undefined
   return {
     objects: ns.objects,
     expired_objects: ns.expiredObjects,
@@ -53,9 +57,22 @@ function namespaceStats(ns: Namespace): Record<string, string | number | boolean
     data_used_bytes: ns.usedBytes,
     data_used_pct: +ns.usedPct.toFixed(2),
     stop_writes: ns.stopWrites || ns.writeBlock !== undefined,
+    stop_writes_reason: stopWritesReason(ns),
+    ...(space === undefined ? {} : { device_available_pct: availablePct(space) }),
     ...ns.requestStats,
   }
 }
+
+/** Why a namespace refuses writes: its memory budget, a full disk, another storage error, a lost lock, or none. */
+function stopWritesReason(ns: Namespace): string {
+  const block = ns.writeBlock
+  if (block?.code === STATUS.OUT_OF_SPACE) return 'disk-full'
+  if (block?.code === STATUS.FORBIDDEN) return 'data-dir-lock-lost'
+  if (block !== undefined) return 'storage-error'
+  return ns.stopWrites ? 'memory' : 'none'
+}
+
+const availablePct = (space: { freeBytes: number; totalBytes: number }): number => (space.totalBytes > 0 ? Math.floor((space.freeBytes * 100) / space.totalBytes) : 0)
 
 function namespaceConfig(ns: Namespace): Record<string, string | number | boolean> {
   const c = ns.config
@@ -90,6 +107,7 @@ function statistics(source: InfoSource): Record<string, string | number | boolea
     evicted_objects: store.namespaces.reduce((n, ns) => n + ns.evictedObjects, 0),
     data_used_bytes: store.namespaces.reduce((n, ns) => n + ns.usedBytes, 0),
     stop_writes: store.namespaces.some((ns) => ns.stopWrites || ns.writeBlock !== undefined),
+    ...storageStatistics(source),
     client_connections: source.connections(),
     client_connections_opened: stats.clientConnectionsOpened,
     client_connections_closed: stats.clientConnectionsClosed,
@@ -99,6 +117,11 @@ function statistics(source: InfoSource): Record<string, string | number | boolea
     rss_bytes: memory.rss,
     ...totals,
   }
+}
+
+function storageStatistics(source: InfoSource): Record<string, number> {
+  const space = source.storageSpace()
+  return space === undefined ? {} : { storage_free_bytes: space.freeBytes, storage_total_bytes: space.totalBytes, device_available_pct: availablePct(space) }
 }
 
 /** `read:msec,<ops/s>,<% over 1 ms>,<% over 8 ms>,<% over 64 ms>;write:...` over the last ticker interval. */

@@ -116,6 +116,7 @@ export class ServerCore {
       stats: this.stats,
       connections: () => this.connections,
       serviceConfig: () => ({ ...serviceConfig(o), ...this.listeningOn }),
+      storageSpace: () => persistence?.space,
     }
     this.#context = {
       store,

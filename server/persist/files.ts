@@ -15,6 +15,8 @@ export interface FileSystem {
   unlink(file: string): Promise<void>
   /** Makes the directory's entries (new, renamed, removed files) durable. */
   syncDirectory(dir: string): Promise<void>
+  /** Space on the file system holding `dir`: bytes available to this process, and its size. */
+  space(dir: string): Promise<{ freeBytes: number; totalBytes: number }>
 }
 
 function callback<T>(run: (done: (err: NodeJS.ErrnoException | null, value?: T) => void) => void): Promise<T> {
@@ -34,6 +36,10 @@ export const nodeFileSystem: FileSystem = {
   close: (fd) => callback((done) => fs.close(fd, done)),
   rename: (from, to) => callback((done) => fs.rename(from, to, done)),
   unlink: (file) => callback((done) => fs.unlink(file, done)),
+  async space(dir) {
+    const stats = await fs.promises.statfs(dir)
+    return { freeBytes: stats.bavail * stats.bsize, totalBytes: stats.blocks * stats.bsize }
+  },
   async syncDirectory(dir) {
     const fd = await callback<number>((done) => fs.open(dir, 'r', done))
     try {

@@ -27,6 +27,8 @@ export interface LogWriterOptions {
   current(ns: string, digest: Uint8Array): RecordState | null
   /** The log is down (error) or up again (undefined). */
   onStateChange(down: TallyError | undefined): void
+  /** After a full disk, a new segment is tried only once the file system has this much free. */
+  minFreeBytes: number
 }
 
 /** What a failed write or fsync took back: the error, and the log positions of the entries undone. */
@@ -61,6 +63,11 @@ interface Rotation {
 }
 
 const RETRY_MS = 1000
+/**
+ * A failure this soon after the previous one waits RETRY_MS before a new segment is tried, so that a failing disk
+ * gets at most one new segment a second, never one per failed write.
+ */
+const QUIET_MS = 10_000
 
 export class LogWriter {
   readonly #o: LogWriterOptions
@@ -82,6 +89,7 @@ export class LogWriter {
   #rotation: Rotation[] = []
   #down: TallyError | undefined
   #closing = false
+  #lastFailureMs = -Infinity
   readonly #flushTimer: NodeJS.Timeout
   #retryTimer: NodeJS.Timeout | undefined
 
@@ -361,12 +369,20 @@ export class LogWriter {
       await this.#o.fs.close(this.#fd).catch(() => {})
       this.#fd = -1
     }
-    this.#reopen(validBytes, [...relog.values()], 0)
+    const outOfSpace = isOutOfSpace(cause)
+    if (outOfSpace) this.#o.log.error(`the disk holding ${this.#o.dir} is full: writes are refused until ${this.#o.minFreeBytes} bytes are free there`)
+    const now = Date.now()
+    const soon = !outOfSpace && now - this.#lastFailureMs >= QUIET_MS
+    this.#lastFailureMs = now
+    this.#reopen(validBytes, [...relog.values()], soon ? 0 : RETRY_MS, outOfSpace)
   }
 
-  #reopen(previousValidBytes: number, relog: { ns: string; digest: Uint8Array }[], delayMs: number): void {
+  // Starts a new segment after a failure: at once after a first failure, then once a second; after a full disk,
+  // only once there is room again.
+  #reopen(previousValidBytes: number, relog: { ns: string; digest: Uint8Array }[], delayMs: number, waitForSpace: boolean): void {
     if (this.#closing) return
-    this.#retryTimer = setTimeout(() => {
+    this.#retryTimer = setTimeout(async () => {
+      if (waitForSpace && !(await this.#hasRoom())) return this.#reopen(previousValidBytes, relog, RETRY_MS, true)
       this.#startSegment(this.#seq + 1, previousValidBytes, relog).then(
         () => {
           this.#down = undefined
@@ -376,10 +392,18 @@ export class LogWriter {
         },
         (err) => {
           if (delayMs === 0) this.#o.log.error(`the log is down, writes are refused: ${this.#error(err, 'open').message}`)
-          this.#reopen(previousValidBytes, relog, RETRY_MS)
+          this.#reopen(previousValidBytes, relog, RETRY_MS, isOutOfSpace(err))
         },
       )
     }, delayMs)
     if (delayMs > 0) this.#retryTimer.unref()
+  }
+
+  async #hasRoom(): Promise<boolean> {
+    try {
+      return (await this.#o.fs.space(this.#o.dir)).freeBytes >= this.#o.minFreeBytes
+    } catch {
+      return true // cannot tell: try, and fail again if there is no room
+    }
   }
 }

@@ -28,6 +28,8 @@ export const DEFAULT_PERSISTENCE = {
   snapshotLogBytes: 256 * 1024 * 1024,
 } as const
 
+/** After a full disk, writes resume once this much is free (or one segment's size, if smaller). */
+const MIN_FREE_BYTES = 64 * 1024 * 1024
 const SNAPSHOT_CHECK_MS = 1000
 const SNAPSHOT_RETRY_MS = 60_000
 
@@ -46,6 +48,8 @@ export class Persistence {
   #snapshotBytes: number
   #snapshotting: Promise<void> | undefined
   #snapshotNotBefore = 0
+  /** Space on the data directory's file system, as last measured (every second). */
+  space: { freeBytes: number; totalBytes: number } | undefined
 
   private constructor(store: Store, o: Required<PersistenceOptions>, namespaces: Namespace[], writer: LogWriter, lock: DataDirLock, recovered: Recovered) {
     this.#store = store
@@ -69,7 +73,13 @@ export class Persistence {
       const unlogged = m.mutations.filter((inner) => !syncOf.has(inner.ns))
       writer.append({ type: 'batch', mutations: logged }, logged.some((inner) => syncOf.get(inner.ns)), unlogged)
     })
-    this.#timer = setInterval(() => this.#maybeSnapshot(), SNAPSHOT_CHECK_MS)
+    this.#timer = setInterval(() => {
+      this.#maybeSnapshot()
+      o.fs.space(o.dataDir).then(
+        (space) => (this.space = space),
+        () => (this.space = undefined),
+      )
+    }, SNAPSHOT_CHECK_MS)
     this.#timer.unref()
   }
 
@@ -93,6 +103,7 @@ export class Persistence {
           log: o.log,
           undo: (ns, digest, previous) => store.namespace(ns).restore(digest, previous),
           current: (ns, digest) => store.namespace(ns).current(digest),
+          minFreeBytes: Math.min(o.segmentBytes, MIN_FREE_BYTES),
           onStateChange: (down) => {
             if (persistence !== undefined) persistence.#setLogDown(down)
           },
@@ -103,6 +114,7 @@ export class Persistence {
       const objects = namespaces.reduce((n, ns) => n + ns.objects, 0)
       o.log.info(`recovered ${objects} records from ${o.dataDir} (${recovered.entries} entries) in ${Math.round(performance.now() - started)} ms`)
       persistence = new Persistence(store, o, namespaces, writer, lock, recovered)
+      persistence.space = await o.fs.space(o.dataDir).catch(() => undefined)
       lock.watch((reason) => persistence!.#loseLock(reason))
       return persistence
     } catch (err) {

@@ -4,7 +4,7 @@ import t from 'tap'
 import { connect, Key, ops, STATUS, type Client, type ClientOptions } from '../../client/index.js'
 import { nodeFileSystem, type FileSystem } from '../../server/persist/files.js'
 import { startServer, type TallyServer } from '../../server/index.js'
-import { recordingLogger, tempDataDir } from '../helpers/data-dir.js'
+import { recordingLogger, segments, tempDataDir } from '../helpers/data-dir.js'
 import type { Teardown } from '../helpers/server.js'
 
 /** The real disk, with failures switched on and off by the test. */
@@ -12,17 +12,25 @@ class FaultyDisk implements FileSystem {
   failWrite: string | undefined
   failSync: string | undefined
   failOpen: string | undefined
+  /** Fail writes past a file's start: appends fail, while new segments (written at 0) can be started. */
+  failAppend: string | undefined
   #fail(code: string | undefined): void {
     if (code !== undefined) throw Object.assign(new Error(`${code}: injected`), { code })
   }
   open = async (file: string, flags: string) => (this.#fail(this.failOpen), nodeFileSystem.open(file, flags))
-  write = async (fd: number, bytes: Uint8Array, position: number) => (this.#fail(this.failWrite), nodeFileSystem.write(fd, bytes, position))
+  write = async (fd: number, bytes: Uint8Array, position: number) => (this.#fail(this.failWrite), this.#fail(position > 0 ? this.failAppend : undefined), nodeFileSystem.write(fd, bytes, position))
   fdatasync = async (fd: number) => (this.#fail(this.failSync), nodeFileSystem.fdatasync(fd))
   ftruncate = nodeFileSystem.ftruncate
   close = nodeFileSystem.close
   rename = nodeFileSystem.rename
   unlink = nodeFileSystem.unlink
   syncDirectory = nodeFileSystem.syncDirectory
+  /** Free bytes to report instead of the real figure. */
+  freeBytes: number | undefined
+  space = async (dir: string) => {
+    const real = await nodeFileSystem.space(dir)
+    return this.freeBytes === undefined ? real : { ...real, freeBytes: this.freeBytes }
+  }
 }
 
 async function open(dir: string, disk: FileSystem, log = recordingLogger().log): Promise<{ server: TallyServer; client: Client }> {
@@ -219,4 +227,56 @@ t.test('shutting down while the log is down does not hang', async (t) => {
   const closed = await Promise.race([s.server.close().then(() => 'closed'), new Promise((r) => setTimeout(() => r('hung'), 5000))])
   t.equal(closed, 'closed')
   t.match(await snapshot, { code: STATUS.OUT_OF_SPACE }, 'the snapshot gave up')
+})
+
+t.test('a full disk: writes refused at once and stop_writes says why, no new segment per failed write; writes resume once there is room', async (t) => {
+  const dir = tempDataDir(t)
+  const disk = new FaultyDisk()
+  const s = await open(dir, disk)
+  t.teardown(async () => {
+    await s.client.close()
+    await s.server.close()
+  })
+  await s.client.put(k('full'), { n: 1 })
+  const segmentsBefore = segments(dir).length
+  disk.failAppend = 'ENOSPC' // a new segment's few bytes may still fit; every append fails
+  disk.freeBytes = 0
+  await t.rejects(s.client.put(k('full'), { n: 2 }), { code: STATUS.OUT_OF_SPACE })
+  let refused = 0
+  for (const started = Date.now(); Date.now() - started < 2500; await new Promise((r) => setTimeout(r, 10))) {
+    const err = await s.client.put(k('full'), { n: 3 }).catch((e) => e)
+    if (err?.code === STATUS.OUT_OF_SPACE) refused++
+  }
+  t.ok(refused > 20, `${refused} writes refused while the disk is full`)
+  t.equal(segments(dir).length, segmentsBefore, 'no new segment while there is no room')
+  const stats = (await s.client.info('namespace/test'))['namespace/test']!
+  t.match(stats, /stop_writes=true;stop_writes_reason=disk-full;device_available_pct=0/)
+  t.same((await s.client.get(k('full'))).bins, { n: 1 }, 'reads go on')
+  disk.failAppend = undefined
+  disk.freeBytes = undefined
+  await eventually(() => s.client.put(k('full'), { n: 4 }))
+  t.same((await s.client.get(k('full'))).bins, { n: 4 })
+  t.match((await s.client.info('namespace/test'))['namespace/test'], /stop_writes=false;stop_writes_reason=none/)
+})
+
+t.test('a disk that keeps failing gets at most one new segment a second, not one per failed write', async (t) => {
+  const dir = tempDataDir(t)
+  const disk = new FaultyDisk()
+  const s = await open(dir, disk)
+  t.teardown(async () => {
+    await s.client.close()
+    await s.server.close()
+  })
+  await s.client.put(k('eio'), { n: 1 })
+  const segmentsBefore = segments(dir).length
+  disk.failAppend = 'EIO'
+  let failed = 0
+  const started = Date.now()
+  while (Date.now() - started < 2500) {
+    const err = await s.client.put(k('eio'), { n: 2 }).catch((e) => e)
+    if (err?.code === STATUS.SERVER_ERROR) failed++
+  }
+  const seconds = (Date.now() - started) / 1000
+  t.ok(failed > 20, `${failed} writes failed`)
+  t.ok(segments(dir).length - segmentsBefore <= Math.ceil(seconds) + 1, `${segments(dir).length - segmentsBefore} new segments in ${seconds} s`)
 })
