@@ -108,7 +108,10 @@ export function looksLikePayload(bytes: Uint8Array, at: number): boolean {
   return head >= 0x92 && head <= 0x98 && type >= ENTRY.WRITE && type <= ENTRY.SEGMENT_END
 }
 
-/** Decodes the payload in `bytes[start, end)`; throws if it is not one whole, known entry. */
+/**
+ * Decodes the payload in `bytes[start, end)`; throws if it is not one whole, known entry. Digests are views of
+ * `bytes`: copy one to keep it past the next read.
+ */
 export function decodeEntry(bytes: Buffer, start: number, end: number): Entry {
   reader.reset(bytes, start, end)
   const entry = readEntryBody(reader)
@@ -168,8 +171,9 @@ function readEntryBody(r: MsgpackReader): Entry {
   }
 }
 
+// A view of the entry's bytes, valid only until the reader moves on: whoever keeps a digest copies it.
 function readDigest(r: MsgpackReader): Buffer {
-  const digest = r.bin(true)
+  const digest = r.bin(false)
   if (digest.length !== DIGEST_BYTES) throw new Error(`a digest of ${digest.length} bytes`)
   return digest
 }

@@ -111,5 +111,5 @@ function namespaceOf(store: Store, name: string): ReturnType<Store['namespace']>
 function normalized(entry: RecordState): RecordState {
   const bins = entry.bins
   for (let i = 1; i < bins.length; i += 2) if (typeof bins[i] === 'bigint') bins[i] = normalizeInt(bins[i] as bigint)
-  return { set: entry.set, userKey: entry.userKey, gen: entry.gen, voidMs: entry.voidMs, bins }
+  return entry
 }

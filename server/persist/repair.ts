@@ -72,8 +72,8 @@ export function repairDataDir(dir: string, nowMs: number = Date.now()): RepairRe
     if (walk.problems.length === 0) return report
     const records = new Map<string, { ns: string; digest: Uint8Array; state: RecordState | null }>()
     const apply = (entry: Entry): void => {
-      if (entry.type === ENTRY.WRITE) records.set(keyOf(entry.ns, entry.digest), { ns: entry.ns, digest: entry.digest, state: entry })
-      else if (entry.type === ENTRY.DELETE) records.set(keyOf(entry.ns, entry.digest), { ns: entry.ns, digest: entry.digest, state: null })
+      if (entry.type === ENTRY.WRITE) records.set(keyOf(entry.ns, entry.digest), { ns: entry.ns, digest: Buffer.from(entry.digest), state: entry })
+      else if (entry.type === ENTRY.DELETE) records.set(keyOf(entry.ns, entry.digest), { ns: entry.ns, digest: Buffer.from(entry.digest), state: null })
       else if (entry.type === ENTRY.BATCH) entry.entries.forEach(apply)
     }
     const summaries: FileSummary[] = []

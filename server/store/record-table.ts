@@ -127,7 +127,9 @@ export class RecordTable {
   }
 
   setDigest(id: number, digest: Uint8Array): void {
-    this.#chunk(id).u8.set(digest.subarray(0, DIGEST_BYTES), (id & CHUNK_MASK) * SLOT_BYTES)
+    const u8 = this.#chunk(id).u8
+    const base = (id & CHUNK_MASK) * SLOT_BYTES
+    for (let i = 0; i < DIGEST_BYTES; i++) u8[base + i] = digest[i]!
   }
 
   gen(id: number): number {
