@@ -19,18 +19,23 @@ export interface PersistenceOptions {
   fs?: FileSystem
   /** Size at which a log segment is closed and the next begun. */
   segmentBytes?: number
-  /** A snapshot is taken once the log since the last one passes this size (or the last snapshot's size, if larger). */
+  /**
+   * A snapshot is taken once the log since the last one passes this size, or half the last snapshot's size if
+   * that is larger: a restart then replays at most half as many log entries as it loads records.
+   */
   snapshotLogBytes?: number
 }
 
 export const DEFAULT_PERSISTENCE = {
   segmentBytes: 64 * 1024 * 1024,
-  snapshotLogBytes: 256 * 1024 * 1024,
+  snapshotLogBytes: 16 * 1024 * 1024,
 } as const
 
 /** After a full disk, writes resume once this much is free (or one segment's size, if smaller). */
 const MIN_FREE_BYTES = 64 * 1024 * 1024
 const SNAPSHOT_CHECK_MS = 1000
+/** Log since the last snapshot, as a share of that snapshot's size, past which the next one is taken. */
+const SNAPSHOT_LOG_SHARE = 0.5
 const SNAPSHOT_RETRY_MS = 60_000
 
 export class Persistence {
@@ -174,7 +179,7 @@ export class Persistence {
   #maybeSnapshot(): void {
     const logBytes = this.#writer.position - this.#logStart
     if (this.#snapshotting !== undefined || Date.now() < this.#snapshotNotBefore) return
-    if (logBytes > Math.max(this.#o.snapshotLogBytes, this.#snapshotBytes)) {
+    if (logBytes > Math.max(this.#o.snapshotLogBytes, this.#snapshotBytes * SNAPSHOT_LOG_SHARE)) {
       this.snapshot().catch((err) => {
         this.#snapshotNotBefore = Date.now() + SNAPSHOT_RETRY_MS
         this.#o.log.error(`snapshot failed, next attempt in ${SNAPSHOT_RETRY_MS / 1000} s: ${(err as Error).message}`)
