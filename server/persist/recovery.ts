@@ -29,13 +29,8 @@ export class RecoveryError extends Error {
   override readonly name = 'RecoveryError'
 }
 
-export interface RecoveryOptions {
-  /** Bytes read at a time; tests make it small to put entries across every read boundary. */
-  readChunkBytes?: number
-}
-
 /** What to do about damage recovery will not repair by itself. */
-export function whatToDo(dir: string): string {
+function whatToDo(dir: string): string {
   return (
     `Nothing was changed. Run 'tally check --data-dir ${dir}' for a full report; 'tally repair --data-dir ${dir}' keeps ` +
     `every entry that verifies, moves the damaged bytes aside and lists what is dropped; or restore the directory from a backup.`
@@ -43,11 +38,10 @@ export function whatToDo(dir: string): string {
 }
 
 /** Loads `dir` into `store`. Records whose TTL ran out while the server was down are left out. */
-export function recover(dir: string, store: Store, log: Logger, options: RecoveryOptions = {}): Recovered {
+export function recover(dir: string, store: Store, log: Logger): Recovered {
   const now = store.clock.nowMs()
   let entries = 0
   const walk = walkDataDir(dir, {
-    readChunkBytes: options.readChunkBytes,
     onChange: (entry) => {
       entries++
       applyEntry(store, entry, now)

@@ -42,7 +42,9 @@ function scan(bytes: Buffer, chunkBytes?: number): ScanResult & { seen: Entry[];
   fs.writeFileSync(file, bytes)
   const seen: Entry[] = []
   let after = 0
-  const result = scanEntryFile(file, bytes.length, (e, _o, _e, afterDamage) => (afterDamage ? after++ : seen.push(e)), chunkBytes)
+  // Digests are views of the reader's buffer: keeping one means copying it.
+  const keep = (e: Entry): Entry => ('digest' in e ? { ...e, digest: Buffer.from(e.digest) } : e)
+  const result = scanEntryFile(file, bytes.length, (e, _o, _e, afterDamage) => (afterDamage ? after++ : seen.push(keep(e))), chunkBytes)
   fs.rmSync(file)
   return { ...result, seen, after }
 }
