@@ -1,6 +1,6 @@
 // Running as a daemon: --daemon detaches and the parent returns once the server listens; the pidfile lives as long
-// as the server; `tally stop` stops it and waits; SIGHUP reopens the log file; SIGTERM with requests in flight
-// loses no acknowledged write.
+// as the server; `tally stop` stops it and waits; SIGHUP reopens the log file (or says why it cannot, and goes
+// on); SIGTERM with requests in flight loses no acknowledged write.
 import fs from 'node:fs'
 import path from 'node:path'
 import t from 'tap'
@@ -57,6 +57,21 @@ t.test('--daemon, the pidfile, SIGHUP and tally stop', async (t) => {
   const stale = await runCli(['stop', '--pidfile', pidfile])
   t.equal(stale.code, 0)
   t.match(stale.stdout, /not running; removed the stale pidfile/)
+})
+
+t.test('a log file that cannot be reopened on SIGHUP is reported, and the server goes on', async (t) => {
+  const dir = tempDataDir(t)
+  const logs = path.join(dir, 'logs')
+  const server = await startCliServer(t, ['--log-file', path.join(logs, 'tally.log')])
+  fs.rmSync(logs, { recursive: true })
+  fs.writeFileSync(logs, 'not a directory')
+  server.child.kill('SIGHUP')
+  for (let waited = 0; waited < 10_000 && !/SIGHUP: cannot open the log file/.test(server.output()); waited += 100) await new Promise((r) => setTimeout(r, 100))
+  t.match(server.output(), /ERROR SIGHUP: cannot open the log file .*logs\/tally\.log: a part of the path is not a directory; lines still go to the file opened before/)
+  const info = await runCli(['info', '--port', String(server.port), 'status'])
+  t.equal(info.stdout, 'ok\n', 'still serving')
+  server.child.kill('SIGTERM')
+  t.equal(await server.exited, 0)
 })
 
 t.test('SIGTERM with requests in flight: everything acknowledged is there after a restart', async (t) => {
