@@ -41,7 +41,7 @@ export function addServerCommand(program: Command): void {
     .command('server')
     .description('run the Tally server (in the foreground unless --daemon)')
     .option('--config <file>', 'config file (Aerospike block style); flags given here override it')
-    .option('--host <host>', 'address to listen on (any: every interface)', flag(ruleOf('network service', 'address', (c) => c.server.host!)), d.host)
+    .option('--host <host>', 'address to listen on (any: every IPv4 interface)', flag(ruleOf('network service', 'address', (c) => c.server.host!)), d.host)
     .option('--port <port>', 'TCP port (0 picks a free one)', flag(ruleOf('network service', 'port', (c) => c.server.port!)), d.port)
     .option('--storage <kind>', 'where namespaces keep records unless configured: disk or memory', flag(word('disk', 'memory')), d.storage)
     .option('--data-dir <dir>', 'directory of the log and snapshots (disk storage)', flag(ruleOf('service', 'data-dir', (c) => c.server.dataDir!)), d.dataDir)
