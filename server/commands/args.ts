@@ -1,32 +1,19 @@
-// Argument parsers shared by the `tally` commands: each returns the value or throws commander's
-// InvalidArgumentError with what was expected.
+// Command-line flags checked by the rules of config-file values (config/values.ts): each parser returns the value
+// or throws commander's InvalidArgumentError with what was expected.
 import { InvalidArgumentError } from 'commander'
-import { LOG_LEVELS, type LogLevel } from '../log.js'
+import { integer, MAX_TIMER_MS } from '../config/values.js'
 
-export function port(value: string): number {
-  const n = Number(value)
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('must be an integer from 0 to 65535')
-  return n
+/** A commander parser for one flag value, checked by `rule`. */
+export function flag<T>(rule: (values: string[]) => T): (text: string) => T {
+  return (text) => {
+    try {
+      return rule([text])
+    } catch (err) {
+      throw new InvalidArgumentError((err as Error).message)
+    }
+  }
 }
 
-export function storage(value: string): 'memory' | 'disk' {
-  if (value !== 'memory' && value !== 'disk') throw new InvalidArgumentError('memory or disk')
-  return value
-}
+export const port = flag(integer(0, 65535))
 
-export function milliseconds(value: string): number {
-  const n = Number(value)
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a whole number of milliseconds >= 1')
-  return n
-}
-
-export function bytes(value: string): number {
-  const n = Number(value)
-  if (!Number.isInteger(n) || n < 1024) throw new InvalidArgumentError('must be a whole number of bytes >= 1024')
-  return n
-}
-
-export function logLevel(value: string): LogLevel {
-  if (!(value in LOG_LEVELS)) throw new InvalidArgumentError(`one of ${Object.keys(LOG_LEVELS).join(', ')}`)
-  return value as LogLevel
-}
+export const milliseconds = flag(integer(1, MAX_TIMER_MS))

@@ -1,14 +1,18 @@
-// `tally server`: the daemon. Settings come from defaults, then the config file (--config), then command-line flags.
-// Foreground by default (for systemd); --daemon detaches, and the parent exits once the child listens.
-// SIGTERM/SIGINT shut down cleanly; SIGHUP reopens the log file.
+// `tally server`: the daemon. Settings come from defaults, then the config file (--config), then command-line flags,
+// each checked by the rule of its config-file setting. Foreground by default (for systemd); --daemon detaches, and the
+// parent exits once the child listens, or says why it could not start. SIGTERM/SIGINT shut down cleanly; SIGHUP
+// reopens the log file.
 import { fork } from 'node:child_process'
+import path from 'node:path'
 import type { Command } from 'commander'
-import { loadConfig, type DaemonConfig } from '../config/load.js'
+import { emptyConfig, loadConfig, ruleOf, type DaemonConfig } from '../config/load.js'
+import { filePath, logLevel, word } from '../config/values.js'
 import { openLogSink, type LogLevel, type LogSink } from '../log.js'
 import { checkPidfile, removePidfile, writePidfile } from '../pidfile.js'
-import { DEFAULT_SERVER_OPTIONS, startServer, type ServerOptions } from '../server.js'
+import { DEFAULT_SERVER_OPTIONS, startServer, type ServerOptions, type TallyServer } from '../server.js'
 import { SERVER_VERSION } from '../version.js'
-import { bytes, logLevel, milliseconds, port, storage } from './args.js'
+import { flag } from './args.js'
+import { explainStartupError, makeDirectory, prepareDirectory } from './startup.js'
 
 interface ServerFlags {
   config?: string
@@ -28,25 +32,43 @@ interface ServerFlags {
 /** Set in the environment of the child a daemonizing parent starts. */
 const DAEMON_CHILD = 'TALLY_DAEMON_CHILD'
 
+/** What a daemon's child tells its parent: that it listens, or why it could not start (and if its log file says so). */
+type DaemonReport = { listening: string } | { failed: string; logged: boolean }
+
 export function addServerCommand(program: Command): void {
+  const d = DEFAULT_SERVER_OPTIONS
   program
     .command('server')
     .description('run the Tally server (in the foreground unless --daemon)')
     .option('--config <file>', 'config file (Aerospike block style); flags given here override it')
-    .option('--host <host>', 'address to listen on', DEFAULT_SERVER_OPTIONS.host)
-    .option('--port <port>', 'TCP port (0 picks a free one)', port, DEFAULT_SERVER_OPTIONS.port)
-    .option('--storage <kind>', 'where namespaces keep records unless configured: disk or memory', storage, DEFAULT_SERVER_OPTIONS.storage)
-    .option('--data-dir <dir>', 'directory of the log and snapshots (disk storage)', DEFAULT_SERVER_OPTIONS.dataDir)
-    .option('--flush-ms <ms>', 'answer writes before they are fsynced, and fsync at most this late (default: commit-to-device)', milliseconds)
-    .option('--segment-bytes <bytes>', 'size at which a log segment is closed and the next begun', bytes, DEFAULT_SERVER_OPTIONS.segmentBytes)
-    .option('--snapshot-log-bytes <bytes>', 'log size after which a snapshot retires the log it covers', bytes, DEFAULT_SERVER_OPTIONS.snapshotLogBytes)
-    .option('--log-level <level>', 'level of the lines written to stderr: debug, info, warn, error or silent', logLevel, 'info' as LogLevel)
-    .option('--log-file <file>', 'also write log lines to this file (reopened on SIGHUP)')
-    .option('--pidfile <file>', 'write the process id here once listening; removed on shutdown')
+    .option('--host <host>', 'address to listen on (any: every IPv4 interface)', flag(ruleOf('network service', 'address', (c) => c.server.host!)), d.host)
+    .option('--port <port>', 'TCP port (0 picks a free one)', flag(ruleOf('network service', 'port', (c) => c.server.port!)), d.port)
+    .option('--storage <kind>', 'where namespaces keep records unless configured: disk or memory', flag(word('disk', 'memory')), d.storage)
+    .option('--data-dir <dir>', 'directory of the log and snapshots (disk storage)', flag(ruleOf('service', 'data-dir', (c) => c.server.dataDir!)), d.dataDir)
+    .option(
+      '--flush-ms <ms>',
+      'answer writes before they are fsynced, and fsync at most this late (default: commit-to-device)',
+      flag(ruleOf('storage-engine device', 'flush-ms', (ns) => ns.flushMs!)),
+    )
+    .option(
+      '--segment-bytes <bytes>',
+      'size at which a log segment is closed and the next begun',
+      flag(ruleOf('service', 'segment-size', (c) => c.server.segmentBytes!)),
+      d.segmentBytes,
+    )
+    .option(
+      '--snapshot-log-bytes <bytes>',
+      'log size after which a snapshot retires the log it covers',
+      flag(ruleOf('service', 'snapshot-log-size', (c) => c.server.snapshotLogBytes!)),
+      d.snapshotLogBytes,
+    )
+    .option('--log-level <level>', 'level of the lines written to stderr: debug, info, warn, error or silent', flag(logLevel), 'info' as LogLevel)
+    .option('--log-file <file>', 'also write log lines to this file (reopened on SIGHUP)', flag(filePath))
+    .option('--pidfile <file>', 'write the process id here once listening; removed on shutdown', flag(ruleOf('service', 'pidfile', (c) => c.pidfile!)))
     .option('--daemon', 'detach from the terminal; output goes to the log file', false)
     .action(async (flags: ServerFlags, command: Command) => {
       const fromCli = (name: string): boolean => command.getOptionValueSource(name) === 'cli'
-      const config: DaemonConfig = flags.config === undefined ? { server: { namespaces: [] }, logging: {} } : loadConfig(flags.config)
+      const config = flags.config === undefined ? emptyConfig() : loadConfig(flags.config)
       if (flags.daemon && process.env[DAEMON_CHILD] === undefined) return daemonize(flags, config)
       await run(flags, config, fromCli)
     })
@@ -74,18 +96,28 @@ function mergedOptions(flags: ServerFlags, config: DaemonConfig, fromCli: (name:
 }
 
 async function run(flags: ServerFlags, config: DaemonConfig, fromCli: (name: string) => boolean): Promise<void> {
-  const logFile = flags.logFile ?? config.logging.file?.path
-  const log: LogSink = openLogSink({
-    console: fromCli('logLevel') || config.logging.console === undefined ? flags.logLevel : config.logging.console,
-    ...(logFile === undefined ? {} : { file: { path: logFile, level: config.logging.file?.level ?? 'info' } }),
-  })
+  const options = mergedOptions(flags, config, fromCli)
+  let log: LogSink
+  try {
+    log = openLog(flags, config, fromCli)
+  } catch (err) {
+    await tellParent({ failed: (err as Error).message, logged: false })
+    throw err
+  }
   const pidfile = flags.pidfile ?? config.pidfile
-  if (pidfile !== undefined) checkPidfile(pidfile)
-  const server = await startServer({ ...mergedOptions(flags, config, fromCli), log })
+  let server: TallyServer
+  try {
+    server = await start(options, pidfile, log)
+  } catch (err) {
+    // The terminal is told by whoever catches this (or by the daemonizing parent); the log file is told here.
+    log.fileOnly('error', `cannot start: ${(err as Error).message}`)
+    log.close()
+    await tellParent({ failed: (err as Error).message, logged: (flags.logFile ?? config.logging.file) !== undefined })
+    throw err
+  }
   const { host, port } = server.address
-  if (pidfile !== undefined) writePidfile(pidfile)
   process.stdout.write(`listening on ${host}:${port}\n`)
-  process.send?.({ listening: `${host}:${port}` }) // to a daemonizing parent, which then lets go
+  await tellParent({ listening: `${host}:${port}` }) // the daemonizing parent then lets go
   log.info(`tally ${SERVER_VERSION} (pid ${process.pid}) serving namespaces ${server.core.store.namespaces.map((ns) => ns.name).join(', ')}`)
   let stopping = false
   const stop = (signal: string): void => {
@@ -108,9 +140,61 @@ async function run(flags: ServerFlags, config: DaemonConfig, fromCli: (name: str
   process.on('SIGINT', () => stop('SIGINT'))
   process.on('SIGTERM', () => stop('SIGTERM'))
   process.on('SIGHUP', () => {
-    log.reopen()
-    log.info('SIGHUP: log file reopened')
+    try {
+      log.reopen()
+      log.info('SIGHUP: log file reopened')
+    } catch (err) {
+      log.error(`SIGHUP: ${(err as Error).message}; lines still go to the file opened before`)
+    }
   })
+}
+
+/** The log destinations in force; the log file's directory is created if missing. */
+function openLog(flags: ServerFlags, config: DaemonConfig, fromCli: (name: string) => boolean): LogSink {
+  const file = flags.logFile ?? config.logging.file?.path
+  if (file !== undefined) {
+    const dir = path.dirname(file)
+    makeDirectory({ dir, what: `the directory ${dir} of the log file ${file}`, choose: 'choose another --log-file (logging { file PATH } in the config)' })
+  }
+  return openLogSink({
+    console: fromCli('logLevel') || config.logging.console === undefined ? flags.logLevel : config.logging.console,
+    ...(file === undefined ? {} : { file: { path: file, level: config.logging.file?.level ?? 'info' } }),
+  })
+}
+
+/**
+ * Checks the pidfile, prepares the directories the server writes in, starts it, and writes the pidfile once it
+ * listens. Every failure is a message that says what is wrong and what to do.
+ */
+async function start(options: ServerOptions, pidfile: string | undefined, log: LogSink): Promise<TallyServer> {
+  if (pidfile !== undefined) {
+    const warning = checkPidfile(pidfile)
+    if (warning !== undefined) log.warn(warning)
+    const dir = path.dirname(pidfile)
+    prepareDirectory({ dir, what: `the directory ${dir} of the pidfile ${pidfile}`, choose: 'choose another --pidfile (pidfile in the config)' })
+  }
+  const target = { host: options.host ?? DEFAULT_SERVER_OPTIONS.host, port: options.port ?? DEFAULT_SERVER_OPTIONS.port, dataDir: options.dataDir ?? DEFAULT_SERVER_OPTIONS.dataDir }
+  const storage = options.storage ?? DEFAULT_SERVER_OPTIONS.storage
+  if ((options.namespaces ?? [{}]).some((ns) => (ns.storage ?? storage) === 'disk'))
+    prepareDirectory({ dir: target.dataDir, what: `the data directory ${target.dataDir}`, choose: 'choose another --data-dir (data-dir in the config)' })
+  let server: TallyServer
+  try {
+    server = await startServer({ ...options, log })
+  } catch (err) {
+    throw explainStartupError(err, target)
+  }
+  try {
+    if (pidfile !== undefined) writePidfile(pidfile)
+  } catch (err) {
+    await server.close()
+    throw explainStartupError(err, target)
+  }
+  return server
+}
+
+/** Sends `report` to the daemonizing parent, if there is one, and resolves once it is sent. */
+function tellParent(report: DaemonReport): Promise<void> {
+  return new Promise((resolve) => (process.send === undefined ? resolve() : process.send(report, undefined, undefined, () => resolve())))
 }
 
 // Starts this command again, detached, with its output in the log file; returns once the child listens.
@@ -124,8 +208,12 @@ async function daemonize(flags: ServerFlags, config: DaemonConfig): Promise<void
     env: { ...process.env, [DAEMON_CHILD]: '1' },
   })
   const listening = await new Promise<string>((resolve, reject) => {
-    child.once('message', (m: { listening?: string }) => (m.listening ? resolve(m.listening) : reject(new Error('unexpected message'))))
-    child.once('exit', (code) => reject(new Error(`the server exited (${code}) before listening; see ${logFile}`)))
+    child.once('message', (m: DaemonReport) => {
+      if ('listening' in m) resolve(m.listening)
+      else reject(new Error(m.logged ? `${m.failed}; see ${logFile}` : m.failed))
+    })
+    // 'close' comes after every message the child sent: one that had its say was heard first.
+    child.once('close', (code) => reject(new Error(`the server exited (${code}) before listening; see ${logFile}`)))
   })
   child.unref()
   child.disconnect()

@@ -1,7 +1,8 @@
-// `tally stop --pidfile F`: sends SIGTERM to the server named in the pidfile and waits until it has exited.
+// `tally stop --pidfile F`: sends SIGTERM to the server named in the pidfile and waits until it has exited. A pid
+// that is not a Tally server's is not signalled.
 import type { Command } from 'commander'
 import fs from 'node:fs'
-import { processAlive, readPidfile } from '../pidfile.js'
+import { identifyProcess, processAlive, readPidfile } from '../pidfile.js'
 import { milliseconds } from './args.js'
 
 export function addStopCommand(program: Command): void {
@@ -18,6 +19,10 @@ export function addStopCommand(program: Command): void {
         process.stdout.write(`process ${pid} is not running; removed the stale pidfile ${flags.pidfile}\n`)
         return
       }
+      // Where the command line cannot be read, the pidfile is all there is to go by.
+      const { command, tally } = identifyProcess(pid)
+      if (tally === false)
+        throw new Error(`process ${pid} (named in ${flags.pidfile}) is not a Tally server: not signalled. It runs: ${command}. If the server is gone, remove ${flags.pidfile}`)
       process.kill(pid, 'SIGTERM')
       const deadline = Date.now() + flags.timeoutMs
       while (processAlive(pid)) {

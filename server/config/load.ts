@@ -5,8 +5,10 @@ import fs from 'node:fs'
 import type { LogLevel } from '../log.js'
 import type { ServerOptions } from '../server.js'
 import type { NamespaceConfig } from '../store/namespace.js'
+import { DEFAULT_NAMESPACE } from '../store/store.js'
+import { describeSystemError } from '../system-errors.js'
 import { ConfigError, parseConfig, type Block, type Setting } from './parse.js'
-import { bool, duration, integer, size, text } from './values.js'
+import { bool, duration, filePath, host, integer, logLevel, MAX_TIMER_MS, seconds, size, type Range } from './values.js'
 
 /** Everything a config file can say: server options, and what only the daemon uses. */
 export interface DaemonConfig {
@@ -20,37 +22,43 @@ export interface DaemonConfig {
 type Namespace = Partial<NamespaceConfig>
 type Apply<T> = (values: string[], target: T) => void
 
-const MAX_TTL_MS = 315_360_000_000
+const K = 1024
+const DAY_MS = 86_400_000
+const TEN_YEARS_MS = 3650 * DAY_MS
+// Periodic work: 0 turns it off; the longest period fits a timer with room to spare.
+const PERIOD = (minMs: number): Range => ({ min: minMs, max: DAY_MS, off: true })
 
+// Every setting, by the block it goes in: its rule (with its range) and where its value goes. A flag of `tally
+// server` that stands for a setting is checked by the same rule (`ruleOf`).
 const SERVICE: Record<string, Apply<DaemonConfig>> = {
-  pidfile: (v, c) => (c.pidfile = text(v)),
-  'data-dir': (v, c) => (c.server.dataDir = text(v)),
+  pidfile: (v, c) => (c.pidfile = filePath(v)),
+  'data-dir': (v, c) => (c.server.dataDir = filePath(v)),
   'proto-fd-max': (v, c) => (c.server.maxConnections = integer(1, 1_000_000)(v)),
-  'proto-fd-idle-ms': (v, c) => (c.server.idleTimeoutMs = integer(0, 2 ** 31 - 1)(v)),
+  'proto-fd-idle-ms': (v, c) => (c.server.idleTimeoutMs = integer(0, MAX_TIMER_MS)(v)),
   'in-flight-max': (v, c) => (c.server.maxInFlight = integer(1, 1_000_000)(v)),
   'batch-max-requests': (v, c) => (c.server.maxBatchKeys = integer(1, 100_000)(v)),
-  'max-frame-size': (v, c) => (c.server.maxFrameBytes = rangeCheck(size(v), 64 * 1024, 1024 ** 3, 'between 64K and 1G')),
-  'ticker-interval': (v, c) => (c.tickerIntervalMs = duration('s')(v)),
-  'segment-size': (v, c) => (c.server.segmentBytes = rangeCheck(size(v), 64 * 1024, 16 * 1024 ** 3, 'between 64K and 16G')),
-  'snapshot-log-size': (v, c) => (c.server.snapshotLogBytes = rangeCheck(size(v), 64 * 1024, 1024 ** 4, 'between 64K and 1T')),
+  'max-frame-size': (v, c) => (c.server.maxFrameBytes = size({ min: 64 * K, max: K ** 3 })(v)),
+  'ticker-interval': (v, c) => (c.tickerIntervalMs = duration('s', PERIOD(1000))(v)),
+  'segment-size': (v, c) => (c.server.segmentBytes = size({ min: 64 * K, max: 16 * K ** 3 })(v)),
+  'snapshot-log-size': (v, c) => (c.server.snapshotLogBytes = size({ min: 64 * K, max: K ** 4 })(v)),
 }
 
 const NETWORK_SERVICE: Record<string, Apply<DaemonConfig>> = {
-  address: (v, c) => (c.server.host = text(v) === 'any' ? '0.0.0.0' : text(v)),
+  address: (v, c) => (c.server.host = host(v)),
   port: (v, c) => (c.server.port = integer(0, 65535)(v)),
 }
 
 // Settings about memory use; allowed in the namespace or in its storage-engine block.
 const MEMORY: Record<string, Apply<Namespace>> = {
-  'data-size': (v, ns) => (ns.dataSizeBytes = size(v)),
+  'data-size': (v, ns) => (ns.dataSizeBytes = size({ min: 0, max: 16 * K ** 4 })(v)),
   'stop-writes-used-pct': (v, ns) => (ns.stopWritesUsedPct = integer(1, 100)(v)),
   'evict-used-pct': (v, ns) => (ns.evictUsedPct = integer(0, 100)(v)),
 }
 
 const NAMESPACE: Record<string, Apply<Namespace>> = {
-  'default-ttl': (v, ns) => (ns.defaultTtlSec = rangeCheck(duration('s')(v), 0, MAX_TTL_MS, 'at most 10 years') / 1000),
-  'nsup-period': (v, ns) => (ns.nsupPeriodMs = duration('s')(v)),
-  'max-record-size': (v, ns) => (ns.maxRecordBytes = rangeCheck(size(v), 1024, 8 * 1024 ** 2, 'between 1K and 8M')),
+  'default-ttl': (v, ns) => (ns.defaultTtlSec = seconds({ min: 0, max: TEN_YEARS_MS })(v)),
+  'nsup-period': (v, ns) => (ns.nsupPeriodMs = duration('s', PERIOD(100))(v)),
+  'max-record-size': (v, ns) => (ns.maxRecordBytes = size({ min: K, max: 8 * K ** 2 })(v)),
   ...MEMORY,
 }
 
@@ -59,8 +67,6 @@ const DEVICE: Record<string, Apply<Namespace>> = {
   'flush-ms': (v, ns) => (ns.flushMs = integer(1, 3_600_000)(v)),
   ...MEMORY,
 }
-
-const LEVELS: Record<string, LogLevel> = { critical: 'error', warning: 'warn', info: 'info', debug: 'debug', detail: 'debug', error: 'error', warn: 'warn' }
 
 // Aerospike settings a config copied from Aerospike may hold, with the Tally setting to use where one exists.
 const AEROSPIKE: Record<string, string> = {
@@ -86,9 +92,27 @@ const AEROSPIKE: Record<string, string> = {
   tls: '', xdr: '', cluster: 'Tally runs as a single node', security: '', 'mod-lua': '', set: '', 'storage-engine pmem': '',
 }
 
-function rangeCheck(n: number, min: number, max: number, what: string): number {
-  if (n < min || n > max) throw new Error(`must be ${what}`)
-  return n
+/** A config that says nothing: every setting at its default. */
+export function emptyConfig(): DaemonConfig {
+  return { server: { namespaces: [] }, logging: {} }
+}
+
+const FLAG_TABLES = { service: SERVICE, 'network service': NETWORK_SERVICE, namespace: NAMESPACE, 'storage-engine device': DEVICE }
+type FlagContext = keyof typeof FLAG_TABLES
+type Target<C extends FlagContext> = C extends 'service' | 'network service' ? DaemonConfig : Namespace
+
+/**
+ * The rule of a config-file setting, for the command-line flag that stands for it: the same values pass, with the
+ * same messages. `read` takes the value from what the setting set.
+ */
+export function ruleOf<C extends FlagContext, T>(context: C, name: string, read: (target: Target<C>) => T): (values: string[]) => T {
+  const table = FLAG_TABLES[context] as Record<string, Apply<Target<C>>>
+  if (!Object.hasOwn(table, name)) throw new Error(`no setting '${name}' in ${context}`)
+  return (values) => {
+    const target = (context === 'service' || context === 'network service' ? emptyConfig() : {}) as Target<C>
+    table[name]!(values, target)
+    return read(target)
+  }
 }
 
 /** Reads and checks a config file. Throws ConfigError naming the file and line of the first problem. */
@@ -97,14 +121,16 @@ export function loadConfig(file: string): DaemonConfig {
   try {
     source = fs.readFileSync(file, 'utf8')
   } catch (err) {
-    throw new ConfigError(file, 0, `cannot read the file: ${(err as Error).message}`)
+    const code = (err as NodeJS.ErrnoException).code
+    const problem = code === 'ENOENT' ? 'does not exist' : code === 'EISDIR' ? 'is a directory' : `cannot be read: ${describeSystemError(err)}`
+    throw new Error(`the config file ${file} ${problem}; give --config the path of a config file (an example: packaging/tally.conf)`)
   }
   return interpretConfig(parseConfig(source, file), file)
 }
 
 /** Turns a parsed file into options. */
 export function interpretConfig(root: Block, file: string): DaemonConfig {
-  const config: DaemonConfig = { server: { namespaces: [] }, logging: {} }
+  const config = emptyConfig()
   const fail = (node: Setting | Block, problem: string): never => {
     throw new ConfigError(file, node.line, problem)
   }
@@ -125,7 +151,7 @@ export function interpretConfig(root: Block, file: string): DaemonConfig {
         else onBlock(node)
         continue
       }
-      const apply = table[node.name]
+      const apply = Object.hasOwn(table, node.name) ? table[node.name] : undefined
       if (apply === undefined) unknown(node, context)
       if (seen.has(node.name)) fail(node, `'${node.name}' is set twice in ${context} (first at line ${seen.get(node.name)})`)
       seen.set(node.name, node.line)
@@ -190,8 +216,11 @@ function namespace(block: Block, name: string, settings: Settings, fail: Fail, u
       unknown(inner, `namespace ${name} (storage-engine is memory or device)`)
     }
   })
-  if (ns.evictUsedPct !== undefined && ns.stopWritesUsedPct !== undefined && ns.evictUsedPct > 0 && ns.evictUsedPct >= ns.stopWritesUsedPct)
-    fail(block, `namespace ${name}: evict-used-pct (${ns.evictUsedPct}) must be below stop-writes-used-pct (${ns.stopWritesUsedPct})`)
+  // Checked on the values in force: a setting left out has its default.
+  const evict = ns.evictUsedPct ?? DEFAULT_NAMESPACE.evictUsedPct
+  const stop = ns.stopWritesUsedPct ?? DEFAULT_NAMESPACE.stopWritesUsedPct
+  if (evict > 0 && evict >= stop)
+    fail(block, `namespace ${name}: evict-used-pct (${evict}) must be below stop-writes-used-pct (${stop}${ns.stopWritesUsedPct === undefined ? ', the default' : ''})`)
   if ((ns.evictUsedPct !== undefined || ns.stopWritesUsedPct !== undefined) && !ns.dataSizeBytes)
     fail(block, `namespace ${name}: evict-used-pct and stop-writes-used-pct need a data-size`)
   return ns
@@ -203,10 +232,13 @@ function logging(block: Block, config: DaemonConfig, fail: Fail, unknown: (node:
   let level: LogLevel = 'info'
   for (const node of block.children) {
     if (node.kind === 'block' || node.name !== 'context') fail(node, `logging ${block.name} takes 'context any LEVEL'`)
-    const [context, name] = (node as Setting).values
-    if (context !== 'any' || name === undefined || LEVELS[name] === undefined)
-      fail(node, `expected 'context any LEVEL' with LEVEL one of ${Object.keys(LEVELS).join(', ')} (Tally logs every context alike)`)
-    level = LEVELS[name!]!
+    const [context, ...name] = (node as Setting).values
+    try {
+      if (context !== 'any') throw new Error(`the context is '${context ?? ''}'`)
+      level = logLevel(name)
+    } catch (err) {
+      fail(node, `expected 'context any LEVEL' (Tally logs every context alike): ${(err as Error).message}`)
+    }
   }
   if (block.name === 'console') config.logging.console = level
   else config.logging.file = { path: block.args[0]!, level }

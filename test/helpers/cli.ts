@@ -1,5 +1,8 @@
 // Spawning the real `tally` command in tests: wait for its readiness line, stop it by its own pid.
 import { spawn, type ChildProcess } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Teardown } from './server.js'
 
@@ -37,13 +40,42 @@ export async function startCliServer(t: Teardown, args: string[] = []): Promise<
   return { child, port, output: () => output, exited }
 }
 
-/** Runs `tally ...args` to completion. */
-export async function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+/** How to run a command: as another user (tests of permissions), and how long to wait before killing it. */
+export interface RunOptions {
+  uid?: number
+  gid?: number
+  env?: NodeJS.ProcessEnv
+  timeoutMs?: number
+}
+
+/** Runs `tally ...args` to completion; one that runs past `timeoutMs` is killed and reported with code null. */
+export async function runCli(args: string[], options: RunOptions = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const { timeoutMs = 30_000, ...user } = options
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], ...user })
   let stdout = ''
   let stderr = ''
   child.stdout.on('data', (d: Buffer) => (stdout += d))
   child.stderr.on('data', (d: Buffer) => (stderr += d))
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve))
+  clearTimeout(timer)
   return { code, stdout, stderr }
 }
+
+/**
+ * Options that run a command as a user who cannot write where the test user can: `nobody` when the tests run as
+ * root (root writes anywhere), else the test user itself (a directory made read-only then keeps it out).
+ */
+export function unprivileged(): RunOptions {
+  if (process.getuid?.() !== 0) return {}
+  // tap records every child process under ./.tap, where nobody may not write: give it a place of its own.
+  if (scratch === undefined) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tally-unprivileged-'))
+    fs.chmodSync(dir, 0o777)
+    process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }))
+    scratch = dir
+  }
+  return { uid: 65534, gid: 65534, env: { ...process.env, _TAPJS_PROCESSINFO_CWD_: scratch } }
+}
+
+let scratch: string | undefined

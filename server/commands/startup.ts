@@ -1,0 +1,118 @@
+// Start-up of the daemon, made to fail clearly: the directories it writes in are created when missing (as mkdir -p
+// does) and checked, and a raw Node error from opening the store or the port becomes a message naming the path or
+// port and what to do.
+import fs from 'node:fs'
+import path from 'node:path'
+import { describeSystemError, systemErrorCode } from '../system-errors.js'
+
+/** A directory the server needs, for messages: what it is (path included), and how to choose another. */
+export interface Place {
+  dir: string
+  /** Such as `the data directory ./data`. */
+  what: string
+  /** Such as `choose another --data-dir (data-dir in the config)`. */
+  choose: string
+}
+
+// Walks up from `dir` to the nearest existing ancestor; returns the missing directories, outermost first.
+function missingDirectories(place: Place): string[] {
+  const missing: string[] = []
+  for (let at = path.resolve(place.dir); ; at = path.dirname(at)) {
+    let stat: fs.Stats | undefined
+    try {
+      stat = fs.statSync(at)
+    } catch (err) {
+      const code = systemErrorCode(err)
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw new Error(`cannot create ${place.what}: ${at}: ${describeSystemError(err)}`)
+    }
+    if (stat?.isDirectory()) return missing.reverse()
+    if (stat !== undefined) {
+      if (missing.length === 0) throw new Error(`${place.what} exists but is not a directory; ${place.choose}`)
+      throw new Error(`cannot create ${place.what}: ${at} is not a directory; ${place.choose}`)
+    }
+    missing.push(at)
+    if (path.dirname(at) === at) return missing.reverse()
+  }
+}
+
+/**
+ * Creates the directory of `place` and its missing parents, one at a time (Node's recursive mkdir never returns
+ * where a parent refuses new entries, as /proc does). Throws a message saying which directory could not be made.
+ */
+export function makeDirectory(place: Place): void {
+  for (const dir of missingDirectories(place)) {
+    try {
+      fs.mkdirSync(dir)
+    } catch (err) {
+      const code = systemErrorCode(err)
+      if (code === 'EEXIST' && fs.statSync(dir).isDirectory()) continue // made meanwhile by someone else
+      const parent = path.dirname(dir)
+      const why =
+        code === 'ENOENT'
+          ? `${parent} does not allow it; ${place.choose}`
+          : code === 'EACCES' || code === 'EPERM'
+            ? `permission denied in ${parent}; create it (mkdir -p ${place.dir}) and give it to the server's user, or ${place.choose}`
+            : `${describeSystemError(err)}; ${place.choose}`
+      throw new Error(`cannot create ${place.what}: ${why}`)
+    }
+  }
+}
+
+/** Throws unless the server may create and change files in the directory of `place`. */
+export function checkWritable(place: Place): void {
+  try {
+    fs.accessSync(place.dir, fs.constants.W_OK | fs.constants.X_OK)
+  } catch (err) {
+    const code = systemErrorCode(err)
+    const remedy = code === 'EACCES' || code === 'EPERM' ? "give the server's user write access to it" : 'make it writable'
+    throw new Error(`cannot write in ${place.what}: ${describeSystemError(err)}; ${remedy}, or ${place.choose}`)
+  }
+}
+
+/** Creates the directory of `place` if it is missing, and checks that the server may write in it. */
+export function prepareDirectory(place: Place): void {
+  makeDirectory(place)
+  checkWritable(place)
+}
+
+/** Where the server was to listen and keep its data, for the messages of `explainStartupError`. */
+export interface StartupTarget {
+  host: string
+  port: number
+  dataDir: string
+}
+
+const CHOOSE_PORT = 'choose another port with --port (port in the network service block of the config)'
+
+function networkProblem(code: string, o: StartupTarget): string {
+  switch (code) {
+    case 'EADDRINUSE':
+      return `port ${o.port} on ${o.host} is in use (by another server?): stop what holds it, or ${CHOOSE_PORT}`
+    case 'EADDRNOTAVAIL':
+      return `${o.host} is not an address of this machine: choose another with --host (address in the network service block of the config)`
+    case 'EACCES':
+    case 'EPERM':
+      return `port ${o.port} is privileged (below 1024): ${CHOOSE_PORT}, or give the server CAP_NET_BIND_SERVICE`
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `the host name ${o.host} cannot be resolved: choose an IP address with --host`
+    default:
+      return `cannot listen on ${o.host}:${o.port}: ${code}`
+  }
+}
+
+/** A raw Node error from opening the store or the port, as a message that says what to do; others pass unchanged. */
+export function explainStartupError(err: unknown, o: StartupTarget): Error {
+  const code = systemErrorCode(err)
+  if (code === undefined) return err as Error
+  const e = err as NodeJS.ErrnoException
+  if (e.syscall === 'listen' || e.syscall === 'bind' || e.syscall === 'getaddrinfo') return new Error(networkProblem(code, o))
+  if (e.path === undefined) return new Error(describeSystemError(err))
+  const inData = !path.relative(path.resolve(o.dataDir), path.resolve(e.path)).startsWith('..')
+  const verb = e.syscall === 'scandir' ? 'list' : (e.syscall ?? 'use')
+  const hint =
+    inData && (code === 'EACCES' || code === 'EPERM')
+      ? `; give the server's user write access to the data directory and the files in it (chown -R), or choose another --data-dir`
+      : ''
+  return new Error(`cannot ${verb} ${e.path}: ${describeSystemError(err)}${hint}`)
+}
