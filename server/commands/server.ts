@@ -12,7 +12,8 @@ import { checkPidfile, removePidfile, writePidfile } from '../pidfile.js'
 import { DEFAULT_SERVER_OPTIONS, startServer, type ServerOptions, type TallyServer } from '../server.js'
 import { SERVER_VERSION } from '../version.js'
 import { flag } from './args.js'
-import { explainStartupError, makeDirectory, prepareDirectory } from './startup.js'
+import { makeDirectory } from '../directories.js'
+import { explainStartupError, prepareDirectory } from './startup.js'
 
 interface ServerFlags {
   config?: string

@@ -1,6 +1,6 @@
 // Persistence of a store's disk namespaces: on open, lock the data directory and recover; then log every change
 // before its answer goes out (see `barrier`), and snapshot in the background once the log has grown.
-import fs from 'node:fs'
+import { makeDirectory } from '../directories.js'
 import type { Logger } from '../log.js'
 import type { Mutation, Namespace } from '../store/namespace.js'
 import type { Store } from '../store/store.js'
@@ -91,7 +91,7 @@ export class Persistence {
   /** Locks the data directory, loads what it holds into `store`, and starts logging its disk namespaces. */
   static async open(store: Store, options: PersistenceOptions): Promise<Persistence> {
     const o = { ...DEFAULT_PERSISTENCE, fs: nodeFileSystem, ...options }
-    fs.mkdirSync(o.dataDir, { recursive: true })
+    makeDirectory({ dir: o.dataDir, what: `the data directory ${o.dataDir}`, choose: 'choose another data directory' })
     const lock = lockDataDir(o.dataDir)
     let persistence: Persistence | undefined
     try {
