@@ -3,10 +3,9 @@
 import net from 'node:net'
 import type { Duplex } from 'node:stream'
 import { DEFAULT_MAX_FRAME_BYTES, FRAME_HEADER_BYTES } from '../protocol/frame.js'
-import { PROTOCOL_VERSION, SERVER_MESSAGE_ID, type Hello } from '../protocol/messages.js'
+import { PROTOCOL_VERSION, type Hello } from '../protocol/messages.js'
 import { FrameWriter } from '../protocol/msgpack-writer.js'
-import { writeErrorResponse, writeHello } from '../protocol/response-codec.js'
-import { STATUS } from '../protocol/status.js'
+import { writeHello } from '../protocol/response-codec.js'
 import { AnswerBudget, FrameBudget } from './budgets.js'
 import { ServerConnection, type ConnectionContext } from './connection.js'
 import { silentLogger, type Logger } from './log.js'
@@ -18,10 +17,8 @@ import { Store } from './store/store.js'
 import { SERVER_VERSION } from './version.js'
 import { infoValue, type InfoSource } from './info.js'
 import { ServerStats } from './stats.js'
+import { Refusals } from './refusals.js'
 import { ThrottledWarning } from './throttled-warning.js'
-
-/** How long a refused connection is given to read its answer before it is cut. */
-const REFUSED_GRACE_MS = 2000
 
 /** Options of a server. CLI flags map one-to-one onto these. */
 export interface ServerOptions {
@@ -119,7 +116,7 @@ export class ServerCore {
   readonly #closeGraceMs: number
   readonly #ticker: NodeJS.Timeout | undefined
   readonly #frameTimer: NodeJS.Timeout | undefined
-  readonly #refusals: ThrottledWarning
+  readonly #refusals: Refusals
 
   private constructor(store: Store, persistence: Persistence | undefined, o: Resolved) {
     this.store = store
@@ -161,14 +158,14 @@ export class ServerCore {
       },
       info: (command) => infoValue(source, command),
     }
-    this.#refusals = new ThrottledWarning(this.log, (n, s) => `refused ${n} more connections in the last ${s} s: ${o.maxConnections} connections already (proto-fd-max)`)
+    this.#refusals = new Refusals(this.log, this.stats, o.maxConnections)
     this.#closeGraceMs = o.closeGraceMs
     if (o.tickerIntervalMs > 0) {
       this.#ticker = setInterval(() => this.#tick(), o.tickerIntervalMs)
       this.#ticker.unref()
     }
     if (o.frameTimeoutMs > 0) {
-      // Checked a few times per timeout: a frame is cut between 1 and 1.25 timeouts after it stopped coming.
+      // Checked four times per timeout (at least every second): a frame is cut 1 to 1.5 timeouts after it began.
       const timeoutMs = o.frameTimeoutMs
       const sweep = (): void => {
         const now = performance.now()
@@ -245,27 +242,11 @@ export class ServerCore {
     return connection
   }
 
-  /**
-   * Answers a connection the server has no room for with a connection error, status 8 (PROTOCOL.md §5.3), then
-   * closes it. Refusals are counted, and logged at most once per 10 s.
-   */
-  refuse(stream: Duplex, reason: string, peer = 'a client'): void {
-    this.stats.clientConnectionsRefused++
-    this.#refusals.note(`refused a connection from ${peer}: ${reason}`)
-    const w = new FrameWriter(128)
-    w.begin()
-    writeErrorResponse(w, SERVER_MESSAGE_ID, STATUS.OUT_OF_SPACE, `connection refused: ${reason}`)
-    w.end()
+  /** Answers a connection over `maxConnections` with status 8, then closes it (see refusals.ts). */
+  refuse(stream: Duplex, peer?: string): void {
     this.#streams.add(stream)
-    const timer = setTimeout(() => stream.destroy(), REFUSED_GRACE_MS)
-    timer.unref()
-    stream.once('close', () => {
-      clearTimeout(timer)
-      this.#streams.delete(stream)
-    })
-    stream.on('error', () => {})
-    stream.resume() // whatever it sends is dropped
-    stream.end(w.take())
+    stream.once('close', () => this.#streams.delete(stream))
+    this.#refusals.refuse(stream, peer)
   }
 
   /**
@@ -329,7 +310,7 @@ export async function startServer(options: ServerOptions = {}): Promise<TallySer
   // allowHalfOpen: a client that ends its side still gets every answer; the connection ends the socket itself.
   const listener = net.createServer({ noDelay: true, allowHalfOpen: true }, (socket) => {
     // Over the limit, a client is told so rather than dropped (Node's own maxConnections closes without a word).
-    if (core.connections >= maxConnections) return core.refuse(socket, `${maxConnections} connections already (proto-fd-max)`, socket.remoteAddress)
+    if (core.connections >= maxConnections) return core.refuse(socket, socket.remoteAddress)
     if (idleTimeoutMs > 0) {
       socket.setTimeout(idleTimeoutMs, () => {
         core.log.debug(`closing a connection from ${socket.remoteAddress}: idle for ${idleTimeoutMs} ms`)
