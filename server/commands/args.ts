@@ -20,6 +20,13 @@ export function milliseconds(value: string): number {
   return n
 }
 
+/** Milliseconds where 0 means never. */
+export function timeoutMs(value: string): number {
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 0 || n > 2 ** 31 - 1) throw new InvalidArgumentError('must be a whole number of milliseconds from 0 (never) to 2147483647')
+  return n
+}
+
 export function bytes(value: string): number {
   const n = Number(value)
   if (!Number.isInteger(n) || n < 1024) throw new InvalidArgumentError('must be a whole number of bytes >= 1024')

@@ -8,7 +8,7 @@ import { openLogSink, type LogLevel, type LogSink } from '../log.js'
 import { checkPidfile, removePidfile, writePidfile } from '../pidfile.js'
 import { DEFAULT_SERVER_OPTIONS, startServer, type ServerOptions } from '../server.js'
 import { SERVER_VERSION } from '../version.js'
-import { bytes, logLevel, milliseconds, port, storage } from './args.js'
+import { bytes, logLevel, milliseconds, port, storage, timeoutMs } from './args.js'
 
 interface ServerFlags {
   config?: string
@@ -19,6 +19,10 @@ interface ServerFlags {
   flushMs?: number
   segmentBytes: number
   snapshotLogBytes: number
+  answerBufferBytes: number
+  answerBufferTotalBytes: number
+  frameBufferTotalBytes: number
+  frameTimeoutMs: number
   logLevel: LogLevel
   logFile?: string
   pidfile?: string
@@ -40,6 +44,10 @@ export function addServerCommand(program: Command): void {
     .option('--flush-ms <ms>', 'answer writes before they are fsynced, and fsync at most this late (default: commit-to-device)', milliseconds)
     .option('--segment-bytes <bytes>', 'size at which a log segment is closed and the next begun', bytes, DEFAULT_SERVER_OPTIONS.segmentBytes)
     .option('--snapshot-log-bytes <bytes>', 'log size after which a snapshot retires the log it covers', bytes, DEFAULT_SERVER_OPTIONS.snapshotLogBytes)
+    .option('--answer-buffer-bytes <bytes>', 'answer bytes held for one connection before it is not read', bytes, DEFAULT_SERVER_OPTIONS.maxAnswerBufferBytes)
+    .option('--answer-buffer-total-bytes <bytes>', 'answer bytes held for all connections; past it clients that do not read are closed', bytes, DEFAULT_SERVER_OPTIONS.maxTotalAnswerBufferBytes)
+    .option('--frame-buffer-total-bytes <bytes>', 'bytes buffered for unfinished frames over all connections', bytes, DEFAULT_SERVER_OPTIONS.maxTotalFrameBufferBytes)
+    .option('--frame-timeout-ms <ms>', 'close a connection that leaves a frame unfinished this long (0: never)', timeoutMs, DEFAULT_SERVER_OPTIONS.frameTimeoutMs)
     .option('--log-level <level>', 'level of the lines written to stderr: debug, info, warn, error or silent', logLevel, 'info' as LogLevel)
     .option('--log-file <file>', 'also write log lines to this file (reopened on SIGHUP)')
     .option('--pidfile <file>', 'write the process id here once listening; removed on shutdown')
@@ -65,6 +73,10 @@ function mergedOptions(flags: ServerFlags, config: DaemonConfig, fromCli: (name:
   pick('dataDir', 'dataDir', flags.dataDir)
   pick('segmentBytes', 'segmentBytes', flags.segmentBytes)
   pick('snapshotLogBytes', 'snapshotLogBytes', flags.snapshotLogBytes)
+  pick('answerBufferBytes', 'maxAnswerBufferBytes', flags.answerBufferBytes)
+  pick('answerBufferTotalBytes', 'maxTotalAnswerBufferBytes', flags.answerBufferTotalBytes)
+  pick('frameBufferTotalBytes', 'maxTotalFrameBufferBytes', flags.frameBufferTotalBytes)
+  pick('frameTimeoutMs', 'frameTimeoutMs', flags.frameTimeoutMs)
   if (flags.flushMs !== undefined) {
     options.commitToDevice = false
     options.flushMs = flags.flushMs

@@ -2,7 +2,7 @@
 // input buffered for unfinished frames, frames that never finish, and connections over the limit.
 import type net from 'node:net'
 import t from 'tap'
-import { Key, type Client } from '../../client/index.js'
+import { connect, Key, type Client } from '../../client/index.js'
 import { computeDigest } from '../../protocol/digest.js'
 import { OP } from '../../protocol/messages.js'
 import { STATUS } from '../../protocol/status.js'
@@ -205,7 +205,9 @@ t.test('connections over the limit are answered with status 8, counted, and logg
   t.equal(server.core.stats.clientConnectionsRefused, EXTRA)
   const refusals = (): string[] => lines.filter((l) => /refused/.test(l))
   t.same(refusals(), ['WARN refused a connection from 127.0.0.1: 2 connections already (proto-fd-max)'], 'one line at once')
+  await t.rejects(connect({ hosts: `127.0.0.1:${server.address.port}` }), { message: /status 8 \(OUT_OF_SPACE\) instead of a hello: connection refused: 2 connections already/ }, 'the client says why')
+  const all = server.core.stats.clientConnectionsRefused
   await server.close()
   t.equal(refusals().length, 2)
-  t.match(refusals()[1], new RegExp(`^WARN refused ${EXTRA - 1} more connections in the last \\d+ s: 2 connections already \\(proto-fd-max\\)$`))
+  t.match(refusals()[1], new RegExp(`^WARN refused ${all - 1} more connections in the last \\d+ s: 2 connections already \\(proto-fd-max\\)$`))
 })
