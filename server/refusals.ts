@@ -9,7 +9,7 @@ import type { Logger } from './log.js'
 import type { ServerStats } from './stats.js'
 import { ThrottledWarning } from './throttled-warning.js'
 
-/** How long a refused connection is given to read its answer before it is cut. */
+/** How long the answer of a refused connection may take to reach the kernel before the connection is cut. */
 const REFUSED_GRACE_MS = 2000
 
 export class Refusals {
@@ -30,7 +30,10 @@ export class Refusals {
     this.#answer = w.take()
   }
 
-  /** Answers `stream` with the refusal and ends it; it is destroyed once closed by the peer, or after a grace. */
+  /**
+   * Answers `stream` with the refusal and closes it as soon as the answer is out, so that a flood of connections
+   * does not hold descriptors (the kernel still delivers the answer, then the close).
+   */
   refuse(stream: Duplex, peer = 'a client'): void {
     this.#stats.clientConnectionsRefused++
     this.#warning.note(`refused a connection from ${peer}: ${this.#reason}`)
@@ -39,7 +42,7 @@ export class Refusals {
     stream.once('close', () => clearTimeout(timer))
     stream.on('error', () => {})
     stream.resume() // whatever it sends is dropped
-    stream.end(this.#answer)
+    stream.end(this.#answer, () => stream.destroy())
   }
 
   /** Logs the refusals not logged yet (when the server stops). */
