@@ -38,6 +38,16 @@ export class FrameDecoder {
     return this.#buffered
   }
 
+  /**
+   * Bytes the next frame takes with its header, as far as known: its full size once its length has come in, the
+   * header's size before that; 0 when nothing is buffered. More than `bufferedBytes` while a frame is unfinished.
+   */
+  get nextFrameBytes(): number {
+    if (this.#buffered === 0) return 0
+    if (this.#buffered < FRAME_HEADER_BYTES) return FRAME_HEADER_BYTES
+    return FRAME_HEADER_BYTES + this.#peekLength()
+  }
+
   push(chunk: Buffer): void {
     if (chunk.length === 0) return
     this.#chunks.push(chunk)

@@ -4,7 +4,7 @@ import { TallyError } from './errors.js'
 import { PROTOCOL_VERSION, SERVER_MESSAGE_ID, type BatchItem, type Hello, type InfoResult, type RecordResult } from './messages.js'
 import { KIND, type MsgpackReader } from './msgpack-reader.js'
 import type { FrameWriter } from './msgpack-writer.js'
-import { STATUS } from './status.js'
+import { STATUS, statusName } from './status.js'
 
 /** `[id, 0, gen, ttl]`, plus the payload when there is one. */
 export function writeRecordResponse(w: FrameWriter, id: number, result: RecordResult): void {
@@ -86,9 +86,14 @@ export function writeHello(w: FrameWriter, hello: Hello): void {
   w.value(hello)
 }
 
-/** Reads a hello frame and checks it; throws an Error saying what is wrong. */
+/**
+ * Reads a hello frame and checks it; throws an Error saying what is wrong, or what the server said instead (a
+ * connection error, such as a refusal over its connection limit: PROTOCOL.md §5.3).
+ */
 export function readHello(r: MsgpackReader): Hello {
   const message = r.value() as unknown[]
+  if (Array.isArray(message) && message[0] === SERVER_MESSAGE_ID && typeof message[1] === 'number' && message[1] !== STATUS.OK)
+    throw new Error(`status ${message[1]} (${statusName(message[1])}) instead of a hello: ${String(message[2])}`)
   if (!Array.isArray(message) || message[0] !== SERVER_MESSAGE_ID || message[1] !== STATUS.OK) throw new Error('the first frame is not a hello')
   const hello = message[2] as Hello
   if (hello?.protocol !== PROTOCOL_VERSION) throw new Error(`protocol version ${String(hello?.protocol)} is not supported (this client speaks ${PROTOCOL_VERSION})`)

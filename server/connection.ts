@@ -1,8 +1,8 @@
 // One client connection over any duplex stream: cut frames, decode, dispatch, and answer everything produced by
-// one read in one write. With persistence, a batch's answers are held until the log says its changes are durable;
-// a request whose changes a storage failure undid is answered with the storage error instead.
-// Backpressure: when the peer stops reading our answers, or too many batches wait for the log, we stop reading
-// its requests, so a slow or stuck client costs bounded memory. Broken framing ends the connection.
+// one read in one write. With persistence, a batch's answers are held until the log says its changes are durable.
+// Backpressure: when the peer stops reading our answers, or too many requests or answer bytes wait (for the log or
+// for the peer), we stop reading its requests, so a slow or stuck client costs bounded memory; budgets shared with
+// the other connections bound them all together. Broken framing, or a frame left unfinished, ends the connection.
 import type { Duplex } from 'node:stream'
 import { TallyError } from '../protocol/errors.js'
 import { FrameDecoder } from '../protocol/frame.js'
@@ -11,11 +11,15 @@ import { MsgpackReader } from '../protocol/msgpack-reader.js'
 import { FrameWriter } from '../protocol/msgpack-writer.js'
 import { writeErrorResponse } from '../protocol/response-codec.js'
 import { STATUS } from '../protocol/status.js'
+import type { AnswerBudget, BudgetUser, FrameBudget } from './budgets.js'
 import { dispatch, type BatchTally } from './dispatch.js'
+import { withFailures, type Held } from './held-answers.js'
 import type { Logger } from './log.js'
 import type { OpContext } from './ops/index.js'
 import type { LogFailure } from './persist/log-writer.js'
 import type { ServerStats } from './stats.js'
+import type { ThrottledWarning } from './throttled-warning.js'
+import { UnfinishedFrame } from './unfinished-frame.js'
 
 /** Answers pending in one write are flushed early once they pass this size, to bound memory per read. */
 const FLUSH_BYTES = 1024 * 1024
@@ -34,28 +38,20 @@ export interface ConnectionContext extends OpContext {
   stats: ServerStats
   /** Most requests of one connection being served at once, waiting for the log included. */
   maxInFlight: number
+  /** Most answer bytes held for one connection (for the log, or for its client to read) before it is not read. */
+  maxAnswerBytes: number
+  answers: AnswerBudget
+  frames: FrameBudget
+  /** Clients closed for not reading while the answer budget is spent, and for frames left unfinished. */
+  warnings: { slowReaders: ThrottledWarning; frameTimeouts: ThrottledWarning }
 }
 
-/**
- * Answers waiting for the log. `marks` holds, per request, [id, end of its answer in `bytes`, log position after
- * it], so that a failure can be traced to the requests whose changes it undid. `start`, `reads` and `writes` are
- * for the latency histograms.
- */
-interface Held {
-  bytes: Buffer
-  marks: number[]
-  position: number // log position before the first request
-  done: boolean
-  failure: LogFailure | undefined
-  start: number
-  reads: number
-  writes: number
-}
-
-export class ServerConnection {
+export class ServerConnection implements BudgetUser {
   readonly #stream: Duplex
   readonly #context: ConnectionContext
+  readonly #answers: AnswerBudget
   readonly #decoder: FrameDecoder
+  readonly #unfinished: UnfinishedFrame
   readonly #writer = new FrameWriter()
   readonly #reader = new MsgpackReader({ mapsAsObjects: false })
   #blocked = false // the peer is not reading: wait for 'drain'
@@ -68,18 +64,27 @@ export class ServerConnection {
   #peerEnded = false // no more requests will come: answer what came, then end
   #stopped = false // broken framing: nothing more is read
   #ended = false
+  #pumping = false
   #requests = 0
+  #answerBytes = 0 // answers held for the log, plus those queued in the stream while the peer does not read
+  #queuedBytes = 0 // the stream's part of #answerBytes, counted from a write it could not take at once to 'drain'
+  #released = false // the stream closed: nothing is counted in the budgets any more
 
   constructor(stream: Duplex, context: ConnectionContext) {
     this.#stream = stream
     this.#context = context
+    this.#answers = context.answers
     this.#decoder = new FrameDecoder(context.limits.maxFrameBytes)
+    this.#unfinished = new UnfinishedFrame(context.frames, this, this.#decoder)
     stream.on('data', (chunk: Buffer) => {
       this.#decoder.push(chunk)
       this.#pump()
     })
     stream.on('drain', () => {
       this.#blocked = false
+      this.#answers.stalled(this, false)
+      this.#hold(-this.#queuedBytes)
+      this.#queuedBytes = 0
       this.#pump()
     })
     stream.on('end', () => {
@@ -87,6 +92,7 @@ export class ServerConnection {
       this.#pump()
     })
     stream.on('error', (err) => context.log.debug(`connection error: ${err.message}`))
+    stream.once('close', () => this.#release())
     stream.write(context.hello)
   }
 
@@ -100,14 +106,77 @@ export class ServerConnection {
     return this.#stream.writableLength
   }
 
+  /** Bytes received and not yet cut into frames. */
+  get bufferedInputBytes(): number {
+    return this.#decoder.bufferedBytes
+  }
+
   /** Answers what has been received, then ends the connection. */
   close(): void {
     this.#peerEnded = true
     this.#pump()
   }
 
-  #pump(): void {
+  /** The answer budget has room again. */
+  wake(): void {
+    this.#pump()
+  }
+
+  /** Room for the unfinished frame was reserved after waiting in line: read the rest of it. */
+  granted(bytes: number): void {
+    this.#unfinished.granted(bytes, this.#requests)
+    this.#pump()
+  }
+
+  /** Closed to give back the answers it holds: the answer budget is spent and this peer has stopped reading. */
+  shed(): void {
     if (this.#ended) return
+    this.#context.stats.clientSlowReadersClosed++
+    this.#context.warnings.slowReaders.note(
+      `closing a connection whose client does not read its answers (${this.#answerBytes} bytes held):` +
+        ` the answers held for all clients reached answer-buffer-total-max (${this.#answers.limit} bytes)`,
+    )
+    this.#ended = true
+    this.#stream.destroy()
+    this.#release()
+  }
+
+  /**
+   * Closes the connection with a connection error once it has stayed in the middle of one frame for `timeoutMs`,
+   * whatever kept it there: a client that does not finish a frame must not keep its room. Called every so often.
+   */
+  checkFrameTimeout(now: number, timeoutMs: number): void {
+    if (this.#stopped || this.#ended) return
+    const error = this.#unfinished.expired(this.#requests, now, timeoutMs)
+    if (error === undefined) return
+    this.#context.stats.clientFrameTimeouts++
+    this.#context.warnings.frameTimeouts.note(`closing a connection: ${error.message}`)
+    this.#fail(error, false)
+    if (!this.#blocked) return this.#pump()
+    this.#ended = true // a client that does not read would never take the answer
+    this.#stream.destroy()
+  }
+
+  // Not reentrant: the budgets call back (wake, granted) from inside another connection's pump, or this one's.
+  #pump(): void {
+    if (this.#ended || this.#pumping) return
+    this.#pumping = true
+    try {
+      this.#serve()
+      if (this.#blocked || this.#stopped || this.#full() || !this.#unfinished.mayRead(this.#requests)) {
+        this.#stream.pause()
+        if (this.#answers.full) this.#answers.wait(this)
+      } else {
+        this.#stream.resume()
+      }
+      this.#endIfDone()
+    } finally {
+      this.#pumping = false
+    }
+  }
+
+  // Serves the frames received, as far as backpressure allows.
+  #serve(): void {
     const decoder = this.#decoder
     const clock = this.#context.store.clock
     const durability = this.#context.durability
@@ -141,14 +210,18 @@ export class ServerConnection {
     } finally {
       clock.release()
     }
-    if (this.#blocked || this.#stopped || this.#full()) this.#stream.pause()
-    else this.#stream.resume()
-    this.#endIfDone()
   }
 
-  /** Too many requests of this connection are being served (or waiting for the log) to read more. */
+  /**
+   * Too many requests of this connection are being served (or waiting for the log), or too many answer bytes are
+   * held for it or for all connections, to read more.
+   */
   #full(): boolean {
-    return this.#heldRequests + this.#tally.reads + this.#tally.writes >= this.#context.maxInFlight
+    return (
+      this.#heldRequests + this.#tally.reads + this.#tally.writes >= this.#context.maxInFlight ||
+      this.#answerBytes >= this.#context.maxAnswerBytes ||
+      this.#answers.full
+    )
   }
 
   #flush(): void {
@@ -166,6 +239,7 @@ export class ServerConnection {
     this.#marks = []
     this.#held.push(held)
     this.#heldRequests += reads + writes
+    this.#hold(bytes.length)
     barrier?.then((failure) => this.#settle(held, failure))
   }
 
@@ -175,8 +249,9 @@ export class ServerConnection {
     while (this.#held[0]?.done) {
       const next = this.#held.shift()!
       this.#heldRequests -= next.reads + next.writes
+      this.#hold(-next.bytes.length)
       this.#record(next.start, next.reads, next.writes)
-      this.#write(next.failure === undefined ? next.bytes : this.#withFailures(next, next.failure))
+      this.#write(next.failure === undefined ? next.bytes : withFailures(next, next.failure))
     }
     this.#pump() // read what waited behind the held batches, or end
   }
@@ -189,36 +264,41 @@ export class ServerConnection {
     write.add(us, writes)
   }
 
-  // A held batch after a storage failure: requests whose logged changes were undone are answered with the error;
-  // the others (reads, memory namespaces, acknowledged changes) keep their answers.
-  #withFailures(held: Held, failure: LogFailure): Buffer {
-    const { bytes, marks } = held
-    const w = new FrameWriter(bytes.length + marks.length * 32)
-    let answerStart = 0
-    let before = held.position
-    for (let k = 0; k < marks.length; k += 3) {
-      const [id, answerEnd, after] = [marks[k]!, marks[k + 1]!, marks[k + 2]!]
-      if (id !== SERVER_MESSAGE_ID && undoneWithin(failure.undone, before, after)) {
-        w.begin()
-        writeErrorResponse(w, id, failure.error.code, `not applied: ${failure.error.message}`)
-        w.end()
-      } else {
-        w.raw(bytes.subarray(answerStart, answerEnd))
-      }
-      answerStart = answerEnd
-      before = after
-    }
-    return w.take()
-  }
-
+  // Answers the stream could not take at once count as held until 'drain'; if that spends the answer budget, the
+  // connections whose peers stopped reading longest are closed.
   #write(bytes: Buffer): void {
     if (bytes.length === 0 || this.#stream.destroyed) return
-    if (!this.#stream.write(bytes)) this.#blocked = true
+    if (this.#stream.write(bytes)) return
+    this.#blocked = true
+    const queued = this.#stream.writableLength
+    this.#hold(queued - this.#queuedBytes)
+    this.#queuedBytes = queued
+    this.#answers.stalled(this, true)
+    if (this.#answers.full) this.#answers.shed()
   }
 
-  // Broken framing: the stream cannot be resynchronised. Say why, then close once earlier answers are out.
-  #fail(err: TallyError): void {
-    this.#context.log.warn(`closing a connection: ${err.message}`)
+  /** Counts answer bytes held for this connection (given back, when negative), here and in the shared budget. */
+  #hold(bytes: number): void {
+    if (this.#released || bytes === 0) return
+    this.#answerBytes += bytes
+    this.#answers.add(bytes)
+  }
+
+  // The stream closed: give back everything this connection had in the shared budgets.
+  #release(): void {
+    if (this.#released) return
+    this.#released = true
+    this.#unfinished.close()
+    this.#answers.forget(this)
+    this.#answers.add(-this.#answerBytes)
+    this.#answerBytes = this.#queuedBytes = 0
+  }
+
+  // The stream cannot go on (broken framing, a frame left unfinished). Say why, then close once earlier answers
+  // are out.
+  #fail(err: TallyError, log = true): void {
+    if (log) this.#context.log.warn(`closing a connection: ${err.message}`)
+    this.#unfinished.close()
     this.#writer.begin()
     writeErrorResponse(this.#writer, SERVER_MESSAGE_ID, err.code ?? STATUS.PARAMETER, err.message)
     this.#writer.end()
@@ -233,16 +313,4 @@ export class ServerConnection {
     this.#stream.pause()
     this.#stream.end(() => this.#stream.destroy())
   }
-}
-
-/** True if a position in `undone` (ascending) lies in (from, to]. */
-function undoneWithin(undone: number[], from: number, to: number): boolean {
-  let lo = 0
-  let hi = undone.length
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1
-    if (undone[mid]! <= from) lo = mid + 1
-    else hi = mid
-  }
-  return lo < undone.length && undone[lo]! <= to
 }

@@ -12,6 +12,8 @@ export interface InfoSource {
   store: Store
   stats: ServerStats
   connections(): number
+  /** Answer bytes held for clients, and bytes received but not yet cut into frames, over all connections. */
+  buffers(): { answerBytes: number; frameBytes: number }
   /** Service settings in force, by their config names. */
   serviceConfig: () => Record<string, string | number | boolean>
   /** Space on the data directory's file system, when there are disk namespaces. */
@@ -101,6 +103,7 @@ function statistics(source: InfoSource): Record<string, string | number | boolea
   const totals: Record<string, number> = {}
   for (const ns of store.namespaces) for (const [k, v] of Object.entries(ns.requestStats)) totals[k] = (totals[k] ?? 0) + v
   const memory = process.memoryUsage()
+  const buffers = source.buffers()
   return {
     objects: store.namespaces.reduce((n, ns) => n + ns.objects, 0),
     expired_objects: store.namespaces.reduce((n, ns) => n + ns.expiredObjects, 0),
@@ -112,6 +115,10 @@ function statistics(source: InfoSource): Record<string, string | number | boolea
     client_connections_opened: stats.clientConnectionsOpened,
     client_connections_closed: stats.clientConnectionsClosed,
     client_connections_refused: stats.clientConnectionsRefused,
+    client_frame_timeouts: stats.clientFrameTimeouts,
+    client_slow_readers_closed: stats.clientSlowReadersClosed,
+    client_answer_buffer_bytes: buffers.answerBytes,
+    client_frame_buffer_bytes: buffers.frameBytes,
     uptime: Math.floor((Date.now() - stats.started) / 1000),
     heap_used_bytes: memory.heapUsed,
     rss_bytes: memory.rss,

@@ -2,10 +2,11 @@
 // it that the daemon and the end-to-end tests use.
 import net from 'node:net'
 import type { Duplex } from 'node:stream'
-import { DEFAULT_MAX_FRAME_BYTES } from '../protocol/frame.js'
+import { DEFAULT_MAX_FRAME_BYTES, FRAME_HEADER_BYTES } from '../protocol/frame.js'
 import { PROTOCOL_VERSION, type Hello } from '../protocol/messages.js'
 import { FrameWriter } from '../protocol/msgpack-writer.js'
 import { writeHello } from '../protocol/response-codec.js'
+import { AnswerBudget, FrameBudget } from './budgets.js'
 import { ServerConnection, type ConnectionContext } from './connection.js'
 import { silentLogger, type Logger } from './log.js'
 import { DEFAULT_PERSISTENCE, Persistence } from './persist/persistence.js'
@@ -16,6 +17,8 @@ import { Store } from './store/store.js'
 import { SERVER_VERSION } from './version.js'
 import { infoValue, type InfoSource } from './info.js'
 import { ServerStats } from './stats.js'
+import { Refusals } from './refusals.js'
+import { ThrottledWarning } from './throttled-warning.js'
 
 /** Options of a server. CLI flags map one-to-one onto these. */
 export interface ServerOptions {
@@ -49,6 +52,20 @@ export interface ServerOptions {
   idleTimeoutMs?: number
   /** Most requests of one connection being served at once (waiting for the log included); past it, reading pauses. */
   maxInFlight?: number
+  /** Most answer bytes held for one connection (waiting for the log, or for its client to read); past it, reading pauses. */
+  maxAnswerBufferBytes?: number
+  /**
+   * Most answer bytes held for all connections together; at it no connection is read, and those whose clients
+   * stopped reading longest are closed until the rest fit.
+   */
+  maxTotalAnswerBufferBytes?: number
+  /**
+   * Most bytes buffered for unfinished frames over all connections: a frame over 64 KiB reserves its size before
+   * it is read, or waits for room. At least `maxFrameBytes` + 4.
+   */
+  maxTotalFrameBufferBytes?: number
+  /** Close a connection that stays in the middle of one frame this long (status 9, or 8 if it waited for room); 0: never. */
+  frameTimeoutMs?: number
   /** Interval of the ticker log line and of the reported latencies; 0: no ticker. */
   tickerIntervalMs?: number
   /** Namespaces to serve; default: `test` with the default settings. */
@@ -75,6 +92,10 @@ export const DEFAULT_SERVER_OPTIONS = {
   maxConnections: 15_000,
   idleTimeoutMs: 0,
   maxInFlight: 1024,
+  maxAnswerBufferBytes: 4 * 1024 * 1024,
+  maxTotalAnswerBufferBytes: 256 * 1024 * 1024,
+  maxTotalFrameBufferBytes: 256 * 1024 * 1024,
+  frameTimeoutMs: 10_000,
   tickerIntervalMs: 10_000,
   nsupPeriodMs: 1000,
   closeGraceMs: 5000,
@@ -94,6 +115,8 @@ export class ServerCore {
   readonly #streams = new Set<Duplex>()
   readonly #closeGraceMs: number
   readonly #ticker: NodeJS.Timeout | undefined
+  readonly #frameTimer: NodeJS.Timeout | undefined
+  readonly #refusals: Refusals
 
   private constructor(store: Store, persistence: Persistence | undefined, o: Resolved) {
     this.store = store
@@ -115,6 +138,7 @@ export class ServerCore {
       store,
       stats: this.stats,
       connections: () => this.connections,
+      buffers: () => this.buffers(),
       serviceConfig: () => ({ ...serviceConfig(o), ...this.listeningOn }),
       storageSpace: () => persistence?.space,
     }
@@ -126,13 +150,38 @@ export class ServerCore {
       durability: persistence,
       stats: this.stats,
       maxInFlight: o.maxInFlight,
+      maxAnswerBytes: o.maxAnswerBufferBytes,
+      answers: new AnswerBudget(o.maxTotalAnswerBufferBytes),
+      frames: new FrameBudget(o.maxTotalFrameBufferBytes),
+      warnings: {
+        slowReaders: new ThrottledWarning(this.log, (n, s) => `closed ${n} more connections whose clients did not read their answers in the last ${s} s (answer-buffer-total-max)`),
+        frameTimeouts: new ThrottledWarning(this.log, (n, s) => `closed ${n} more connections for unfinished frames in the last ${s} s (frame-timeout-ms)`),
+      },
       info: (command) => infoValue(source, command),
     }
+    this.#refusals = new Refusals(this.log, this.stats, o.maxConnections)
     this.#closeGraceMs = o.closeGraceMs
     if (o.tickerIntervalMs > 0) {
       this.#ticker = setInterval(() => this.#tick(), o.tickerIntervalMs)
       this.#ticker.unref()
     }
+    if (o.frameTimeoutMs > 0) {
+      // Checked four times per timeout (at least every second): a frame is cut 1 to 1.5 timeouts after it began.
+      const timeoutMs = o.frameTimeoutMs
+      const sweep = (): void => {
+        const now = performance.now()
+        for (const connection of this.#connections) connection.checkFrameTimeout(now, timeoutMs)
+      }
+      this.#frameTimer = setInterval(sweep, Math.min(1000, Math.max(10, timeoutMs / 4)))
+      this.#frameTimer.unref()
+    }
+  }
+
+  /** Answer bytes held for clients, and bytes received but not yet cut into frames, over all connections. */
+  buffers(): { answerBytes: number; frameBytes: number } {
+    let frameBytes = 0
+    for (const connection of this.#connections) frameBytes += connection.bufferedInputBytes
+    return { answerBytes: this.#context.answers.used, frameBytes }
   }
 
   // The periodic status line: records, request rates over the interval, memory, connections.
@@ -152,6 +201,8 @@ export class ServerCore {
   static async open(options: ServerOptions = {}): Promise<ServerCore> {
     const o = { ...DEFAULT_SERVER_OPTIONS, ...options }
     if (o.storage !== 'memory' && o.storage !== 'disk') throw new Error(`unknown storage '${String(o.storage)}' (memory or disk)`)
+    if (o.maxTotalFrameBufferBytes < o.maxFrameBytes + FRAME_HEADER_BYTES)
+      throw new Error(`frame-buffer-total-max (${o.maxTotalFrameBufferBytes} bytes) must hold one frame of max-frame-size (${o.maxFrameBytes} bytes) and its header`)
     const defaults = { storage: o.storage, commitToDevice: o.commitToDevice, flushMs: o.flushMs, nsupPeriodMs: o.nsupPeriodMs }
     const namespaces = (o.namespaces ?? [{}]).map((ns) => ({ ...defaults, ...ns }))
     const store = new Store({ namespaces, clock: o.clock })
@@ -192,6 +243,13 @@ export class ServerCore {
     return connection
   }
 
+  /** Answers a connection over `maxConnections` with status 8, then closes it (see refusals.ts). */
+  refuse(stream: Duplex, peer?: string): void {
+    this.#streams.add(stream)
+    stream.once('close', () => this.#streams.delete(stream))
+    this.#refusals.refuse(stream, peer)
+  }
+
   /**
    * Answers what every connection has sent (once it is durable), ends them, syncs and closes the log, and stops the
    * store's background work.
@@ -202,6 +260,10 @@ export class ServerCore {
     while (this.#streams.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10))
     for (const stream of this.#streams) stream.destroy()
     clearInterval(this.#ticker)
+    clearInterval(this.#frameTimer)
+    this.#refusals.flush()
+    this.#context.warnings.slowReaders.flush()
+    this.#context.warnings.frameTimeouts.flush()
     await this.persistence?.close()
     this.store.close()
   }
@@ -219,6 +281,10 @@ function serviceConfig(o: Resolved): Record<string, string | number | boolean> {
     'proto-fd-max': o.maxConnections,
     'proto-fd-idle-ms': o.idleTimeoutMs,
     'in-flight-max': o.maxInFlight,
+    'answer-buffer-max': o.maxAnswerBufferBytes,
+    'answer-buffer-total-max': o.maxTotalAnswerBufferBytes,
+    'frame-buffer-total-max': o.maxTotalFrameBufferBytes,
+    'frame-timeout-ms': o.frameTimeoutMs,
     'batch-max-requests': o.maxBatchKeys,
     'max-frame-size': o.maxFrameBytes,
     'ticker-interval': o.tickerIntervalMs / 1000,
@@ -244,6 +310,8 @@ export async function startServer(options: ServerOptions = {}): Promise<TallySer
   const idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_SERVER_OPTIONS.idleTimeoutMs
   // allowHalfOpen: a client that ends its side still gets every answer; the connection ends the socket itself.
   const listener = net.createServer({ noDelay: true, allowHalfOpen: true }, (socket) => {
+    // Over the limit, a client is told so rather than dropped (Node's own maxConnections closes without a word).
+    if (core.connections >= maxConnections) return core.refuse(socket, socket.remoteAddress)
     if (idleTimeoutMs > 0) {
       socket.setTimeout(idleTimeoutMs, () => {
         core.log.debug(`closing a connection from ${socket.remoteAddress}: idle for ${idleTimeoutMs} ms`)
@@ -251,11 +319,6 @@ export async function startServer(options: ServerOptions = {}): Promise<TallySer
       })
     }
     core.handle(socket)
-  })
-  listener.maxConnections = maxConnections
-  listener.on('drop', (peer) => {
-    core.stats.clientConnectionsRefused++
-    core.log.warn(`refused a connection from ${peer?.remoteAddress ?? 'a client'}: ${maxConnections} connections already (proto-fd-max)`)
   })
   await new Promise<void>((resolve, reject) => {
     listener.once('error', (err) => core.close().then(() => reject(err), () => reject(err)))

@@ -38,6 +38,10 @@ export class ServerStats {
   clientConnectionsOpened = 0
   clientConnectionsClosed = 0
   clientConnectionsRefused = 0
+  /** Connections closed for staying in the middle of a frame (frame-timeout-ms). */
+  clientFrameTimeouts = 0
+  /** Connections closed because their clients did not read while the answers held for all reached their budget. */
+  clientSlowReadersClosed = 0
   current = { read: new LatencyHistogram(), write: new LatencyHistogram() }
   last = { read: new LatencyHistogram(), write: new LatencyHistogram(), seconds: 0 }
   #intervalStart = performance.now()

@@ -24,6 +24,10 @@ interface ServerFlags {
   flushMs?: number
   segmentBytes: number
   snapshotLogBytes: number
+  answerBufferBytes: number
+  answerBufferTotalBytes: number
+  frameBufferTotalBytes: number
+  frameTimeoutMs: number
   logLevel: LogLevel
   logFile?: string
   pidfile?: string
@@ -63,6 +67,20 @@ export function addServerCommand(program: Command): void {
       flag(ruleOf('service', 'snapshot-log-size', (c) => c.server.snapshotLogBytes!)),
       d.snapshotLogBytes,
     )
+    .option('--answer-buffer-bytes <bytes>', 'answer bytes held for one connection before it is not read', flag(ruleOf('service', 'answer-buffer-max', (c) => c.server.maxAnswerBufferBytes!)), d.maxAnswerBufferBytes)
+    .option(
+      '--answer-buffer-total-bytes <bytes>',
+      'answer bytes held for all connections; past it clients that do not read are closed',
+      flag(ruleOf('service', 'answer-buffer-total-max', (c) => c.server.maxTotalAnswerBufferBytes!)),
+      d.maxTotalAnswerBufferBytes,
+    )
+    .option(
+      '--frame-buffer-total-bytes <bytes>',
+      'bytes buffered for unfinished frames over all connections',
+      flag(ruleOf('service', 'frame-buffer-total-max', (c) => c.server.maxTotalFrameBufferBytes!)),
+      d.maxTotalFrameBufferBytes,
+    )
+    .option('--frame-timeout-ms <ms>', 'close a connection that leaves a frame unfinished this long (0: never)', flag(ruleOf('service', 'frame-timeout-ms', (c) => c.server.frameTimeoutMs!)), d.frameTimeoutMs)
     .option('--log-level <level>', 'level of the lines written to stderr: debug, info, warn, error or silent', flag(logLevel), 'info' as LogLevel)
     .option('--log-file <file>', 'also write log lines to this file (reopened on SIGHUP)', flag(filePath))
     .option('--pidfile <file>', 'write the process id here once listening; removed on shutdown', flag(ruleOf('service', 'pidfile', (c) => c.pidfile!)))
@@ -88,6 +106,10 @@ function mergedOptions(flags: ServerFlags, config: DaemonConfig, fromCli: (name:
   pick('dataDir', 'dataDir', flags.dataDir)
   pick('segmentBytes', 'segmentBytes', flags.segmentBytes)
   pick('snapshotLogBytes', 'snapshotLogBytes', flags.snapshotLogBytes)
+  pick('answerBufferBytes', 'maxAnswerBufferBytes', flags.answerBufferBytes)
+  pick('answerBufferTotalBytes', 'maxTotalAnswerBufferBytes', flags.answerBufferTotalBytes)
+  pick('frameBufferTotalBytes', 'maxTotalFrameBufferBytes', flags.frameBufferTotalBytes)
+  pick('frameTimeoutMs', 'frameTimeoutMs', flags.frameTimeoutMs)
   if (flags.flushMs !== undefined) {
     options.commitToDevice = false
     options.flushMs = flags.flushMs

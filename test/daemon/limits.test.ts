@@ -6,6 +6,7 @@ import path from 'node:path'
 import t from 'tap'
 import { connect, Key, STATUS } from '../../client/index.js'
 import { runCli, startCliServer } from '../helpers/cli.js'
+import { FrameReader } from '../helpers/frames.js'
 import { tempDataDir } from '../helpers/data-dir.js'
 import type { Teardown } from '../helpers/server.js'
 
@@ -77,22 +78,27 @@ t.test('the expiry sweep removes expired records on its own', async (t) => {
   t.equal(stats.expired_objects, 50)
 })
 
-t.test('connections over proto-fd-max are refused and logged; idle ones are closed', async (t) => {
-  const { server } = await serverWith(t, 'service {\n proto-fd-max 3\n proto-fd-idle-ms 300\n}\n', ['--log-level', 'debug'])
+t.test('connections over proto-fd-max are answered with status 8 and logged; idle ones are closed', async (t) => {
+  const config = 'service {\n proto-fd-max 3\n proto-fd-idle-ms 300\n answer-buffer-max 2M\n answer-buffer-total-max 64M\n frame-timeout-ms 5000\n}\n'
+  const { server } = await serverWith(t, config, ['--log-level', 'debug', '--frame-buffer-total-bytes', String(32 * 1024 * 1024)])
   // The fixture's client holds one connection; two more fit, the fourth is refused.
   const sockets = await Promise.all(Array.from({ length: 3 }, () => new Promise<net.Socket>((resolve) => {
     const s = net.connect({ host: '127.0.0.1', port: server.port }, () => resolve(s))
     s.on('error', () => {})
-    s.resume() // read (and drop) the hello, so that 'close' comes
   })))
+  const first = await Promise.all(sockets.map((s) => new FrameReader(s).next()))
+  const refusals = first.filter((m) => Array.isArray(m) && m[1] === STATUS.OUT_OF_SPACE)
+  t.match(refusals, [[0, STATUS.OUT_OF_SPACE, 'connection refused: 3 connections already (proto-fd-max)']], 'the connection over the limit is told why')
   const closed = await Promise.all(sockets.map((s) => new Promise<number>((resolve) => {
     const started = Date.now()
+    if (s.destroyed) resolve(0)
     s.on('close', () => resolve(Date.now() - started))
   })))
   t.match(server.output(), /WARN refused a connection from 127\.0\.0\.1: 3 connections already \(proto-fd-max\)/)
   t.ok(closed.some((ms) => ms < 250), 'the connection over the limit was closed at once')
   t.ok(closed.filter((ms) => ms >= 250).length >= 1, 'idle connections were closed after proto-fd-idle-ms')
   t.match(server.output(), /idle for 300 ms/)
-  const stats = JSON.parse((await runCli(['info', '--port', String(server.port), '--json', 'statistics'])).stdout).statistics
-  t.ok(stats.client_connections_refused >= 1)
+  const values = JSON.parse((await runCli(['info', '--port', String(server.port), '--json', 'statistics', 'get-config'])).stdout)
+  t.ok(values.statistics.client_connections_refused >= 1)
+  t.match(values['get-config'], { 'answer-buffer-max': 2 * 1024 ** 2, 'answer-buffer-total-max': 64 * 1024 ** 2, 'frame-buffer-total-max': 32 * 1024 ** 2, 'frame-timeout-ms': 5000 })
 })
