@@ -1,0 +1,75 @@
+// Single-record answers (docs/aerospike.md "Answers"): result code, generation, the record's void time, and one
+// op per returned bin; encoded by the server, decoded by a client. Void times count seconds from 2010-01-01.
+import { CITRUSLEAF_EPOCH_SEC, PROTO_HEADER_BYTES, PROTO_TYPE } from './constants.js'
+import { decodeMessage, type OpInput, writeMessage } from './message.js'
+import { type AsValue, decodeParticle } from './particle.js'
+import { writeProtoHeader } from './proto.js'
+import { malformed, WireWriter } from './wire.js'
+
+/** One answered bin: the request's op code (READ for read-all), the bin name, its value (null: no value). */
+export interface AsResultOp {
+  op: number
+  name: string
+  value: AsValue
+}
+
+/** An answer to a record request. */
+export interface AsResponse {
+  resultCode: number
+  gen: number
+  /** Seconds since 2010-01-01T00:00:00Z at which the record expires; 0: never (or deleted, or an error). */
+  voidTime: number
+  ops: AsResultOp[]
+}
+
+/** An answer to encode. An error answer (result code other than 0) carries no ops, whatever `ops` holds. */
+export interface AsResponseInput {
+  resultCode: number
+  gen?: number
+  voidTime?: number
+  ops?: readonly OpInput[]
+}
+
+/** Writes one answer message (no proto header); `index` and `info3` serve batch rows and the batch's end. */
+export function writeResponse(writer: WireWriter, response: AsResponseInput, index = 0, info3 = 0): void {
+  if (response.resultCode < 0 || response.resultCode > 0xff) throw malformed(`result code ${response.resultCode} does not fit a byte`)
+  writeMessage(writer, {
+    info3,
+    resultCode: response.resultCode,
+    generation: response.gen ?? 0,
+    recordTtl: response.voidTime ?? 0,
+    transactionTtl: index,
+    ops: response.resultCode === 0 ? (response.ops ?? []) : [],
+  })
+}
+
+/** A whole type-3 frame holding one answer, written by `writer` (empty when given) and taken from it. */
+export function encodeResponse(response: AsResponseInput, writer = new WireWriter()): Buffer {
+  const start = writer.skip(PROTO_HEADER_BYTES)
+  writeResponse(writer, response)
+  writeProtoHeader(writer.buf, start, PROTO_TYPE.MESSAGE, writer.pos - start - PROTO_HEADER_BYTES)
+  return writer.take()
+}
+
+/** Decodes a type-3 body holding one answer, as a client does; fields (transaction data) are skipped. */
+export function decodeResponse(body: Buffer): AsResponse {
+  const message = decodeMessage(body)
+  return {
+    resultCode: message.resultCode,
+    gen: message.generation,
+    voidTime: message.recordTtl,
+    ops: message.ops.map((op) => ({ op: op.op, name: op.name, value: decodeParticle(op.particleType, op.value, 0, op.value.length) })),
+  }
+}
+
+/** The void time of a record with `ttlSec` seconds left at `nowMs`; -1 (never expires) and 0 give 0. */
+export function voidTimeOf(ttlSec: number, nowMs: number): number {
+  if (ttlSec <= 0) return 0
+  return Math.floor(nowMs / 1000) - CITRUSLEAF_EPOCH_SEC + ttlSec
+}
+
+/** Seconds left until `voidTime` at `nowMs`, at least 1, as the official clients compute it; -1 for 0 (never). */
+export function ttlOfVoidTime(voidTime: number, nowMs: number): number {
+  if (voidTime === 0) return -1
+  return Math.max(1, voidTime - (Math.floor(nowMs / 1000) - CITRUSLEAF_EPOCH_SEC))
+}
