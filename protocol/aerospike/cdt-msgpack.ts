@@ -137,7 +137,7 @@ function writeValue(writer: WireWriter, value: unknown, depth: number): void {
     case 'object':
       return writeObject(writer, value, depth)
     default:
-      throw malformed(`a ${typeof value} cannot be stored in a list or map`)
+      throw malformed(`a value of type ${typeof value} cannot be stored in a list or map`)
   }
 }
 

@@ -93,7 +93,7 @@ export function particleTypeOf(value: unknown): number {
       if (value instanceof Map || Object.getPrototypeOf(value) === Object.prototype || Object.getPrototypeOf(value) === null) return PARTICLE.MAP
       throw malformed(`a ${value.constructor?.name ?? 'object'} cannot be sent as a bin value`)
     default:
-      throw malformed(`a ${typeof value} cannot be sent as a bin value`)
+      throw malformed(`a value of type ${typeof value} cannot be sent as a bin value`)
   }
 }
 
