@@ -1,23 +1,24 @@
 // Batch reads, the "batch-any" index protocol (docs/aerospike.md "Batch"): one AS_MSG whose BATCH_INDEX field
 // holds a row per key, each a full record spec or a REPEAT of the previous one; answered by one AS_MSG per key
 // (transaction_ttl = the row's index) and a final message with info3 LAST, in as many frames as needed.
+import { TallyError } from '../errors.js'
 import { BATCH_FLAGS, BATCH_ROW, BATCH_ROW_MIN_BYTES, FIELD, INFO1, INFO3, PROTO_HEADER_BYTES, PROTO_TYPE } from './constants.js'
-import { decodeMessage, type Message, type MessageField, readFieldsAndOps, readMessage, writeField, writeMessage, writeOp } from './message.js'
-import { type AsRequest, type AsRequestInput, encodeUserKey, infoOf, requestOf } from './record-request.js'
-import { type AsResponse, type AsResponseInput, writeResponse } from './record-response.js'
-import { decodeParticle } from './particle.js'
+import { decodeMessage, type MessageField, readMessage, writeField, writeMessage, writeOp } from './message.js'
+import { type AsRequest, type AsRequestInput, infoOf, newRequest, readRequestBody, recordTtlOf } from './record-request.js'
+import { encodeUserKey } from './user-key.js'
+import { type AsResponse, type AsResponseInput, responseOf, writeResponse } from './record-response.js'
 import { writeProtoHeader } from './proto.js'
 import { malformed, WireWriter } from './wire.js'
-import { TallyError } from '../errors.js'
 
 /** Default largest number of rows a batch may hold (Tally's `maxBatchKeys`). */
 export const DEFAULT_MAX_BATCH_ROWS = 5000
 /** Answer frames are closed once their body passes this size (as Aerospike's server does). */
 export const BATCH_ANSWER_FRAME_BYTES = 128 * 1024
 
-/** A row: a record request, and its position in the caller's key list, which the answer echoes. */
-export interface AsBatchRow extends AsRequest {
+/** A row: its position in the caller's key list, which the answer echoes, and its record request. */
+export interface AsBatchRow {
   index: number
+  request: AsRequest
 }
 
 /** A decoded batch request. */
@@ -57,13 +58,14 @@ export function decodeBatchRequest(body: Buffer, maxRows = DEFAULT_MAX_BATCH_ROW
   if (count === 0) throw malformed('a batch of no keys')
   if (count > maxRows) throw malformed(`a batch of ${count} keys exceeds the limit of ${maxRows}`)
   if (count * BATCH_ROW_MIN_BYTES > index.length - 5) throw malformed(`batch announces ${count} keys in ${index.length - 5} bytes`)
-  const rows = readRows(index, count, message)
+  const rows = readRows(index, count, message.transactionTtl)
   return { timeoutMs: message.transactionTtl, flags: index[4]!, compressResponse: (message.info1 & INFO1.COMPRESS_RESPONSE) !== 0, filter, otherFields, rows }
 }
 
-function readRows(data: Buffer, count: number, batch: Message): AsBatchRow[] {
+function readRows(data: Buffer, count: number, timeoutMs: number): AsBatchRow[] {
   const rows = new Array<AsBatchRow>(count)
-  let previous: AsRequest | null = null
+  let previous = -1 // where the last full row's spec starts
+  let previousHasKey = false
   let at = 5
   for (let i = 0; i < count; i++) {
     if (at + BATCH_ROW_MIN_BYTES > data.length) throw malformed(`batch row ${i} is truncated`)
@@ -72,35 +74,33 @@ function readRows(data: Buffer, count: number, batch: Message): AsBatchRow[] {
     const flags = data[at + 24]!
     at += BATCH_ROW_MIN_BYTES
     if (flags & BATCH_ROW.REPEAT) {
-      if (previous === null) throw malformed('the first batch row repeats a previous one')
-      if (previous.userKey !== null) throw malformed(`batch row ${i} repeats a row that carries a key`)
-      rows[i] = { ...previous, digest, index }
+      if (previous < 0) throw malformed('the first batch row repeats a previous one')
+      if (previousHasKey) throw malformed(`batch row ${i} repeats a row that carries a key`)
+      // The previous row's spec, read again for this digest (it was read once, so it reads again).
+      rows[i] = { index, request: readRowSpec(data, previous, timeoutMs, digest, i).request }
       continue
     }
-    const row = readRowSpec(data, at, batch, digest, i)
-    at = row.end
-    previous = row.request
-    rows[i] = { ...row.request, index }
+    const spec = readRowSpec(data, at, timeoutMs, digest, i)
+    rows[i] = { index, request: spec.request }
+    previous = at
+    previousHasKey = spec.request.userKey !== null
+    at = spec.end
   }
   if (at !== data.length) throw malformed(`${data.length - at} bytes follow the batch rows`)
   return rows
 }
 
-// A full row: info1 [info2 info3] [info4] [gen u16] [ttl u32] n_fields u16 n_ops u16 fields ops.
-function readRowSpec(data: Buffer, at: number, batch: Message, digest: Buffer, row: number): { request: AsRequest; end: number } {
+// A full row, after its flags byte (at `at - 1`): info1 [info2 info3] [info4] [gen u16] [ttl u32] n_fields u16
+// n_ops u16, fields, ops.
+function readRowSpec(data: Buffer, at: number, timeoutMs: number, digest: Buffer, row: number): { request: AsRequest; end: number } {
   const flags = data[at - 1]!
   const metaBytes = 1 + (flags & BATCH_ROW.INFO ? 2 : 0) + (flags & BATCH_ROW.INFO4 ? 1 : 0) + (flags & BATCH_ROW.GEN ? 2 : 0) + (flags & BATCH_ROW.TTL ? 4 : 0)
   if (at + metaBytes + 4 > data.length) throw malformed(`batch row ${row} is truncated`)
   // Compression and XDR apply to the batch, never to a row (Aerospike's server clears them too).
   const info1 = data[at++]! & ~(INFO1.COMPRESS_RESPONSE | INFO1.XDR)
-  let info2 = 0
-  let info3 = 0
-  let info4 = 0
-  if (flags & BATCH_ROW.INFO) {
-    info2 = data[at++]!
-    info3 = data[at++]!
-  }
-  if (flags & BATCH_ROW.INFO4) info4 = data[at++]!
+  const info2 = flags & BATCH_ROW.INFO ? data[at++]! : 0
+  const info3 = flags & BATCH_ROW.INFO ? data[at++]! : 0
+  if (flags & BATCH_ROW.INFO4) at++ // transaction bits, which Tally ignores
   const generation = flags & BATCH_ROW.GEN ? data.readUInt16BE(at) : 0
   if (flags & BATCH_ROW.GEN) at += 2
   const recordTtl = flags & BATCH_ROW.TTL ? data.readUInt32BE(at) : 0
@@ -109,16 +109,18 @@ function readRowSpec(data: Buffer, at: number, batch: Message, digest: Buffer, r
   const nFields = Math.max(1, data.readUInt16BE(at))
   const nOps = data.readUInt16BE(at + 2)
   try {
-    const { fields, ops, end } = readFieldsAndOps(data, at + 4, data.length, nFields, nOps)
-    const message: Message = { info1, info2, info3, info4, resultCode: 0, generation, recordTtl, transactionTtl: batch.transactionTtl, fields, ops }
-    return { request: requestOf(message, digest), end }
+    const request = newRequest(info1, info2, info3, generation, recordTtl, timeoutMs)
+    return { request, end: readRequestBody(request, data, at + 4, data.length, nFields, nOps, digest) }
   } catch (err) {
     throw err instanceof TallyError ? malformed(`batch row ${row}: ${err.message}`) : err
   }
 }
 
 /** A row to encode: a record request; `index` defaults to the row's position. */
-export type AsBatchRowInput = AsRequestInput & { index?: number }
+export interface AsBatchRowInput {
+  index?: number
+  request: AsRequestInput
+}
 
 /**
  * A whole type-3 frame asking for `rows`, as the official clients build it: a row identical to the previous full
@@ -129,17 +131,17 @@ export function encodeBatchRequest(batch: { rows: readonly AsBatchRowInput[]; ti
   data.u32(batch.rows.length)
   data.u8(batch.flags ?? BATCH_FLAGS.INLINE_IN_MEMORY | BATCH_FLAGS.RESPOND_ALL_KEYS | BATCH_FLAGS.ALWAYS)
   let previous: Buffer | null = null
-  for (const [i, row] of batch.rows.entries()) {
-    data.u32(row.index ?? i)
-    data.bytes(row.digest)
-    const spec = encodeRowSpec(row)
-    if (previous !== null && row.userKey == null && spec.equals(previous)) {
+  for (const [i, { index, request }] of batch.rows.entries()) {
+    data.u32(index ?? i)
+    data.bytes(request.digest)
+    const spec = encodeRowSpec(request)
+    if (previous !== null && request.userKey == null && spec.equals(previous)) {
       data.u8(BATCH_ROW.REPEAT)
       continue
     }
-    data.u8(BATCH_ROW.INFO | BATCH_ROW.TTL | (row.write ? BATCH_ROW.GEN : 0))
+    data.u8(BATCH_ROW.INFO | BATCH_ROW.TTL | (request.write ? BATCH_ROW.GEN : 0))
     data.bytes(spec)
-    previous = row.userKey == null ? spec : null
+    previous = request.userKey == null ? spec : null
   }
   const fields: MessageField[] = []
   if (batch.filter != null) fields.push({ type: FIELD.FILTER, data: batch.filter })
@@ -152,15 +154,14 @@ export function encodeBatchRequest(batch: { rows: readonly AsBatchRowInput[]; ti
 }
 
 // What follows a full row's flags: info bytes, [gen], ttl, counts, fields, ops.
-function encodeRowSpec(row: AsBatchRowInput): Buffer {
+function encodeRowSpec(row: AsRequestInput): Buffer {
   const { info1, info2, info3 } = infoOf(row)
   const writer = new WireWriter(256)
   writer.u8(info1)
   writer.u8(info2)
   writer.u8(info3)
   if (row.write) writer.u16(row.gen ?? 0)
-  const ttl = row.ttl ?? 0
-  writer.u32(row.write ? (ttl === -1 ? 0xffff_ffff : ttl === -2 ? 0xffff_fffe : ttl) : (row.readTouchTtlPercent ?? 0))
+  writer.u32(recordTtlOf(row))
   const fields: MessageField[] = [{ type: FIELD.NAMESPACE, data: Buffer.from(row.ns) }]
   if (row.set != null) fields.push({ type: FIELD.SET, data: Buffer.from(row.set) })
   if (row.userKey != null) fields.push({ type: FIELD.KEY, data: encodeUserKey(row.userKey) })
@@ -226,8 +227,8 @@ export function decodeBatchResponse(body: Buffer): { items: AsBatchItem[]; done:
       if (at !== body.length) throw malformed(`${body.length - at} bytes follow the batch's last message`)
       return { items, done: true, resultCode: message.resultCode }
     }
-    const ops = message.ops.map((op) => ({ op: op.op, name: op.name, value: decodeParticle(op.particleType, op.value, 0, op.value.length) }))
-    items.push({ index: message.transactionTtl, resultCode: message.resultCode, gen: message.generation, voidTime: message.recordTtl, ops })
+    const response = responseOf(message)
+    items.push({ index: message.transactionTtl, resultCode: response.resultCode, gen: response.gen, voidTime: response.voidTime, ops: response.ops })
   }
   return { items, done: false, resultCode: 0 }
 }

@@ -16,10 +16,15 @@ const TWO_32 = 0x1_0000_0000
 
 /** Writes a proto header for a body of `bodyBytes` into `into` at `at`. */
 export function writeProtoHeader(into: Buffer, at: number, type: ProtoType, bodyBytes: number): void {
+  const high = Math.floor(bodyBytes / TWO_32) // bytes are stored one by one: cheaper than Buffer's checked writers
   into[at] = PROTO_VERSION
   into[at + 1] = type
-  into.writeUInt16BE(Math.floor(bodyBytes / TWO_32), at + 2)
-  into.writeUInt32BE(bodyBytes % TWO_32, at + 4)
+  into[at + 2] = high >>> 8
+  into[at + 3] = high
+  into[at + 4] = bodyBytes >>> 24
+  into[at + 5] = bodyBytes >>> 16
+  into[at + 6] = bodyBytes >>> 8
+  into[at + 7] = bodyBytes
 }
 
 /** A whole frame: header and body. */
@@ -77,17 +82,29 @@ export class ProtoDecoder {
   /** The next complete frame, or null when more bytes are needed. */
   next(): ProtoFrame | null {
     if (this.#buffered < PROTO_HEADER_BYTES) return null
-    const header = this.#peekHeader()
-    const bytes = readProtoHeader(header.buf, header.at, this.maxBodyBytes)
+    const first = this.#chunks[0]!
+    const whole = first.length - this.#offset >= PROTO_HEADER_BYTES
+    if (!whole) this.#gatherHeader()
+    const header = whole ? first : this.#header
+    const at = whole ? this.#offset : 0
+    const bytes = readProtoHeader(header, at, this.maxBodyBytes)
     if (this.#buffered < PROTO_HEADER_BYTES + bytes) return null
-    const type = header.buf[header.at + 1] as ProtoType
-    this.#take(PROTO_HEADER_BYTES)
+    const type = header[at + 1] as ProtoType
+    this.#skip(PROTO_HEADER_BYTES)
     return { type, body: this.#take(bytes) }
   }
 
-  #peekHeader(): { buf: Buffer; at: number } {
-    const first = this.#chunks[0]!
-    if (first.length - this.#offset >= PROTO_HEADER_BYTES) return { buf: first, at: this.#offset }
+  #skip(bytes: number): void {
+    this.#buffered -= bytes
+    while (bytes > 0) {
+      const n = Math.min(bytes, this.#chunks[0]!.length - this.#offset)
+      this.#advance(n)
+      bytes -= n
+    }
+  }
+
+  // Copies a header that spans chunks into #header.
+  #gatherHeader(): void {
     let chunk = 0
     let at = this.#offset
     for (let i = 0; i < PROTO_HEADER_BYTES; i++) {
@@ -97,7 +114,6 @@ export class ProtoDecoder {
       }
       this.#header[i] = this.#chunks[chunk]![at++]!
     }
-    return { buf: this.#header, at: 0 }
   }
 
   #take(bytes: number): Buffer {

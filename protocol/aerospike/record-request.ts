@@ -1,12 +1,14 @@
 // Single-record requests (docs/aerospike.md "Requests"): an AS_MSG read into a typed request, with the info bits
 // as named policies and the ops' values as Tally values; and the same request encoded, as a client sends it.
+import { DIGEST_BYTES } from '../digest.js'
 import { TallyError } from '../errors.js'
 import { EXISTS, GEN_POLICY, type ExistsCode, type GenPolicyCode, type UserKey } from '../types.js'
-import { FIELD, INFO1, INFO2, INFO3, OP, PARTICLE, PROTO_HEADER_BYTES, PROTO_TYPE, WIRE_TTL } from './constants.js'
-import { type Message, type MessageField, type MessageOp, type OpInput, readMessage, writeMessage } from './message.js'
+import { FIELD, FIELD_HEADER_BYTES, INFO1, INFO2, INFO3, MSG, MSG_HEADER_BYTES, OP, OP_HEADER_BYTES, PROTO_HEADER_BYTES, PROTO_TYPE, WIRE_TTL } from './constants.js'
+import { type MessageField, type OpInput, writeMessage } from './message.js'
 import { type AsValue, decodeParticle, RawParticle } from './particle.js'
 import { writeProtoHeader } from './proto.js'
-import { malformed, readInt64, utf8, WireWriter } from './wire.js'
+import { decodeUserKey, encodeUserKey } from './user-key.js'
+import { malformed, name, u16, u32, WireWriter } from './wire.js'
 
 /** One op of a request: its code (OP), bin name, and value (null for READ, TOUCH and DELETE). */
 export interface AsOp {
@@ -51,35 +53,44 @@ export interface AsRequest {
   /** A filter expression (msgpack), which Tally does not evaluate. */
   filter: Buffer | null
   /** Types of other fields present (scan, query, UDF, transaction fields): the request may need what Tally lacks. */
-  otherFields: number[]
-  ops: AsOp[]
+  otherFields: readonly number[]
+  ops: readonly AsOp[]
 }
 
 /** A request to encode: `ns` and `digest`, plus whatever differs from the defaults (false, 0, null, ignore). */
 export type AsRequestInput = Pick<AsRequest, 'ns' | 'digest'> & Partial<Omit<AsRequest, 'ns' | 'digest' | 'ops' | 'otherFields'>> & { ops?: readonly OpInput[] }
 
-const DIGEST_BYTES = 20
+const NO_DIGEST = Buffer.alloc(0)
+/** Names of the field types 0-4, each of which may appear once. */
+const SINGLE_FIELDS = ['namespace', 'set', 'key', 'record version', 'digest']
+const NO_FIELDS: readonly number[] = Object.freeze([])
 const OPS_WITHOUT_VALUE: ReadonlySet<number> = new Set([OP.READ, OP.TOUCH, OP.DELETE])
 const OPS_WITH_VALUE: ReadonlySet<number> = new Set([OP.WRITE, OP.INCR, OP.APPEND, OP.PREPEND])
 const OPS_KEPT_RAW: ReadonlySet<number> = new Set([OP.CDT_READ, OP.CDT_MODIFY, OP.EXP_READ, OP.EXP_MODIFY, OP.BIT_READ, OP.BIT_MODIFY, OP.HLL_READ, OP.HLL_MODIFY])
 
-/** Decodes a type-3 body holding one record request. Throws status 4 naming what is malformed. */
+/**
+ * Decodes a type-3 body holding one record request, in one pass over its bytes. Counts and sizes are checked
+ * against the bytes present before anything is allocated; throws status 4 naming what is malformed.
+ */
 export function decodeRequest(body: Buffer): AsRequest {
-  const { message, end } = readMessage(body, 0, body.length)
+  if (body.length < MSG_HEADER_BYTES) throw malformed(`message of ${body.length} bytes is shorter than its ${MSG_HEADER_BYTES}-byte header`)
+  if (body[MSG.HEADER_SZ] !== MSG_HEADER_BYTES) throw malformed(`message header size ${body[MSG.HEADER_SZ]}, expected ${MSG_HEADER_BYTES}`)
+  const info1 = body[MSG.INFO1]!
+  if (info1 & INFO1.BATCH) throw malformed('a batch message is not a record request')
+  const request = newRequest(info1, body[MSG.INFO2]!, body[MSG.INFO3]!, u32(body, MSG.GENERATION), u32(body, MSG.RECORD_TTL), u32(body, MSG.TRANSACTION_TTL))
+  const end = readRequestBody(request, body, MSG_HEADER_BYTES, body.length, u16(body, MSG.N_FIELDS), u16(body, MSG.N_OPS), null)
   if (end !== body.length) throw malformed(`${body.length - end} bytes follow the message's fields and ops`)
-  if (message.info1 & INFO1.BATCH) throw malformed('a batch message is not a record request')
-  return requestOf(message)
+  return request
 }
 
-/**
- * The typed request a decoded message holds. A batch row passes the `digest` it carries in place of a digest
- * field.
- */
-export function requestOf(message: Message, digest?: Buffer): AsRequest {
-  const { info1, info2, info3 } = message
-  const fields = readFields(message.fields, digest)
+/** A request holding what the header bytes say; `readRequestBody` fills in the fields and ops. */
+export function newRequest(info1: number, info2: number, info3: number, generation: number, recordTtl: number, transactionTtl: number): AsRequest {
+  // One literal of fixed shape, filled in afterwards: building it by spreading objects is many times slower in V8.
   return {
-    ...fields,
+    ns: '',
+    set: null,
+    digest: NO_DIGEST,
+    userKey: null,
     read: (info1 & INFO1.READ) !== 0,
     readAll: (info1 & INFO1.GET_ALL) !== 0,
     headerOnly: (info1 & INFO1.GET_NO_BINS) !== 0,
@@ -91,54 +102,62 @@ export function requestOf(message: Message, digest?: Buffer): AsRequest {
     compressResponse: (info1 & INFO1.COMPRESS_RESPONSE) !== 0,
     exists: existsOf(info2, info3),
     genPolicy: info2 & INFO2.GENERATION ? GEN_POLICY.eq : info2 & INFO2.GENERATION_GT ? GEN_POLICY.gt : GEN_POLICY.ignore,
-    gen: message.generation,
-    ttl: ttlOf(message.recordTtl),
-    readTouchTtlPercent: message.recordTtl | 0,
-    timeoutMs: message.transactionTtl,
-    ops: message.ops.map(opOf),
+    gen: generation,
+    ttl: ttlOf(recordTtl),
+    readTouchTtlPercent: recordTtl | 0,
+    timeoutMs: transactionTtl,
+    filter: null,
+    otherFields: NO_FIELDS,
+    ops: NO_OPS,
   }
 }
+const NO_OPS: readonly AsOp[] = Object.freeze([])
 
-type RequestFields = Pick<AsRequest, 'ns' | 'set' | 'digest' | 'userKey' | 'filter' | 'otherFields'>
-
-function readFields(fields: MessageField[], digest: Buffer | undefined): RequestFields {
-  let ns: string | null = null
-  let set: string | null = null
-  let userKey: UserKey | null = null
-  let filter: Buffer | null = null
-  let digestField: Buffer | null = null
-  const otherFields: number[] = []
-  for (const field of fields) {
-    const data = field.data
-    switch (field.type) {
-      case FIELD.NAMESPACE:
-        if (ns !== null) throw malformed('the namespace field appears twice')
-        ns = utf8(data, 0, data.length, 'the namespace')
-        break
-      case FIELD.SET:
-        if (set !== null) throw malformed('the set field appears twice')
-        set = utf8(data, 0, data.length, 'the set name')
-        break
-      case FIELD.KEY:
-        if (userKey !== null) throw malformed('the key field appears twice')
-        userKey = decodeUserKey(data)
-        break
-      case FIELD.DIGEST:
-        if (digestField !== null) throw malformed('the digest field appears twice')
-        if (data.length !== DIGEST_BYTES) throw malformed(`digest field of ${data.length} bytes; ${DIGEST_BYTES} expected`)
-        digestField = data
-        break
-      case FIELD.FILTER:
-        filter = data
-        break
-      default:
-        otherFields.push(field.type)
+/**
+ * Reads `nFields` fields, then `nOps` ops, from `buf[at, limit)` into `request`; returns where they end. A batch
+ * row passes the `digest` it carries, in place of a digest field.
+ */
+export function readRequestBody(request: AsRequest, buf: Buffer, at: number, limit: number, nFields: number, nOps: number, digest: Buffer | null): number {
+  if (nFields * FIELD_HEADER_BYTES + nOps * OP_HEADER_BYTES > limit - at) throw malformed(`message announces ${nFields} fields and ${nOps} ops in ${limit - at} bytes`)
+  let seen = 0 // bits 1 << type of the fields that may appear once
+  let other: number[] | null = null
+  for (let i = 0; i < nFields; i++) {
+    if (at + FIELD_HEADER_BYTES > limit) throw malformed(`field ${i} is truncated`)
+    const size = u32(buf, at)
+    if (size < 1 || size > limit - at - 4) throw malformed(`field ${i} has size ${size}, ${limit - at - 4} bytes remain`)
+    const type = buf[at + 4]!
+    const start = at + FIELD_HEADER_BYTES
+    at += 4 + size
+    if (type <= FIELD.DIGEST) {
+      if (seen & (1 << type)) throw malformed(`the ${SINGLE_FIELDS[type]} field appears twice`)
+      seen |= 1 << type
     }
+    if (type === FIELD.NAMESPACE) request.ns = name(buf, start, at, 'the namespace')
+    else if (type === FIELD.SET) request.set = name(buf, start, at, 'the set name')
+    else if (type === FIELD.DIGEST) {
+      if (at - start !== DIGEST_BYTES) throw malformed(`digest field of ${at - start} bytes; ${DIGEST_BYTES} expected`)
+      request.digest = digest ?? buf.subarray(start, at)
+    } else if (type === FIELD.KEY) request.userKey = decodeUserKey(buf, start, at)
+    else if (type === FIELD.FILTER) request.filter = buf.subarray(start, at)
+    else (other ??= []).push(type)
   }
-  if (ns === null) throw malformed('the namespace field is missing')
-  const recordDigest = digest ?? digestField
-  if (recordDigest === null) throw malformed('the digest field is missing')
-  return { ns, set, digest: recordDigest, userKey, filter, otherFields }
+  if (other !== null) request.otherFields = other
+  if (!(seen & (1 << FIELD.NAMESPACE))) throw malformed('the namespace field is missing')
+  if (digest !== null) request.digest = digest
+  else if (!(seen & (1 << FIELD.DIGEST))) throw malformed('the digest field is missing')
+  const ops = nOps > 0 ? new Array<AsOp>(nOps) : NO_OPS
+  for (let i = 0; i < nOps; i++) {
+    if (at + OP_HEADER_BYTES > limit) throw malformed(`op ${i} is truncated`)
+    const size = u32(buf, at)
+    const nameEnd = at + OP_HEADER_BYTES + buf[at + 7]!
+    if (size < 4 + buf[at + 7]! || size > limit - at - 4) throw malformed(`op ${i} has size ${size} (name of ${buf[at + 7]} bytes), ${limit - at - 4} bytes remain`)
+    if (buf[at + 6] !== 0) throw malformed(`op ${i} has flags 0x${buf[at + 6]!.toString(16)}; clients send 0`)
+    const bin = name(buf, at + OP_HEADER_BYTES, nameEnd, `the name of op ${i}`)
+    ;(ops as AsOp[])[i] = opOf(buf[at + 4]!, buf[at + 5]!, bin, buf, nameEnd, at + 4 + size, i)
+    at += 4 + size
+  }
+  request.ops = ops
+  return at
 }
 
 // Exists policies are independent bits on the wire; these are the combinations a policy can express.
@@ -159,35 +178,20 @@ function ttlOf(wire: number): number {
   return wire
 }
 
-function opOf(op: MessageOp, index: number): AsOp {
-  if (OPS_WITHOUT_VALUE.has(op.op)) {
-    if (op.value.length !== 0) throw malformed(`op ${index} (code ${op.op}) carries a value of ${op.value.length} bytes`)
-    return { op: op.op, name: op.name, value: null }
-  }
-  if (OPS_WITH_VALUE.has(op.op)) {
+function opOf(op: number, particleType: number, bin: string, buf: Buffer, start: number, end: number, index: number): AsOp {
+  if (OPS_WITH_VALUE.has(op)) {
     try {
-      return { op: op.op, name: op.name, value: decodeParticle(op.particleType, op.value, 0, op.value.length) }
+      return { op, name: bin, value: decodeParticle(particleType, buf, start, end) }
     } catch (err) {
-      throw err instanceof TallyError ? malformed(`op ${index} (bin '${op.name}'): ${err.message}`) : err
+      throw err instanceof TallyError ? malformed(`op ${index} (bin '${bin}'): ${err.message}`) : err
     }
   }
-  if (OPS_KEPT_RAW.has(op.op)) return { op: op.op, name: op.name, value: new RawParticle(op.particleType, Buffer.from(op.value)) }
-  throw malformed(`op ${index} has unknown op code ${op.op}`)
-}
-
-function decodeUserKey(data: Buffer): UserKey {
-  if (data.length < 1) throw malformed('the key field is empty')
-  switch (data[0]) {
-    case PARTICLE.INTEGER:
-      if (data.length !== 9) throw malformed(`an integer key of ${data.length - 1} bytes; 8 expected`)
-      return readInt64(data, 1)
-    case PARTICLE.STRING:
-      return utf8(data, 1, data.length, 'the string key')
-    case PARTICLE.BLOB:
-      return Buffer.from(data.subarray(1))
-    default:
-      throw malformed(`user keys of particle type ${data[0]} are not supported`)
+  if (OPS_WITHOUT_VALUE.has(op)) {
+    if (end !== start) throw malformed(`op ${index} (code ${op}) carries a value of ${end - start} bytes`)
+    return { op, name: bin, value: null }
   }
+  if (OPS_KEPT_RAW.has(op)) return { op, name: bin, value: new RawParticle(particleType, Buffer.from(buf.subarray(start, end))) }
+  throw malformed(`op ${index} has unknown op code ${op}`)
 }
 
 /** A whole type-3 frame for `request`, with fields in the official clients' order: namespace, set, digest, key, filter. */
@@ -198,7 +202,8 @@ export function encodeRequest(request: AsRequestInput, writer = new WireWriter()
   fields.push({ type: FIELD.DIGEST, data: request.digest })
   if (request.userKey != null) fields.push({ type: FIELD.KEY, data: encodeUserKey(request.userKey) })
   if (request.filter != null) fields.push({ type: FIELD.FILTER, data: request.filter })
-  writeMessage(writer, { ...infoOf(request), generation: request.gen ?? 0, recordTtl: recordTtlOf(request), transactionTtl: request.timeoutMs ?? 0, fields, ops: request.ops ?? [] })
+  const { info1, info2, info3 } = infoOf(request)
+  writeMessage(writer, { info1, info2, info3, generation: request.gen ?? 0, recordTtl: recordTtlOf(request), transactionTtl: request.timeoutMs ?? 0, fields, ops: request.ops ?? [] })
   writeProtoHeader(writer.buf, start, PROTO_TYPE.MESSAGE, writer.pos - start - PROTO_HEADER_BYTES)
   return writer.take()
 }
@@ -220,20 +225,9 @@ export function infoOf(request: AsRequestInput): { info1: number; info2: number;
   return { info1, info2, info3 }
 }
 
-function recordTtlOf(request: AsRequestInput): number {
+/** The header's record_ttl for a request: a write's TTL (special values as uint32), else the read-touch percent. */
+export function recordTtlOf(request: AsRequestInput): number {
   if (!request.write) return (request.readTouchTtlPercent ?? 0) >>> 0
   const ttl = request.ttl ?? 0
   return ttl === -1 ? WIRE_TTL.NEVER_EXPIRE : ttl === -2 ? WIRE_TTL.DONT_UPDATE : ttl >>> 0
-}
-
-/** A KEY field's data: the particle type, then the key's bytes. */
-export function encodeUserKey(key: UserKey): Buffer {
-  if (typeof key === 'string') return Buffer.concat([Buffer.from([PARTICLE.STRING]), Buffer.from(key, 'utf8')])
-  if (key instanceof Uint8Array) return Buffer.concat([Buffer.from([PARTICLE.BLOB]), key])
-  if (typeof key === 'number' ? !Number.isSafeInteger(key) : key < -(2n ** 63n) || key >= 2n ** 63n)
-    throw malformed(`integer key ${key} is not a safe integer or int64`)
-  const writer = new WireWriter(16)
-  writer.u8(PARTICLE.INTEGER)
-  writer.i64(key)
-  return writer.take()
 }

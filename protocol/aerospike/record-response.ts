@@ -1,7 +1,7 @@
 // Single-record answers (docs/aerospike.md "Answers"): result code, generation, the record's void time, and one
 // op per returned bin; encoded by the server, decoded by a client. Void times count seconds from 2010-01-01.
-import { CITRUSLEAF_EPOCH_SEC, PROTO_HEADER_BYTES, PROTO_TYPE } from './constants.js'
-import { decodeMessage, type OpInput, writeMessage } from './message.js'
+import { CITRUSLEAF_EPOCH_SEC, MSG_HEADER_BYTES, PROTO_HEADER_BYTES, PROTO_TYPE } from './constants.js'
+import { decodeMessage, type Message, type OpInput, writeHeader, writeOp } from './message.js'
 import { type AsValue, decodeParticle } from './particle.js'
 import { writeProtoHeader } from './proto.js'
 import { malformed, WireWriter } from './wire.js'
@@ -32,28 +32,39 @@ export interface AsResponseInput {
 
 /** Writes one answer message (no proto header); `index` and `info3` serve batch rows and the batch's end. */
 export function writeResponse(writer: WireWriter, response: AsResponseInput, index = 0, info3 = 0): void {
-  if (response.resultCode < 0 || response.resultCode > 0xff) throw malformed(`result code ${response.resultCode} does not fit a byte`)
-  writeMessage(writer, {
-    info3,
-    resultCode: response.resultCode,
-    generation: response.gen ?? 0,
-    recordTtl: response.voidTime ?? 0,
-    transactionTtl: index,
-    ops: response.resultCode === 0 ? (response.ops ?? []) : [],
-  })
+  const resultCode = response.resultCode
+  if (!(resultCode >= 0 && resultCode <= 0xff)) throw malformed(`result code ${resultCode} does not fit a byte`)
+  const ops = resultCode === 0 ? response.ops : undefined
+  const nOps = ops === undefined ? 0 : ops.length
+  if (nOps > 0xffff) throw malformed(`an answer holds at most 65535 ops, not ${nOps}`)
+  writeHeader(writer, info3 << 8, resultCode, response.gen ?? 0, response.voidTime ?? 0, index, 0, nOps)
+  for (let i = 0; i < nOps; i++) writeOp(writer, ops![i]!)
 }
 
-/** A whole type-3 frame holding one answer, written by `writer` (empty when given) and taken from it. */
-export function encodeResponse(response: AsResponseInput, writer = new WireWriter()): Buffer {
+/**
+ * Appends a whole type-3 frame holding one answer: the answers produced by one read of a socket can be written
+ * into one writer and sent with one `take()`.
+ */
+export function writeResponseFrame(writer: WireWriter, response: AsResponseInput): void {
   const start = writer.skip(PROTO_HEADER_BYTES)
   writeResponse(writer, response)
   writeProtoHeader(writer.buf, start, PROTO_TYPE.MESSAGE, writer.pos - start - PROTO_HEADER_BYTES)
+}
+
+/** A whole type-3 frame holding one answer. */
+export function encodeResponse(response: AsResponseInput): Buffer {
+  const writer = new WireWriter(MSG_HEADER_BYTES + PROTO_HEADER_BYTES)
+  writeResponseFrame(writer, response)
   return writer.take()
 }
 
 /** Decodes a type-3 body holding one answer, as a client does; fields (transaction data) are skipped. */
 export function decodeResponse(body: Buffer): AsResponse {
-  const message = decodeMessage(body)
+  return responseOf(decodeMessage(body))
+}
+
+/** The answer a decoded message holds (also used for batch rows). */
+export function responseOf(message: Message): AsResponse {
   return {
     resultCode: message.resultCode,
     gen: message.generation,

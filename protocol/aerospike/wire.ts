@@ -22,6 +22,44 @@ export function utf8(buf: Uint8Array, start: number, end: number, what: string):
   return Buffer.prototype.toString.call(buf, ascii ? 'latin1' : 'utf8', start, end)
 }
 
+// Short names (namespaces, sets, bins) by a hash of their bytes: the same few names arrive in every request, and a
+// hit costs no new string.
+const NAME_SLOTS = 1024
+const NAME_MAX_BYTES = 16
+const names: (string | undefined)[] = new Array(NAME_SLOTS)
+const nameBytes = new Uint8Array(NAME_SLOTS * NAME_MAX_BYTES)
+const nameLengths = new Uint8Array(NAME_SLOTS)
+
+/** Like `utf8`, for names: short ASCII ones come from a small cache. */
+export function name(buf: Uint8Array, start: number, end: number, what: string): string {
+  const length = end - start
+  if (length > NAME_MAX_BYTES) return utf8(buf, start, end, what)
+  let hash = length
+  for (let i = start; i < end; i++) {
+    const b = buf[i]!
+    if (b >= 0x80) return utf8(buf, start, end, what)
+    hash = Math.imul(hash ^ b, 0x01000193)
+  }
+  const slot = (hash >>> 0) & (NAME_SLOTS - 1)
+  const base = slot * NAME_MAX_BYTES
+  const cached = names[slot]
+  if (cached !== undefined && nameLengths[slot] === length) {
+    let same = true
+    for (let i = 0; i < length; i++) {
+      if (nameBytes[base + i] !== buf[start + i]) {
+        same = false
+        break
+      }
+    }
+    if (same) return cached
+  }
+  const value = Buffer.prototype.toString.call(buf, 'latin1', start, end)
+  names[slot] = value
+  nameLengths[slot] = length
+  nameBytes.set(buf.subarray(start, end), base)
+  return value
+}
+
 const MIN_WRITER_BYTES = 256
 
 /** Big-endian writes into one growing buffer. Sizes that precede what they count are written last (`patch*`). */
@@ -110,6 +148,16 @@ export class WireWriter {
     this.buf.writeDoubleBE(value, this.pos)
     this.pos += 8
   }
+}
+
+/** A big-endian uint32 at `buf[at]`, which the caller has checked is in range (no bounds check: hot paths). */
+export function u32(buf: Uint8Array, at: number): number {
+  return buf[at]! * 0x100_0000 + ((buf[at + 1]! << 16) | (buf[at + 2]! << 8) | buf[at + 3]!)
+}
+
+/** A big-endian uint16 at `buf[at]`, which the caller has checked is in range. */
+export function u16(buf: Uint8Array, at: number): number {
+  return (buf[at]! << 8) | buf[at + 1]!
 }
 
 const TWO_32 = 0x1_0000_0000
