@@ -187,9 +187,15 @@ export class BatchAnswerWriter {
     this.#writer.skip(PROTO_HEADER_BYTES)
   }
 
-  /** Appends the answer for the row at `index`. */
+  /** Appends the answer for the row at `index`; if a value cannot be encoded, nothing of it is left (status 4). */
   add(index: number, response: AsResponseInput): void {
-    writeResponse(this.#writer, response, index)
+    const start = this.#writer.pos
+    try {
+      writeResponse(this.#writer, response, index)
+    } catch (err) {
+      this.#writer.pos = start
+      throw err
+    }
     if (this.#writer.pos - this.#frameStart - PROTO_HEADER_BYTES >= this.#frameBytes) {
       this.#closeFrame()
       this.#frameStart = this.#writer.skip(PROTO_HEADER_BYTES)

@@ -1,10 +1,9 @@
 // AS_MSG, the body of a proto type 3 frame (docs/aerospike.md "Messages"): a 22-byte header, then n_fields
 // fields and n_ops ops. This layer reads and writes that structure; record-request.ts, record-response.ts and
 // batch.ts give it meaning.
-import { FIELD_HEADER_BYTES, MSG, MSG_HEADER_BYTES, OP_HEADER_BYTES, PROTO_HEADER_BYTES, PROTO_TYPE } from './constants.js'
+import { FIELD_HEADER_BYTES, MSG, MSG_HEADER_BYTES, OP_HEADER_BYTES } from './constants.js'
 import { particleTypeOf, writeParticle } from './particle.js'
-import { writeProtoHeader } from './proto.js'
-import { malformed, utf8, WireWriter } from './wire.js'
+import { malformed, utf8, type WireWriter } from './wire.js'
 
 /** The header fields of an AS_MSG, as numbers. */
 export interface MessageHeader {
@@ -174,12 +173,4 @@ export function writeOp(writer: WireWriter, op: OpInput): void {
   writer.buf[nameAt] = nameBytes
   if (op.value !== undefined) writeParticle(writer, particleType, op.value)
   writer.patchU32(sizeAt, writer.pos - sizeAt - 4)
-}
-
-/** A whole type-3 frame holding one message, written by `writer` (empty when given) and taken from it. */
-export function encodeMessage(message: MessageInput, writer = new WireWriter()): Buffer {
-  const start = writer.skip(PROTO_HEADER_BYTES)
-  writeMessage(writer, message)
-  writeProtoHeader(writer.buf, start, PROTO_TYPE.MESSAGE, writer.pos - start - PROTO_HEADER_BYTES)
-  return writer.take()
 }

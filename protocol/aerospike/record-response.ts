@@ -43,11 +43,17 @@ export function writeResponse(writer: WireWriter, response: AsResponseInput, ind
 
 /**
  * Appends a whole type-3 frame holding one answer: the answers produced by one read of a socket can be written
- * into one writer and sent with one `take()`.
+ * into one writer and sent with one `take()`. If a value cannot be encoded, nothing is left of the frame and the
+ * error (status 4) is thrown, so the writer still holds only whole frames.
  */
 export function writeResponseFrame(writer: WireWriter, response: AsResponseInput): void {
   const start = writer.skip(PROTO_HEADER_BYTES)
-  writeResponse(writer, response)
+  try {
+    writeResponse(writer, response)
+  } catch (err) {
+    writer.pos = start
+    throw err
+  }
   writeProtoHeader(writer.buf, start, PROTO_TYPE.MESSAGE, writer.pos - start - PROTO_HEADER_BYTES)
 }
 

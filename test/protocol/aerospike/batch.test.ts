@@ -111,6 +111,15 @@ t.test('answers: a message per key with its index, error rows without ops, then 
   t.match(decodeBatchResponse(failed.subarray(8)), { items: [], done: true, resultCode: 151 })
 })
 
+t.test('a row whose value cannot be encoded leaves nothing behind', async (t) => {
+  const writer = new BatchAnswerWriter()
+  writer.add(0, { resultCode: 0, gen: 1 })
+  t.throws(() => writer.add(1, { resultCode: 0, ops: [{ op: OP.READ, name: 'm', value: new Map([['k', Symbol('x')]]) }] }), { code: STATUS.PARAMETER })
+  writer.add(1, { resultCode: RESULT.NOT_FOUND })
+  const [frame] = framesOf(writer.end())
+  t.match(decodeBatchResponse(frame!.body), { items: [{ index: 0, resultCode: 0 }, { index: 1, resultCode: 2 }], done: true })
+})
+
 t.test('a long answer is split into frames, and a client reads it frame by frame', async (t) => {
   const writer = new BatchAnswerWriter(100)
   for (let i = 0; i < 10; i++) writer.add(i, { resultCode: 0, gen: 1, ops: [{ op: OP.READ, name: 'v', value: 'x'.repeat(40) }] })

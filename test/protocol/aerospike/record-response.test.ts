@@ -2,7 +2,8 @@
 // whole and byte by byte; error answers carry no ops; void times; result codes against Tally's STATUS; fuzzing.
 import t from 'tap'
 import { OP, PARTICLE, PROTO_TYPE } from '../../../protocol/aerospike/constants.js'
-import { decodeResponse, encodeResponse, ttlOfVoidTime, voidTimeOf } from '../../../protocol/aerospike/record-response.js'
+import { decodeResponse, encodeResponse, ttlOfVoidTime, voidTimeOf, writeResponseFrame } from '../../../protocol/aerospike/record-response.js'
+import { WireWriter } from '../../../protocol/aerospike/wire.js'
 import { RESULT, RESULT_OF_STATUS, resultCodeOf } from '../../../protocol/aerospike/result-codes.js'
 import { STATUS } from '../../../protocol/status.js'
 import { Double } from '../../../protocol/types.js'
@@ -57,6 +58,19 @@ t.test('an error answer carries no ops, whatever it is given', async (t) => {
   const frame = encodeResponse({ resultCode: RESULT.GENERATION, gen: 4, ops: [{ op: OP.READ, name: 'i', value: 1 }] })
   t.same(decodeResponse(frame.subarray(8)), { resultCode: 3, gen: 4, voidTime: 0, ops: [] })
   t.throws(() => encodeResponse({ resultCode: 256 }), { code: STATUS.PARAMETER, message: /does not fit a byte/ })
+})
+
+t.test('a value that cannot be encoded leaves no partial frame in a shared writer', async (t) => {
+  const writer = new WireWriter()
+  writeResponseFrame(writer, { resultCode: 0, gen: 1 })
+  t.throws(() => writeResponseFrame(writer, { resultCode: 0, ops: [{ op: OP.READ, name: 'l', value: [1, 2n ** 64n] }] }), {
+    code: STATUS.PARAMETER,
+    message: /does not fit in 64 bits/,
+  })
+  t.throws(() => writeResponseFrame(writer, { resultCode: 0, ops: [{ op: OP.READ, name: 'x'.repeat(300), value: 1 }] }), { code: STATUS.PARAMETER })
+  writeResponseFrame(writer, { resultCode: 0, gen: 2 })
+  const frames = framesOf(writer.take())
+  t.same(frames.map((frame) => decodeResponse(frame.body).gen), [1, 2], 'the two good answers, whole')
 })
 
 t.test('void times count seconds from 2010-01-01; 0 means never expires', async (t) => {
