@@ -99,7 +99,8 @@ function readFieldsAndOps(buf: Buffer, at: number, limit: number, nFields: numbe
     if (size < 4 + nameBytes || size > limit - at - 4) throw malformed(`op ${i} has size ${size} (name of ${nameBytes} bytes), ${limit - at - 4} bytes remain`)
     if (buf[at + 6] !== 0) throw malformed(`op ${i} has flags 0x${buf[at + 6]!.toString(16)}; clients send 0`)
     const nameEnd = at + OP_HEADER_BYTES + nameBytes
-    ops[i] = { op: buf[at + 4]!, particleType: buf[at + 5]!, name: utf8(buf, at + OP_HEADER_BYTES, nameEnd, `the name of op ${i}`), value: buf.subarray(nameEnd, at + 4 + size) }
+    const name = utf8(buf, at + OP_HEADER_BYTES, nameEnd, `the name of op ${i}`)
+    ops[i] = { op: buf[at + 4]!, particleType: buf[at + 5]!, name, value: buf.subarray(nameEnd, at + 4 + size) }
     at += 4 + size
   }
   return { fields, ops, end: at }
@@ -128,7 +129,16 @@ const NONE: readonly never[] = []
  * Appends a 22-byte AS_MSG header; `info` packs info1..info4 from the high byte down. Bytes are stored one by one:
  * answers are written for every request, and this is many times cheaper than Buffer's checked writers.
  */
-export function writeHeader(writer: WireWriter, info: number, resultCode: number, generation: number, recordTtl: number, transactionTtl: number, nFields: number, nOps: number): void {
+export function writeHeader(
+  writer: WireWriter,
+  info: number,
+  resultCode: number,
+  generation: number,
+  recordTtl: number,
+  transactionTtl: number,
+  nFields: number,
+  nOps: number,
+): void {
   const at = writer.skip(MSG_HEADER_BYTES)
   const buf = writer.buf
   buf[at] = MSG_HEADER_BYTES

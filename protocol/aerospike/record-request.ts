@@ -3,7 +3,8 @@
 import { DIGEST_BYTES } from '../digest.js'
 import { TallyError } from '../errors.js'
 import { EXISTS, GEN_POLICY, type ExistsCode, type GenPolicyCode, type UserKey } from '../types.js'
-import { FIELD, FIELD_HEADER_BYTES, INFO1, INFO2, INFO3, MSG, MSG_HEADER_BYTES, OP, OP_HEADER_BYTES, PROTO_HEADER_BYTES, PROTO_TYPE, WIRE_TTL } from './constants.js'
+import { FIELD, FIELD_HEADER_BYTES, INFO1, INFO2, INFO3, MSG, MSG_HEADER_BYTES, OP, OP_HEADER_BYTES } from './constants.js'
+import { PROTO_HEADER_BYTES, PROTO_TYPE, WIRE_TTL } from './constants.js'
 import { type MessageField, type OpInput, writeMessage } from './message.js'
 import { type AsValue, decodeParticle, RawParticle } from './particle.js'
 import { writeProtoHeader } from './proto.js'
@@ -61,6 +62,7 @@ export interface AsRequest {
 export type AsRequestInput = Pick<AsRequest, 'ns' | 'digest'> & Partial<Omit<AsRequest, 'ns' | 'digest' | 'ops' | 'otherFields'>> & { ops?: readonly OpInput[] }
 
 const NO_DIGEST = Buffer.alloc(0)
+const NO_OPS: readonly AsOp[] = Object.freeze([])
 /** Names of the field types 0-4, each of which may appear once. */
 const SINGLE_FIELDS = ['namespace', 'set', 'key', 'record version', 'digest']
 const NO_FIELDS: readonly number[] = Object.freeze([])
@@ -111,14 +113,14 @@ export function newRequest(info1: number, info2: number, info3: number, generati
     ops: NO_OPS,
   }
 }
-const NO_OPS: readonly AsOp[] = Object.freeze([])
 
 /**
  * Reads `nFields` fields, then `nOps` ops, from `buf[at, limit)` into `request`; returns where they end. A batch
  * row passes the `digest` it carries, in place of a digest field.
  */
 export function readRequestBody(request: AsRequest, buf: Buffer, at: number, limit: number, nFields: number, nOps: number, digest: Buffer | null): number {
-  if (nFields * FIELD_HEADER_BYTES + nOps * OP_HEADER_BYTES > limit - at) throw malformed(`message announces ${nFields} fields and ${nOps} ops in ${limit - at} bytes`)
+  if (nFields * FIELD_HEADER_BYTES + nOps * OP_HEADER_BYTES > limit - at)
+    throw malformed(`message announces ${nFields} fields and ${nOps} ops in ${limit - at} bytes`)
   let seen = 0 // bits 1 << type of the fields that may appear once
   let other: number[] | null = null
   for (let i = 0; i < nFields; i++) {
@@ -203,7 +205,8 @@ export function encodeRequest(request: AsRequestInput, writer = new WireWriter()
   if (request.userKey != null) fields.push({ type: FIELD.KEY, data: encodeUserKey(request.userKey) })
   if (request.filter != null) fields.push({ type: FIELD.FILTER, data: request.filter })
   const { info1, info2, info3 } = infoOf(request)
-  writeMessage(writer, { info1, info2, info3, generation: request.gen ?? 0, recordTtl: recordTtlOf(request), transactionTtl: request.timeoutMs ?? 0, fields, ops: request.ops ?? [] })
+  const generation = request.gen ?? 0
+  writeMessage(writer, { info1, info2, info3, generation, recordTtl: recordTtlOf(request), transactionTtl: request.timeoutMs ?? 0, fields, ops: request.ops })
   writeProtoHeader(writer.buf, start, PROTO_TYPE.MESSAGE, writer.pos - start - PROTO_HEADER_BYTES)
   return writer.take()
 }
@@ -211,7 +214,11 @@ export function encodeRequest(request: AsRequestInput, writer = new WireWriter()
 /** The info bytes that express a request's policies. */
 export function infoOf(request: AsRequestInput): { info1: number; info2: number; info3: number } {
   const exists = request.exists ?? EXISTS.ignore
-  const info1 = (request.read ? INFO1.READ : 0) | (request.readAll ? INFO1.GET_ALL : 0) | (request.headerOnly ? INFO1.GET_NO_BINS : 0) | (request.compressResponse ? INFO1.COMPRESS_RESPONSE : 0)
+  const info1 =
+    (request.read ? INFO1.READ : 0) |
+    (request.readAll ? INFO1.GET_ALL : 0) |
+    (request.headerOnly ? INFO1.GET_NO_BINS : 0) |
+    (request.compressResponse ? INFO1.COMPRESS_RESPONSE : 0)
   const info2 =
     (request.write ? INFO2.WRITE : 0) |
     (request.delete ? INFO2.DELETE : 0) |
