@@ -10,7 +10,7 @@ export function malformed(what: string): TallyError {
 }
 
 /** Text of `buf[start, end)`; throws status 4 if it is not UTF-8 (a string would otherwise come back altered). */
-export function utf8(buf: Uint8Array, start: number, end: number, what: string): string {
+export function utf8(buf: Buffer, start: number, end: number, what: string): string {
   let ascii = true
   for (let i = start; i < end; i++) {
     if (buf[i]! >= 0x80) {
@@ -19,7 +19,7 @@ export function utf8(buf: Uint8Array, start: number, end: number, what: string):
     }
   }
   if (!ascii && !isUtf8(buf.subarray(start, end))) throw malformed(`${what} is not valid UTF-8`)
-  return Buffer.prototype.toString.call(buf, ascii ? 'latin1' : 'utf8', start, end)
+  return buf.toString(ascii ? 'latin1' : 'utf8', start, end)
 }
 
 // Short names (namespaces, sets, bins) by a hash of their bytes: the same few names arrive in every request, and a
@@ -31,7 +31,7 @@ const nameBytes = new Uint8Array(NAME_SLOTS * NAME_MAX_BYTES)
 const nameLengths = new Uint8Array(NAME_SLOTS)
 
 /** Like `utf8`, for names: short ASCII ones come from a small cache. */
-export function name(buf: Uint8Array, start: number, end: number, what: string): string {
+export function name(buf: Buffer, start: number, end: number, what: string): string {
   const length = end - start
   if (length > NAME_MAX_BYTES) return utf8(buf, start, end, what)
   let hash = length
@@ -53,7 +53,7 @@ export function name(buf: Uint8Array, start: number, end: number, what: string):
     }
     if (same) return cached
   }
-  const value = Buffer.prototype.toString.call(buf, 'latin1', start, end)
+  const value = buf.toString('latin1', start, end)
   names[slot] = value
   nameLengths[slot] = length
   nameBytes.set(buf.subarray(start, end), base)
