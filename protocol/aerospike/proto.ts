@@ -1,0 +1,182 @@
+// The 8-byte proto header that starts every Aerospike message (docs/aerospike.md "Framing"): version 2, a type,
+// a 48-bit body length. An incremental decoder cuts a byte stream into frames under a size limit; compressed
+// frames (type 4) are inflated with a cap on the output.
+import { deflateSync, inflateSync } from 'node:zlib'
+import { DEFAULT_MAX_FRAME_BYTES } from '../frame.js'
+import { COMPRESSED_SIZE_BYTES, PROTO_HEADER_BYTES, PROTO_TYPE, PROTO_VERSION, type ProtoType } from './constants.js'
+import { malformed } from './wire.js'
+
+/** One frame: its type and its body (the bytes after the header). */
+export interface ProtoFrame {
+  type: ProtoType
+  body: Buffer
+}
+
+const TWO_32 = 0x1_0000_0000
+
+/** Writes a proto header for a body of `bodyBytes` into `into` at `at`. */
+export function writeProtoHeader(into: Buffer, at: number, type: ProtoType, bodyBytes: number): void {
+  const high = Math.floor(bodyBytes / TWO_32) // bytes are stored one by one: cheaper than Buffer's checked writers
+  into[at] = PROTO_VERSION
+  into[at + 1] = type
+  into[at + 2] = high >>> 8
+  into[at + 3] = high
+  into[at + 4] = bodyBytes >>> 24
+  into[at + 5] = bodyBytes >>> 16
+  into[at + 6] = bodyBytes >>> 8
+  into[at + 7] = bodyBytes
+}
+
+/** A whole frame: header and body. */
+export function encodeProto(type: ProtoType, body: Uint8Array): Buffer {
+  const frame = Buffer.allocUnsafe(PROTO_HEADER_BYTES + body.length)
+  writeProtoHeader(frame, 0, type, body.length)
+  frame.set(body, PROTO_HEADER_BYTES)
+  return frame
+}
+
+/**
+ * Checks the header at `buf[at, at + 8)` and returns the body length. Throws status 4 for another version, a type
+ * other than 1-4, or a body over `maxBodyBytes`.
+ */
+export function readProtoHeader(buf: Uint8Array, at: number, maxBodyBytes: number): number {
+  const version = buf[at]!
+  if (version !== PROTO_VERSION) throw malformed(`proto version ${version}, expected ${PROTO_VERSION}`)
+  const type = buf[at + 1]!
+  if (type < PROTO_TYPE.INFO || type > PROTO_TYPE.COMPRESSED) throw malformed(`proto type ${type} is not supported`)
+  const high = buf[at + 2]! * 0x100 + buf[at + 3]!
+  const low = buf[at + 4]! * 0x100_0000 + ((buf[at + 5]! << 16) | (buf[at + 6]! << 8) | buf[at + 7]!)
+  const bytes = high * TWO_32 + low
+  if (bytes > maxBodyBytes) throw malformed(`proto body of ${bytes} bytes exceeds the limit of ${maxBodyBytes} bytes`)
+  return bytes
+}
+
+/**
+ * Cuts a byte stream into frames. Feed chunks with `push`, then call `next` until it returns null. A frame that
+ * arrives whole inside one chunk is returned as a view of that chunk. A bad header throws status 4 as soon as its
+ * 8 bytes are in, before the body is waited for; the stream cannot be resynchronised after that.
+ */
+export class ProtoDecoder {
+  /** Largest body accepted. */
+  readonly maxBodyBytes: number
+  #chunks: Buffer[] = []
+  #offset = 0 // consumed bytes of #chunks[0]
+  #buffered = 0 // unconsumed bytes over all chunks
+  #header = Buffer.alloc(PROTO_HEADER_BYTES)
+
+  constructor(maxBodyBytes = DEFAULT_MAX_FRAME_BYTES) {
+    this.maxBodyBytes = maxBodyBytes
+  }
+
+  /** Bytes received but not yet returned as frames. */
+  get bufferedBytes(): number {
+    return this.#buffered
+  }
+
+  push(chunk: Buffer): void {
+    if (chunk.length === 0) return
+    this.#chunks.push(chunk)
+    this.#buffered += chunk.length
+  }
+
+  /** The next complete frame, or null when more bytes are needed. */
+  next(): ProtoFrame | null {
+    if (this.#buffered < PROTO_HEADER_BYTES) return null
+    const first = this.#chunks[0]!
+    const whole = first.length - this.#offset >= PROTO_HEADER_BYTES
+    if (!whole) this.#gatherHeader()
+    const header = whole ? first : this.#header
+    const at = whole ? this.#offset : 0
+    const bytes = readProtoHeader(header, at, this.maxBodyBytes)
+    if (this.#buffered < PROTO_HEADER_BYTES + bytes) return null
+    const type = header[at + 1] as ProtoType
+    this.#skip(PROTO_HEADER_BYTES)
+    return { type, body: this.#take(bytes) }
+  }
+
+  #skip(bytes: number): void {
+    this.#buffered -= bytes
+    while (bytes > 0) {
+      const n = Math.min(bytes, this.#chunks[0]!.length - this.#offset)
+      this.#advance(n)
+      bytes -= n
+    }
+  }
+
+  // Copies a header that spans chunks into #header.
+  #gatherHeader(): void {
+    let chunk = 0
+    let at = this.#offset
+    for (let i = 0; i < PROTO_HEADER_BYTES; i++) {
+      while (at >= this.#chunks[chunk]!.length) {
+        chunk++
+        at = 0
+      }
+      this.#header[i] = this.#chunks[chunk]![at++]!
+    }
+  }
+
+  #take(bytes: number): Buffer {
+    this.#buffered -= bytes
+    const first = this.#chunks[0]
+    if (bytes === 0 || first === undefined) return Buffer.alloc(0)
+    if (first.length - this.#offset >= bytes) {
+      const out = first.subarray(this.#offset, this.#offset + bytes)
+      this.#advance(bytes)
+      return out
+    }
+    const out = Buffer.allocUnsafe(bytes)
+    let filled = 0
+    while (filled < bytes) {
+      const chunk = this.#chunks[0]!
+      const n = Math.min(bytes - filled, chunk.length - this.#offset)
+      chunk.copy(out, filled, this.#offset, this.#offset + n)
+      filled += n
+      this.#advance(n)
+    }
+    return out
+  }
+
+  #advance(bytes: number): void {
+    this.#offset += bytes
+    if (this.#offset === this.#chunks[0]!.length) {
+      this.#chunks.shift()
+      this.#offset = 0
+    }
+  }
+}
+
+/**
+ * The message inside a compressed (type 4) body: an 8-byte uncompressed size, then a zlib stream holding a whole
+ * type-3 frame, header included. Returns that frame's body. The declared size is checked against `maxBodyBytes`
+ * before inflating, and inflating stops at the declared size, so a small body cannot expand without bound.
+ */
+export function inflateMessage(body: Buffer, maxBodyBytes = DEFAULT_MAX_FRAME_BYTES): Buffer {
+  if (body.length < COMPRESSED_SIZE_BYTES) throw malformed(`compressed body of ${body.length} bytes has no size`)
+  const declared = body.readUInt32BE(0) * TWO_32 + body.readUInt32BE(4)
+  if (declared < PROTO_HEADER_BYTES) throw malformed(`compressed message declares ${declared} bytes, less than a header`)
+  if (declared > PROTO_HEADER_BYTES + maxBodyBytes)
+    throw malformed(`compressed message of ${declared} bytes exceeds the limit of ${maxBodyBytes} bytes`)
+  let inner: Buffer
+  try {
+    inner = inflateSync(body.subarray(COMPRESSED_SIZE_BYTES), { maxOutputLength: declared })
+  } catch (err) {
+    throw malformed(`compressed message does not inflate to its declared ${declared} bytes: ${(err as Error).message}`)
+  }
+  if (inner.length !== declared) throw malformed(`compressed message inflates to ${inner.length} bytes, not the declared ${declared}`)
+  const bytes = readProtoHeader(inner, 0, maxBodyBytes)
+  if (inner[1] !== PROTO_TYPE.MESSAGE) throw malformed(`compressed message holds proto type ${inner[1]}, expected ${PROTO_TYPE.MESSAGE}`)
+  if (bytes !== declared - PROTO_HEADER_BYTES) throw malformed(`compressed message header says ${bytes} bytes, the stream holds ${declared - PROTO_HEADER_BYTES}`)
+  return inner.subarray(PROTO_HEADER_BYTES)
+}
+
+/** A whole type-3 frame (header and body) wrapped as a compressed (type 4) frame. */
+export function deflateMessage(frame: Uint8Array): Buffer {
+  const stream = deflateSync(frame)
+  const out = Buffer.allocUnsafe(PROTO_HEADER_BYTES + COMPRESSED_SIZE_BYTES + stream.length)
+  writeProtoHeader(out, 0, PROTO_TYPE.COMPRESSED, COMPRESSED_SIZE_BYTES + stream.length)
+  out.writeUInt32BE(Math.floor(frame.length / TWO_32), PROTO_HEADER_BYTES)
+  out.writeUInt32BE(frame.length % TWO_32, PROTO_HEADER_BYTES + 4)
+  out.set(stream, PROTO_HEADER_BYTES + COMPRESSED_SIZE_BYTES)
+  return out
+}

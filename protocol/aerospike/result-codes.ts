@@ -1,0 +1,111 @@
+// Aerospike's result codes, the byte at offset 5 of an AS_MSG (and byte 1 of an admin header). Tally's STATUS
+// numbers are these same numbers (protocol/status.ts), so a TallyError's code goes on the wire unchanged.
+import { STATUS } from '../status.js'
+
+/** Every result code the Aerospike server defines (its names). */
+export const RESULT = {
+  OK: 0,
+  UNKNOWN: 1,
+  NOT_FOUND: 2,
+  GENERATION: 3,
+  PARAMETER: 4,
+  RECORD_EXISTS: 5,
+  BIN_EXISTS: 6,
+  CLUSTER_KEY_MISMATCH: 7,
+  OUT_OF_SPACE: 8,
+  TIMEOUT: 9,
+  UNAVAILABLE: 11,
+  INCOMPATIBLE_TYPE: 12,
+  RECORD_TOO_BIG: 13,
+  KEY_BUSY: 14,
+  QUERY_ABORT: 15,
+  UNSUPPORTED_FEATURE: 16,
+  BIN_NOT_FOUND: 17,
+  DEVICE_OVERLOAD: 18,
+  KEY_MISMATCH: 19,
+  NAMESPACE: 20,
+  BIN_NAME: 21,
+  FORBIDDEN: 22,
+  ELEMENT_NOT_FOUND: 23,
+  ELEMENT_EXISTS: 24,
+  ENTERPRISE_ONLY: 25,
+  OP_NOT_APPLICABLE: 26,
+  FILTERED_OUT: 27,
+  LOST_CONFLICT: 28,
+  XDR_KEY_BUSY: 32,
+  SECURITY_OK_LAST: 50,
+  SECURITY_NOT_SUPPORTED: 51,
+  SECURITY_NOT_ENABLED: 52,
+  SECURITY_SCHEME: 53,
+  SECURITY_COMMAND: 54,
+  SECURITY_FIELD: 55,
+  SECURITY_STATE: 56,
+  INVALID_USER: 60,
+  USER_EXISTS: 61,
+  INVALID_PASSWORD: 62,
+  EXPIRED_PASSWORD: 63,
+  FORBIDDEN_PASSWORD: 64,
+  INVALID_CREDENTIAL: 65,
+  EXPIRED_SESSION: 66,
+  INVALID_ROLE: 70,
+  ROLE_EXISTS: 71,
+  INVALID_PRIVILEGE: 72,
+  INVALID_WHITELIST: 73,
+  QUOTAS_NOT_ENABLED: 74,
+  INVALID_QUOTA: 75,
+  NOT_AUTHENTICATED: 80,
+  ROLE_VIOLATION: 81,
+  NOT_WHITELISTED: 82,
+  QUOTA_EXCEEDED: 83,
+  UDF: 100,
+  MRT_BLOCKED: 120,
+  MRT_VERSION_MISMATCH: 121,
+  MRT_EXPIRED: 122,
+  MRT_TOO_MANY_WRITES: 123,
+  MRT_COMMITTED: 124,
+  MRT_ABORTED: 125,
+  MRT_ALREADY_LOCKED: 126,
+  MRT_MONITOR_EXISTS: 127,
+  BATCH_DISABLED: 150,
+  BATCH_MAX_REQUESTS: 151,
+  BATCH_QUEUES_FULL: 152,
+  GEO_INVALID_GEOJSON: 160,
+  INDEX_FOUND: 200,
+  INDEX_NOT_FOUND: 201,
+  INDEX_OOM: 202,
+  INDEX_NOT_READABLE: 203,
+  INDEX_GENERIC: 204,
+  INDEX_NAME: 205,
+  INDEX_MAX_COUNT: 206,
+} as const
+export type ResultName = keyof typeof RESULT
+export type ResultCode = (typeof RESULT)[ResultName]
+
+/** Tally's STATUS name for each result code it shares; the numbers are equal (checked by the tests). */
+export const RESULT_OF_STATUS = {
+  OK: RESULT.OK,
+  SERVER_ERROR: RESULT.UNKNOWN,
+  NOT_FOUND: RESULT.NOT_FOUND,
+  GENERATION: RESULT.GENERATION,
+  PARAMETER: RESULT.PARAMETER,
+  RECORD_EXISTS: RESULT.RECORD_EXISTS,
+  OUT_OF_SPACE: RESULT.OUT_OF_SPACE,
+  TIMEOUT: RESULT.TIMEOUT,
+  INCOMPATIBLE_TYPE: RESULT.INCOMPATIBLE_TYPE,
+  RECORD_TOO_BIG: RESULT.RECORD_TOO_BIG,
+  KEY_BUSY: RESULT.KEY_BUSY,
+  UNSUPPORTED_FEATURE: RESULT.UNSUPPORTED_FEATURE,
+  KEY_MISMATCH: RESULT.KEY_MISMATCH,
+  NAMESPACE: RESULT.NAMESPACE,
+  BIN_NAME: RESULT.BIN_NAME,
+  FORBIDDEN: RESULT.FORBIDDEN,
+  OP_NOT_APPLICABLE: RESULT.OP_NOT_APPLICABLE,
+} as const satisfies { [K in keyof typeof STATUS]: (typeof STATUS)[K] }
+
+/**
+ * The result code that carries a Tally status on the wire: the same number for the server's statuses (0..255);
+ * 1 (UNKNOWN) for anything else, such as a client-side (negative) code, which must never be sent.
+ */
+export function resultCodeOf(status: number): number {
+  return Number.isInteger(status) && status >= 0 && status <= 0xff ? status : RESULT.UNKNOWN
+}
