@@ -4,7 +4,7 @@ import net from 'node:net'
 import { TallyError } from '../protocol/errors.js'
 import { FrameDecoder } from '../protocol/frame.js'
 import { SERVER_MESSAGE_ID, type Hello } from '../protocol/messages.js'
-import { MsgpackReader } from '../protocol/msgpack-reader.js'
+import { FLOATS, MsgpackReader } from '../protocol/msgpack-reader.js'
 import { FrameWriter } from '../protocol/msgpack-writer.js'
 import { readError, readHello, readResponseHead } from '../protocol/response-codec.js'
 import { CLIENT_STATUS, STATUS } from '../protocol/status.js'
@@ -79,7 +79,7 @@ export class Connection {
       const { host, port } = options
       const socket = net.connect({ host, port, noDelay: true })
       const decoder = new FrameDecoder()
-      const reader = new MsgpackReader({ mapsAsObjects: true })
+      const reader = new MsgpackReader({ mapsAsObjects: true, floats: FLOATS.DOUBLES_AT_TOP })
       const fail = (message: string, cause?: unknown): void => {
         clearTimeout(timer)
         socket.destroy()

@@ -11,6 +11,23 @@ export type Kind = (typeof KIND)[keyof typeof KIND]
 
 /** msgpack ext type of a `Double` (PROTOCOL.md §1). */
 export const EXT_DOUBLE = 1
+
+/** What msgpack floats (float32, float64) and ext type 1 decode to. */
+export const FLOATS = {
+  /**
+   * A float is a plain number, ext type 1 a `Double`. For log entries: before integers over 32 bits were written as
+   * msgpack integers they were written as float64, and an integral number in a bin is an integer.
+   */
+  NUMBERS: 0,
+  /** Every float is a `Double`, whatever its value, as is ext type 1: a double stays a double (requests). */
+  DOUBLES: 1,
+  /**
+   * A `Double` when read as a value on its own (a bin, a read result), a plain number inside a list or map: the
+   * client's API gives numbers, and tells doubles from integers only where it must (a bin that is a counter).
+   */
+  DOUBLES_AT_TOP: 2,
+} as const
+export type Floats = (typeof FLOATS)[keyof typeof FLOATS]
 /** Lists and maps nest at most this deep; deeper input is refused rather than risk the stack. */
 export const MAX_DEPTH = 64
 
@@ -64,15 +81,26 @@ const cachedStrings: (string | undefined)[] = new Array(CACHE_SLOTS)
 const cachedBytes = new Uint8Array(CACHE_SLOTS * CACHE_MAX_BYTES)
 const cachedLengths = new Uint8Array(CACHE_SLOTS)
 
+/** How a reader decodes maps and floats. */
+export interface MsgpackReaderOptions {
+  /** Decode maps as plain objects (the client) rather than `Map`s (the server). */
+  mapsAsObjects: boolean
+  /** What floats decode to; default FLOATS.NUMBERS. A message's decoder may change it after `reset`. */
+  floats?: Floats
+}
+
 export class MsgpackReader {
   buf: Buffer = Buffer.alloc(0)
   pos = 0
   end = 0
+  /** What floats decode to in the message being read; back to the reader's default on `reset`. */
+  floats: Floats
   readonly #mapsAsObjects: boolean
+  readonly #floats: Floats
 
-  /** `mapsAsObjects`: decode maps as plain objects (the client) rather than `Map`s (the server). */
-  constructor(options: { mapsAsObjects: boolean }) {
+  constructor(options: MsgpackReaderOptions) {
     this.#mapsAsObjects = options.mapsAsObjects
+    this.floats = this.#floats = options.floats ?? FLOATS.NUMBERS
   }
 
   /** Reads from `buf[start, end)` from now on. */
@@ -80,6 +108,7 @@ export class MsgpackReader {
     this.buf = buf
     this.pos = start
     this.end = end
+    this.floats = this.#floats
     return this
   }
 
@@ -115,7 +144,7 @@ export class MsgpackReader {
     return n
   }
 
-  /** An integer of any msgpack width: 64-bit encodings come back as bigint, the rest as numbers. */
+  /** An integer of any msgpack width: a number when it is a safe integer (|n| < 2^53), else a bigint. */
   int(): number | bigint {
     const b = this.#byte()
     if (b <= 0x7f) return b
@@ -128,8 +157,7 @@ export class MsgpackReader {
       case 0xce:
         return this.#uint(4)
       case 0xcf:
-        this.#need(8)
-        return this.buf.readBigUInt64BE((this.pos += 8) - 8)
+        return this.#int64(false)
       case 0xd0:
         this.#need(1)
         return this.buf.readInt8(this.pos++)
@@ -140,8 +168,7 @@ export class MsgpackReader {
         this.#need(4)
         return this.buf.readInt32BE((this.pos += 4) - 4)
       case 0xd3:
-        this.#need(8)
-        return this.buf.readBigInt64BE((this.pos += 8) - 8)
+        return this.#int64(true)
       default:
         this.pos--
         throw malformed('expected an integer')
@@ -203,7 +230,7 @@ export class MsgpackReader {
       case KIND.INT:
         return this.int()
       case KIND.FLOAT:
-        return this.#float()
+        return this.#float(depth)
       case KIND.STR:
         return this.str()
       case KIND.BIN:
@@ -213,7 +240,7 @@ export class MsgpackReader {
       case KIND.MAP:
         return this.#map(depth)
       case KIND.EXT:
-        return this.#ext()
+        return this.#ext(depth)
       default:
         throw malformed(`byte 0x${this.buf[this.pos]!.toString(16)} starts no value`)
     }
@@ -247,24 +274,35 @@ export class MsgpackReader {
     return object
   }
 
-  #ext(): Double {
+  #ext(depth: number): Double | number {
     const b = this.#byte()
     const length = b >= 0xd4 ? 1 << (b - 0xd4) : this.#uint(b === 0xc7 ? 1 : b === 0xc8 ? 2 : 4)
     const type = this.#uint(1)
     this.#need(length)
     if (type !== EXT_DOUBLE || length !== 8)
       throw new TallyError(STATUS.PARAMETER, `msgpack extension type ${(type << 24) >> 24} (${length} bytes) is not supported; type 1 holds a double`)
-    return new Double(this.buf.readDoubleBE((this.pos += 8) - 8))
+    const value = this.buf.readDoubleBE((this.pos += 8) - 8)
+    return this.floats === FLOATS.DOUBLES_AT_TOP && depth > 0 ? value : new Double(value)
   }
 
-  #float(): number {
+  #float(depth: number): Double | number {
     const b = this.#byte()
-    if (b === 0xca) {
-      this.#need(4)
-      return this.buf.readFloatBE((this.pos += 4) - 4)
-    }
+    this.#need(b === 0xca ? 4 : 8)
+    const value = b === 0xca ? this.buf.readFloatBE((this.pos += 4) - 4) : this.buf.readDoubleBE((this.pos += 8) - 8)
+    const floats = this.floats
+    return floats === FLOATS.DOUBLES || (floats === FLOATS.DOUBLES_AT_TOP && depth === 0) ? new Double(value) : value
+  }
+
+  // int 64 / uint 64: a number while it is safe; the high word's sign decides whether it can be.
+  #int64(signed: boolean): number | bigint {
     this.#need(8)
-    return this.buf.readDoubleBE((this.pos += 8) - 8)
+    const buf = this.buf
+    const at = this.pos
+    this.pos += 8
+    const high = signed ? buf.readInt32BE(at) : buf.readUInt32BE(at)
+    const value = high * 0x1_0000_0000 + buf.readUInt32BE(at + 4)
+    if (Number.isSafeInteger(value)) return value
+    return signed ? buf.readBigInt64BE(at) : buf.readBigUInt64BE(at)
   }
 
   #shortString(start: number, length: number): string {

@@ -3,7 +3,7 @@
 // requests in record-request.ts, batches in batch-request.ts, INFO here.
 import { readBatchGetRequest, readBatchOperateRequest } from './batch-request.js'
 import { OP, SERVER_MESSAGE_ID, type InfoRequest, type OpCode, type Request } from './messages.js'
-import { KIND, type MsgpackReader } from './msgpack-reader.js'
+import { FLOATS, KIND, type MsgpackReader } from './msgpack-reader.js'
 import type { FrameWriter } from './msgpack-writer.js'
 import { readRecordRequest } from './record-request.js'
 import { bad, intField, readStrings } from './request-fields.js'
@@ -34,6 +34,7 @@ export function peekRequestId(body: Uint8Array): number {
 
 /** Reads one request from the reader's frame. Throws TallyError(4) naming what is wrong. */
 export function decodeRequest(r: MsgpackReader): Request {
+  r.floats = FLOATS.DOUBLES // a float in a request is a double, whatever its value (PROTOCOL.md §1)
   if (r.kind() !== KIND.ARRAY) throw bad('a request must be a msgpack array')
   const fields = r.array()
   if (fields < 2) throw bad('a request starts with an id and an op code')
