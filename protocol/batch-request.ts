@@ -1,8 +1,10 @@
 // Requests on many records (PROTOCOL.md §4.8, §4.10): BATCH_GET `[id, 8, keys, binNames]` and BATCH_OPERATE
 // `[id, 10, items]`. The client writes them; the server reads them into typed requests.
 import { TallyError } from './errors.js'
+import { ARRAY_BYTES, BATCH_ITEM_BYTES, BATCH_KEY_BYTES } from './memory-cost.js'
 import { OP, type BatchGetRequest, type BatchOperateItem, type BatchOperateRequest, type RecordAddress } from './messages.js'
-import { KIND, type MsgpackReader } from './msgpack-reader.js'
+import { KIND } from './msgpack-format.js'
+import type { MsgpackReader } from './msgpack-reader.js'
 import type { FrameWriter } from './msgpack-writer.js'
 import { bad, readAddress, readBinOps, readPolicy, readStrings, writeAddress } from './request-fields.js'
 import type { Key } from './types.js'
@@ -32,10 +34,15 @@ export function writeBatchGetRequest(w: FrameWriter, id: number, keys: readonly 
   w.value(binNames)
 }
 
-/** Reads a BATCH_GET after its id and op code; returns the request and how many of its `fields` were read. */
-export function readBatchGetRequest(r: MsgpackReader, id: number, fields: number): [BatchGetRequest, number] {
+/**
+ * Reads a BATCH_GET after its id and op code; returns the request and how many of its `fields` were read. More
+ * than `maxKeys` keys are refused before any is read.
+ */
+export function readBatchGetRequest(r: MsgpackReader, id: number, fields: number, maxKeys: number): [BatchGetRequest, number] {
   if (fields < 3 || r.kind() !== KIND.ARRAY) throw bad('BATCH_GET: keys must be an array')
   const count = r.array()
+  if (count > maxKeys) throw bad(`BATCH_GET: ${count} keys, more than the limit of ${maxKeys}`)
+  r.charge(ARRAY_BYTES + count * BATCH_KEY_BYTES)
   const addresses: RecordAddress[] = []
   for (let i = 0; i < count; i++) addresses.push(readBatchKey(r, i))
   const binNames = fields > 3 ? readStrings(r, 'BATCH_GET: bin names') : null
@@ -67,10 +74,15 @@ export function writeBatchOperateRequest(w: FrameWriter, id: number, entries: re
   }
 }
 
-/** Reads a BATCH_OPERATE after its id and op code; returns the request and how many of its `fields` were read. */
-export function readBatchOperateRequest(r: MsgpackReader, id: number, fields: number): [BatchOperateRequest, number] {
+/**
+ * Reads a BATCH_OPERATE after its id and op code; returns the request and how many of its `fields` were read. More
+ * than `maxItems` items are refused before any is read.
+ */
+export function readBatchOperateRequest(r: MsgpackReader, id: number, fields: number, maxItems: number): [BatchOperateRequest, number] {
   if (fields < 3 || r.kind() !== KIND.ARRAY) throw bad('BATCH_OPERATE: items must be an array')
   const count = r.array()
+  if (count > maxItems) throw bad(`BATCH_OPERATE: ${count} records, more than the limit of ${maxItems}`)
+  r.charge(ARRAY_BYTES + count * BATCH_ITEM_BYTES)
   const items: BatchOperateItem[] = []
   for (let i = 0; i < count; i++) {
     try {

@@ -1,7 +1,7 @@
 // Writes msgpack straight into one output buffer: frames for the wire (FrameWriter), and the base that log
 // entries share (MsgpackWriter). No intermediate arrays, no copy per message.
 import { FRAME_HEADER_BYTES } from './frame.js'
-import { EXT_DOUBLE, MAX_DEPTH } from './msgpack-reader.js'
+import { EXT_DOUBLE, MAX_DEPTH } from './msgpack-format.js'
 import { Double } from './types.js'
 
 /** Thrown for a value msgpack (or Tally) cannot carry; `rollback()` then drops the partly written frame. */

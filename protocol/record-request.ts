@@ -1,7 +1,9 @@
 // Single-record requests (PROTOCOL.md §3, §4.1-§4.7): a fixed header, then the op's arguments. The client writes
 // the header and its arguments; the server reads them into a typed request.
+import { ARRAY_BYTES, SLOT_BYTES } from './memory-cost.js'
 import { OP, type OpCode, type RecordAddress, type RecordPolicy, type Request } from './messages.js'
-import { KIND, type MsgpackReader } from './msgpack-reader.js'
+import { KIND } from './msgpack-format.js'
+import { newList, type MsgpackReader } from './msgpack-reader.js'
 import type { FrameWriter } from './msgpack-writer.js'
 import { bad, readAddress, readBinOps, readPolicy, readStrings } from './request-fields.js'
 import type { UserKey } from './types.js'
@@ -79,7 +81,8 @@ function readArgs(r: MsgpackReader, id: number, op: OpCode, address: RecordAddre
 function readBinList(r: MsgpackReader): unknown[] {
   const count = r.array()
   if (count % 2 !== 0) throw bad('PUT: bins must be name, value pairs')
-  const bins = new Array<unknown>(count)
+  r.charge(ARRAY_BYTES + count * SLOT_BYTES)
+  const bins = newList(count)
   for (let i = 0; i < count; i += 2) {
     if (r.kind() !== KIND.STR) throw bad(`PUT: bin name ${i / 2} is not a string`)
     bins[i] = r.str()

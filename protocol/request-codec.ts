@@ -3,7 +3,8 @@
 // requests in record-request.ts, batches in batch-request.ts, INFO here.
 import { readBatchGetRequest, readBatchOperateRequest } from './batch-request.js'
 import { OP, SERVER_MESSAGE_ID, type InfoRequest, type OpCode, type Request } from './messages.js'
-import { FLOATS, KIND, type MsgpackReader } from './msgpack-reader.js'
+import { FLOATS, KIND } from './msgpack-format.js'
+import type { MsgpackReader } from './msgpack-reader.js'
 import type { FrameWriter } from './msgpack-writer.js'
 import { readRecordRequest } from './record-request.js'
 import { bad, intField, readStrings } from './request-fields.js'
@@ -32,9 +33,27 @@ export function peekRequestId(body: Uint8Array): number {
   return id
 }
 
-/** Reads one request from the reader's frame. Throws TallyError(4) naming what is wrong. */
-export function decodeRequest(r: MsgpackReader): Request {
+/** What the server allows in one request, checked while it is decoded. */
+export interface DecodeLimits {
+  /** Most keys in a BATCH_GET, records in a BATCH_OPERATE. */
+  maxBatchKeys: number
+}
+
+/**
+ * A request may decode into at most this much memory (as memory-cost.ts counts it), plus DECODED_BYTES_PER_BYTE for
+ * every byte of its frame: a list of 1-byte values takes 8 bytes a value (PROTOCOL.md §1).
+ */
+export const DECODED_BYTES_BASE = 4 * 1024 * 1024
+export const DECODED_BYTES_PER_BYTE = 8
+
+/**
+ * Reads one request from the reader's frame. Throws TallyError(4) naming what is wrong, as soon as it is found:
+ * counts over a limit or over the bytes left, and a request that would decode into more memory than its budget,
+ * are refused before anything is allocated for them.
+ */
+export function decodeRequest(r: MsgpackReader, limits: DecodeLimits = { maxBatchKeys: Infinity }): Request {
   r.floats = FLOATS.DOUBLES // a float in a request is a double, whatever its value (PROTOCOL.md §1)
+  r.limitDecodedBytes(DECODED_BYTES_BASE + DECODED_BYTES_PER_BYTE * (r.end - r.pos))
   if (r.kind() !== KIND.ARRAY) throw bad('a request must be a msgpack array')
   const fields = r.array()
   if (fields < 2) throw bad('a request starts with an id and an op code')
@@ -44,8 +63,8 @@ export function decodeRequest(r: MsgpackReader): Request {
   if (opName === undefined) throw bad(`unknown op ${Number.isNaN(op) ? JSON.stringify(r.value()) : op}`)
   let request: Request
   let read: number
-  if (op === OP.BATCH_OPERATE) [request, read] = readBatchOperateRequest(r, id, fields)
-  else if (op === OP.BATCH_GET) [request, read] = readBatchGetRequest(r, id, fields)
+  if (op === OP.BATCH_OPERATE) [request, read] = readBatchOperateRequest(r, id, fields, limits.maxBatchKeys)
+  else if (op === OP.BATCH_GET) [request, read] = readBatchGetRequest(r, id, fields, limits.maxBatchKeys)
   else if (op === OP.INFO) [request, read] = readInfoRequest(r, id, fields)
   else [request, read] = readRecordRequest(r, id, op as OpCode, opName, fields)
   for (; read < fields; read++) r.value() // fields a later protocol version added

@@ -2,8 +2,10 @@
 // each with its writer and its reader. A reader checks its field and names it in a status 4 when it is wrong.
 import { DIGEST_BYTES } from './digest.js'
 import { TallyError } from './errors.js'
-import { BIN_OP, FLAGS, type BinOp, type BinOpCode, type RecordAddress, type RecordPolicy } from './messages.js'
-import { KIND, type MsgpackReader } from './msgpack-reader.js'
+import { ARRAY_BYTES, BIN_OP_BYTES, SLOT_BYTES, STRING_BYTES } from './memory-cost.js'
+import { BIN_OP, FLAGS, MAX_OPERATE_OPS, type BinOp, type BinOpCode, type RecordAddress, type RecordPolicy } from './messages.js'
+import { KIND } from './msgpack-format.js'
+import type { MsgpackReader } from './msgpack-reader.js'
 import type { FrameWriter } from './msgpack-writer.js'
 import { STATUS } from './status.js'
 import type { ExistsCode, GenPolicyCode, Key, UserKey } from './types.js'
@@ -96,6 +98,8 @@ export function readPolicy(r: MsgpackReader, where: string): RecordPolicy {
 export function readBinOps(r: MsgpackReader, where: string): BinOp[] {
   if (r.kind() !== KIND.ARRAY) throw bad(`${where}: ops must be an array`)
   const count = r.array()
+  if (count > MAX_OPERATE_OPS) throw bad(`${where}: ${count} ops, more than the limit of ${MAX_OPERATE_OPS}`)
+  r.charge(ARRAY_BYTES + count * BIN_OP_BYTES)
   const ops: BinOp[] = []
   for (let i = 0; i < count; i++) ops.push(readBinOp(r, i, where))
   return ops
@@ -121,6 +125,7 @@ export function readStrings(r: MsgpackReader, what: string): string[] | null {
   if (r.nil()) return null
   if (r.kind() !== KIND.ARRAY) throw bad(`${what} must be an array of strings`)
   const count = r.array()
+  r.charge(ARRAY_BYTES + count * (SLOT_BYTES + STRING_BYTES))
   const names: string[] = []
   for (let i = 0; i < count; i++) {
     if (r.kind() !== KIND.STR) throw bad(`${what} must be an array of strings`)

@@ -3,7 +3,8 @@
 // a later version can add fields at the end of any answer or item.
 import { TallyError } from './errors.js'
 import { PROTOCOL_VERSION, SERVER_MESSAGE_ID, type BatchItem, type Hello, type InfoResult, type RecordResult } from './messages.js'
-import { KIND, type MsgpackReader } from './msgpack-reader.js'
+import { KIND } from './msgpack-format.js'
+import type { MsgpackReader } from './msgpack-reader.js'
 import type { FrameWriter } from './msgpack-writer.js'
 import { STATUS } from './status.js'
 

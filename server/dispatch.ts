@@ -26,7 +26,7 @@ export function dispatch(context: OpContext, buf: Buffer, start: number, end: nu
   let id = SERVER_MESSAGE_ID
   let request: Request | undefined
   try {
-    request = decodeRequest(r.reset(buf, start, end))
+    request = decodeRequest(r.reset(buf, start, end), context.limits)
     id = request.id
     const result = runOperation(context, request)
     w.begin()

@@ -11,6 +11,20 @@ export function frame(message: unknown): Buffer {
   return encodeFrame(packer.pack(message))
 }
 
+/**
+ * The body of `message` whose last element, a nil, is replaced by a list of `count` copies of the msgpack value
+ * `element`: shapes too large to build as values first.
+ */
+export function withList(message: unknown[], count: number, element: readonly number[]): Buffer {
+  const head = Buffer.from(packer.pack(message))
+  if (head[head.length - 1] !== 0xc0) throw new Error('the message must end with a nil')
+  const list = Buffer.alloc(5 + count * element.length)
+  list[0] = 0xdd
+  list.writeUInt32BE(count, 1)
+  for (let i = 0; i < count; i++) list.set(element, 5 + i * element.length)
+  return Buffer.concat([head.subarray(0, head.length - 1), list])
+}
+
 /** Reads decoded messages from a socket, in arrival order. */
 export class FrameReader {
   readonly #decoder = new FrameDecoder(64 * 1024 * 1024)

@@ -2,7 +2,8 @@
 // both ways over random values, and random bytes that must fail cleanly.
 import t from 'tap'
 import { TallyError } from '../../protocol/errors.js'
-import { FLOATS, MsgpackReader } from '../../protocol/msgpack-reader.js'
+import { FLOATS } from '../../protocol/msgpack-format.js'
+import { MsgpackReader } from '../../protocol/msgpack-reader.js'
 import { FrameWriter } from '../../protocol/msgpack-writer.js'
 import { STATUS } from '../../protocol/status.js'
 import { Double } from '../../protocol/types.js'

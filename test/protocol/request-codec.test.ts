@@ -1,13 +1,23 @@
 // Requests: decoding checks every field and names what is wrong; the writer's header reads back as written.
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { TallyError } from '../../protocol/errors.js'
-import { BIN_OP, encodeFlags, OP, type Request } from '../../protocol/messages.js'
+import {
+  BIN_OP,
+  encodeFlags,
+  OP,
+  type BatchGetRequest,
+  type BatchOperateRequest,
+  type OperateRequest,
+  type PutRequest,
+  type Request,
+} from '../../protocol/messages.js'
 import { MsgpackReader } from '../../protocol/msgpack-reader.js'
 import { FrameWriter } from '../../protocol/msgpack-writer.js'
 import { writeRecordHeader } from '../../protocol/record-request.js'
 import { decodeRequest as decodeFrom, peekRequestId } from '../../protocol/request-codec.js'
 import { STATUS } from '../../protocol/status.js'
 import { EXISTS, GEN_POLICY } from '../../protocol/types.js'
+import { withList } from '../helpers/frames.js'
 import { createPacker } from '../helpers/msgpackr.js'
 
 const packer = createPacker()
@@ -113,6 +123,59 @@ t.test('trailing fields are skipped; trailing bytes are refused', async (t) => {
   t.match(decodeRequest(header(OP.EXISTS, 'from', 'the', ['future'])), { op: OP.EXISTS })
   const bytes = Buffer.concat([Buffer.from(packer.pack(header(OP.EXISTS))), Buffer.from([0xc0])])
   t.throws(() => decodeFrom(reader.reset(bytes)), { code: STATUS.PARAMETER, message: /1 bytes after the message/ })
+})
+
+/** A PUT of bin 'a' whose value is a list of `count` copies of the msgpack value `element`. */
+const putList = (count: number, element: readonly number[]): Buffer => withList(header(OP.PUT, ['a', null]), count, element)
+
+/** Decodes `bytes` expecting status 4 matching `pattern`; returns how far into the frame the reader got. */
+function refusedAt(t: Test, bytes: Buffer, pattern: RegExp): number {
+  const r = reader.reset(bytes)
+  t.throws(() => decodeFrom(r, { maxBatchKeys: 5000 }), { code: STATUS.PARAMETER, message: pattern }, String(pattern))
+  return r.pos
+}
+
+t.test('what a request decodes to is bounded while it is read: hostile shapes are refused early', async (t) => {
+  const budget = /decodes to more than \d+ bytes of memory/
+  // A million empty maps in 1 MB would take ~180 MB as Maps: refused a few thousand maps in. Shapes that cost less
+  // per byte are refused once past the budget (4 MiB + 8 bytes per byte of frame).
+  for (const [what, element, within] of [
+    ['empty maps', [0x80], 0.05],
+    ['lists of an empty map', [0x91, 0x80], 0.05],
+    ['one-character strings', [0xa1, 0x61], 0.8],
+    ['float32s, each a Double', [0xca, 0, 0, 0, 0], 0.8],
+  ] as const) {
+    const bytes = putList(1_000_000, [...element])
+    const at = refusedAt(t, bytes, budget)
+    t.ok(at < bytes.length * within, `${what}: refused ${at} bytes into ${bytes.length}`)
+  }
+  // Counts over a limit are refused at their header, before any element is read.
+  const op = [BIN_OP.READ, 'a']
+  const ops = Buffer.from(packer.pack(header(OP.OPERATE, Array.from({ length: 4097 }, () => op))))
+  t.ok(refusedAt(t, ops, /OPERATE: 4097 ops, more than the limit of 4096/) < 60)
+  const keys = Buffer.from(packer.pack([1, OP.BATCH_GET, Array.from({ length: 5001 }, () => ['test', null, digest]), null]))
+  t.ok(refusedAt(t, keys, /BATCH_GET: 5001 keys, more than the limit of 5000/) < 10)
+  const item = ['test', 's', digest, null, null, 0, 0, [op]]
+  const items = Buffer.from(packer.pack([1, OP.BATCH_OPERATE, Array.from({ length: 5001 }, () => item)]))
+  t.ok(refusedAt(t, items, /BATCH_OPERATE: 5001 records, more than the limit of 5000/) < 10)
+  t.ok(refusedAt(t, Buffer.from(packer.pack([1, OP.BATCH_OPERATE, [['test', 's', digest, null, null, 0, 0, Array.from({ length: 4097 }, () => op)]]])), /item 0: 4097 ops/) < 60)
+})
+
+t.test('requests of real sizes decode within the budget', async (t) => {
+  const budget = { maxBatchKeys: 5000 }
+  // Empty strings and small integers: 8 bytes of memory per byte of frame, the densest a list can be.
+  for (const element of [[0xa0], [0x01], [0xc0]]) {
+    const request = decodeFrom(reader.reset(putList(1_000_000, element)), budget) as PutRequest
+    t.equal((request.bins[1] as unknown[]).length, 1_000_000)
+  }
+  const big = decodeFrom(reader.reset(Buffer.from(packer.pack(header(OP.PUT, ['s', 'x'.repeat(7_000_000), 'b', Buffer.alloc(1_000_000)])))), budget)
+  t.equal(((big as PutRequest).bins[1] as string).length, 7_000_000)
+  const keys = Array.from({ length: 5000 }, (_, i) => ['test', 's', digest, `key-${i}`])
+  t.equal((decodeFrom(reader.reset(Buffer.from(packer.pack([1, OP.BATCH_GET, keys, null]))), budget) as BatchGetRequest).addresses.length, 5000)
+  const items = Array.from({ length: 5000 }, () => ['test', 's', digest, null, null, 0, 0, [[BIN_OP.INCR, 'n', 1], [BIN_OP.READ, 'n']]])
+  t.equal((decodeFrom(reader.reset(Buffer.from(packer.pack([1, OP.BATCH_OPERATE, items]))), budget) as BatchOperateRequest).items.length, 5000)
+  const ops = Array.from({ length: 4096 }, (_, i) => [BIN_OP.WRITE, 'b', `value ${i}`])
+  t.equal((decodeFrom(reader.reset(Buffer.from(packer.pack(header(OP.OPERATE, ops)))), budget) as OperateRequest).ops.length, 4096)
 })
 
 t.test('fuzz: random messages decode or fail with status 4, never otherwise', async (t) => {
