@@ -3,7 +3,8 @@
 // a write changes a copy and swaps it in, so a failed write leaves nothing behind.
 import { TallyError } from '../../protocol/errors.js'
 import { STATUS } from '../../protocol/status.js'
-import { valueBytes, type StoredValue } from './values.js'
+import { ARRAY_BYTES } from '../../protocol/memory-cost.js'
+import { binBytes, type StoredValue } from './values.js'
 
 /** Flat bins: alternating names and values. */
 export type BinList = unknown[]
@@ -46,10 +47,10 @@ export function deleteBin(bins: BinList, name: string): StoredValue | undefined 
   return old
 }
 
-/** Approximate size of a record's bins: names and values, as counted for the record size limit. */
+/** What a record's bins take in memory: their list, names and values, as counted for the record size limit. */
 export function binsBytes(bins: BinList): number {
-  let bytes = 0
-  for (let i = 0; i < bins.length; i += 2) bytes += (bins[i] as string).length + valueBytes(bins[i + 1])
+  let bytes = ARRAY_BYTES
+  for (let i = 0; i < bins.length; i += 2) bytes += binBytes(bins[i] as string, bins[i + 1])
   return bytes
 }
 
