@@ -3,12 +3,17 @@
 // cache instead of being built anew for every request. Any value can still be read whole with `value()`.
 // Counts are checked against the bytes left before anything is allocated, nesting against MAX_DEPTH, and, when a
 // message's decoder sets one, what the message decodes to against a memory budget.
+import { constants } from 'node:buffer'
 import { TallyError } from './errors.js'
 import { EXT_DOUBLE, FLOATS, KIND, KINDS, MAX_DEPTH, type Floats, type Kind } from './msgpack-format.js'
 import { ARRAY_BYTES, BYTES_BYTES, DOUBLE_BYTES, HEAP_NUMBER_BYTES, MAP_BYTES, MAP_ENTRY_BYTES, SLOT_BYTES, STRING_BYTES } from './memory-cost.js'
 import { STATUS } from './status.js'
 import { cachedString, CACHE_MAX_BYTES } from './string-cache.js'
 import { Double } from './types.js'
+
+// V8's longest string, in characters. A string of more UTF-8 bytes than this is refused (status 4) rather than
+// failing inside Node; only frame limits far past the default allow one.
+const MAX_STRING_LENGTH = constants.MAX_STRING_LENGTH
 
 /** Lists up to this long are allocated at their full length at once. */
 const PREALLOCATED_ELEMENTS = 65_536
@@ -150,6 +155,7 @@ export class MsgpackReader {
     else if (b === 0xdb) length = this.#uint(4)
     else throw malformed('expected a string')
     this.#need(length)
+    if (length > MAX_STRING_LENGTH) throw malformed(`a string of ${length} bytes, longer than a string can be`)
     return length
   }
 

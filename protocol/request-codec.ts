@@ -1,6 +1,7 @@
 // Requests on the wire (PROTOCOL.md §3-§4): reads any request from a frame into a typed request, checking every
 // field and naming the one that is wrong. Each kind of request has its writer beside its reader: single-record
 // requests in record-request.ts, batches in batch-request.ts, INFO here.
+import { describeValue } from './errors.js'
 import { readBatchGetRequest, readBatchOperateRequest } from './batch-request.js'
 import { OP, SERVER_MESSAGE_ID, type InfoRequest, type OpCode, type Request } from './messages.js'
 import { FLOATS, KIND } from './msgpack-format.js'
@@ -60,7 +61,7 @@ export function decodeRequest(r: MsgpackReader, limits: DecodeLimits = { maxBatc
   const id = intField(r, 1, 0xffff_ffff, 'request id must be an integer from 1 to 2^32-1')
   const op = r.kind() === KIND.INT ? Number(r.int()) : NaN
   const opName = OP_NAMES.get(op)
-  if (opName === undefined) throw bad(`unknown op ${Number.isNaN(op) ? JSON.stringify(r.value()) : op}`)
+  if (opName === undefined) throw bad(`unknown op ${Number.isNaN(op) ? describeValue(r.value()) : op}`)
   let request: Request
   let read: number
   if (op === OP.BATCH_OPERATE) [request, read] = readBatchOperateRequest(r, id, fields, limits.maxBatchKeys)

@@ -1,7 +1,7 @@
 // Answers on the wire (PROTOCOL.md §5): the server writes them straight into its output buffer; the client reads
 // the parts each call needs. Readers take an array's length from the wire and skip the fields they do not know, so
 // a later version can add fields at the end of any answer or item.
-import { TallyError } from './errors.js'
+import { MAX_MESSAGE_BYTES, TallyError, truncate } from './errors.js'
 import { PROTOCOL_VERSION, SERVER_MESSAGE_ID, type BatchItem, type Hello, type InfoResult, type RecordResult } from './messages.js'
 import { KIND } from './msgpack-format.js'
 import type { MsgpackReader } from './msgpack-reader.js'
@@ -27,7 +27,7 @@ function writeItemsHead(w: FrameWriter, id: number, count: number): void {
   w.array(count)
 }
 
-/** `[id, 0, items]`, each item `[0, gen, ttl, bins]` or `[status, message]`. */
+/** `[id, 0, items]`, each item `[0, gen, ttl, bins]` or `[status, message]` (cut to MAX_MESSAGE_BYTES). */
 export function writeBatchResponse(w: FrameWriter, id: number, items: BatchItem[]): void {
   writeItemsHead(w, id, items.length)
   for (const item of items) {
@@ -40,7 +40,7 @@ export function writeBatchResponse(w: FrameWriter, id: number, items: BatchItem[
     } else {
       w.array(2)
       w.number(item.status)
-      w.str(item.message)
+      w.str(truncate(item.message, MAX_MESSAGE_BYTES))
     }
   }
 }
@@ -67,14 +67,14 @@ export function writeBatchOperateResponse(w: FrameWriter, id: number, results: R
 }
 
 /**
- * `[id, status, message]`, plus the record's generation on a generation mismatch, and, in a batch, the position of
+ * `[id, status, message]` (the message cut to MAX_MESSAGE_BYTES), plus the record's generation on a generation mismatch, and, in a batch, the position of
  * the record that failed: `[id, status, message, gen | nil, index]`.
  */
 export function writeErrorResponse(w: FrameWriter, id: number, status: number, message: string, gen?: number, index?: number): void {
   w.array(index !== undefined ? 5 : gen !== undefined ? 4 : 3)
   w.number(id)
   w.number(status)
-  w.str(message)
+  w.str(truncate(message, MAX_MESSAGE_BYTES))
   if (gen !== undefined) w.number(gen)
   else if (index !== undefined) w.nil()
   if (index !== undefined) w.number(index)

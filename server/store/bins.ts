@@ -1,7 +1,7 @@
 // A record's bins as one flat array, [name0, value0, name1, value1, ...]: the wire's shape, small in memory,
 // and fast to search for the few bins a record usually has. Stored arrays are never changed in place;
 // a write changes a copy and swaps it in, so a failed write leaves nothing behind.
-import { TallyError } from '../../protocol/errors.js'
+import { describeValue, TallyError } from '../../protocol/errors.js'
 import { STATUS } from '../../protocol/status.js'
 import { ARRAY_BYTES } from '../../protocol/memory-cost.js'
 import { binBytes, type StoredValue } from './values.js'
@@ -16,7 +16,7 @@ export const MAX_BIN_NAME_BYTES = 15
 export function checkBinName(name: string): void {
   if (name.length === 0) throw new TallyError(STATUS.BIN_NAME, 'bin name is empty')
   if (name.length > 5 && Buffer.byteLength(name) > MAX_BIN_NAME_BYTES)
-    throw new TallyError(STATUS.BIN_NAME, `bin name '${name}' is longer than ${MAX_BIN_NAME_BYTES} bytes`)
+    throw new TallyError(STATUS.BIN_NAME, `bin name ${describeValue(name)} is longer than ${MAX_BIN_NAME_BYTES} bytes`)
 }
 
 /** Index of the name of bin `name` in `bins`, or -1. */

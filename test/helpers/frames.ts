@@ -4,7 +4,6 @@ import { createPacker, createUnpacker } from './msgpackr.js'
 import { encodeFrame, FrameDecoder } from '../../protocol/frame.js'
 
 const packer = createPacker()
-const unpacker = createUnpacker({ mapsAsObjects: true })
 
 /** One frame holding `message` as msgpack. */
 export function frame(message: unknown): Buffer {
@@ -32,7 +31,9 @@ export class FrameReader {
   #wake: (() => void) | undefined
   #ended = false
 
-  constructor(socket: Socket) {
+  /** `mapsAsObjects` false: maps come as `Map`s, as they must when their keys are not all strings. */
+  constructor(socket: Socket, options = { mapsAsObjects: true }) {
+    const unpacker = createUnpacker(options)
     socket.on('data', (chunk: Buffer) => {
       this.#decoder.push(chunk)
       for (let body = this.#decoder.next(); body !== null; body = this.#decoder.next()) this.#messages.push(unpacker.unpack(body))
