@@ -67,8 +67,8 @@ export function writeBatchOperateResponse(w: FrameWriter, id: number, results: R
 }
 
 /**
- * `[id, status, message]` (the message cut to MAX_MESSAGE_BYTES), plus the record's generation on a generation mismatch, and, in a batch, the position of
- * the record that failed: `[id, status, message, gen | nil, index]`.
+ * `[id, status, message]`, the message cut to MAX_MESSAGE_BYTES; plus the record's generation on a generation
+ * mismatch, and, in a batch, the position of the record that failed: `[id, status, message, gen | nil, index]`.
  */
 export function writeErrorResponse(w: FrameWriter, id: number, status: number, message: string, gen?: number, index?: number): void {
   w.array(index !== undefined ? 5 : gen !== undefined ? 4 : 3)

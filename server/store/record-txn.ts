@@ -2,11 +2,11 @@
 // (write, read, increment, append/prepend, touch, delete) applied to it. Nothing is visible until the namespace
 // commits the transaction, so an op that fails leaves the record exactly as it was.
 import { TallyError } from '../../protocol/errors.js'
+import { ARRAY_BYTES } from '../../protocol/memory-cost.js'
 import type { RecordAddress, RecordPolicy, RecordResult } from '../../protocol/messages.js'
 import { STATUS } from '../../protocol/status.js'
 import { Double } from '../../protocol/types.js'
 import { binValue, checkBinName, deleteBin, setBin, type BinList } from './bins.js'
-import { ARRAY_BYTES } from '../../protocol/memory-cost.js'
 import { addInt, binBytes, concatBytes, concatString, kindOf, normalizeInt, toStoredValue, type StoredValue } from './values.js'
 
 const EMPTY: BinList = []
