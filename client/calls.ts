@@ -1,11 +1,15 @@
 // One request of each kind, as the connection sends it: how its fields are written and how its answer is read
 // into the result the API returns (PROTOCOL.md §3-§5).
-import { OP, type OpCode } from '../protocol/messages.js'
+import { writeBatchGetRequest, writeBatchOperateRequest, type BatchOperateEntry } from '../protocol/batch-request.js'
+import { TallyError } from '../protocol/errors.js'
+import type { OpCode } from '../protocol/messages.js'
 import type { MsgpackReader } from '../protocol/msgpack-reader.js'
 import type { FrameWriter } from '../protocol/msgpack-writer.js'
-import { writeRecordHeader } from '../protocol/request-codec.js'
+import { writeRecordHeader } from '../protocol/record-request.js'
+import { writeInfoRequest } from '../protocol/request-codec.js'
+import { setField } from '../protocol/request-fields.js'
+import { readBatchOperateResponse, readBatchResponse, readInfoResponse } from '../protocol/response-codec.js'
 import { STATUS } from '../protocol/status.js'
-import { TallyError } from '../protocol/errors.js'
 import { Double, type Bins, type Key, type RecordMeta, type Value } from '../protocol/types.js'
 import type { Call } from './connection.js'
 import type { ResolvedPolicy } from './options.js'
@@ -43,7 +47,7 @@ export class RecordCall<T> implements Call {
   }
 }
 
-/** A BATCH_GET of `keys`, reading `bins` (null: all). */
+/** A BATCH_GET of `keys`, reading `bins` (null: all); resolves to one record (or null) per key. */
 export function batchGetCall(keys: Key[], bins: string[] | null, sendKey: boolean): Call {
   return {
     isWrite: false,
@@ -51,46 +55,19 @@ export function batchGetCall(keys: Key[], bins: string[] | null, sendKey: boolea
     reject: noop,
     deadline: 0,
     encode(w: FrameWriter, id: number): void {
-      w.array(4)
-      w.number(id)
-      w.number(OP.BATCH_GET)
-      w.array(keys.length)
-      for (const key of keys) {
-        w.array(4)
-        writeAddress(w, key, sendKey)
-      }
-      w.value(bins)
+      writeBatchGetRequest(w, id, keys, bins, sendKey)
     },
-    decode(r: MsgpackReader): (TallyRecord | null)[] {
-      const count = r.array()
-      const records: (TallyRecord | null)[] = []
-      for (let i = 0; i < count; i++) {
-        const fields = r.array()
-        const status = Number(r.int())
-        if (status === STATUS.OK) records.push(readRecord(r, keys[i]!))
-        else if (status === STATUS.NOT_FOUND) {
-          for (let f = 1; f < fields; f++) r.value()
-          records.push(null)
-        } else {
-          throw new TallyError(status, `batch key ${i} (${keys[i]}): ${String(fields > 1 ? r.value() : '')}`)
-        }
-      }
-      return records
+    decode(r: MsgpackReader, fields: number): (TallyRecord | null)[] {
+      return readBatchResponse(r, fields).map((item, i) => {
+        if (item.found) return { key: keys[i]!, bins: binsFromList(item.bins), gen: item.gen, ttl: item.ttl }
+        if (item.status === STATUS.NOT_FOUND) return null
+        throw new TallyError(item.status, `batch key ${i} (${keys[i]}): ${item.message}`)
+      })
     },
   }
 }
 
 function noop(): void {}
-
-/** One record's part of a batchOperate, as the client sends it. */
-export interface BatchOperateEntry {
-  key: Key
-  ops: unknown[][]
-  ttl: number | null
-  gen: number
-  sendKey: boolean
-  flags: number
-}
 
 /** One record's answer in a BATCH_OPERATE: its metadata after the batch, and the values of its read ops. */
 export interface BatchOperateAnswer extends RecordMeta {
@@ -105,29 +82,10 @@ export function batchOperateCall(entries: BatchOperateEntry[]): Call {
     reject: noop,
     deadline: 0,
     encode(w: FrameWriter, id: number): void {
-      w.array(3)
-      w.number(id)
-      w.number(OP.BATCH_OPERATE)
-      w.array(entries.length)
-      for (const { key, ops, ttl, gen, sendKey, flags } of entries) {
-        w.array(8)
-        writeAddress(w, key, sendKey)
-        w.value(ttl)
-        w.number(gen)
-        w.number(flags)
-        w.value(ops)
-      }
+      writeBatchOperateRequest(w, id, entries)
     },
-    decode(r: MsgpackReader): BatchOperateAnswer[] {
-      const count = r.array()
-      const out: BatchOperateAnswer[] = []
-      for (let i = 0; i < count; i++) {
-        r.array()
-        const gen = Number(r.int())
-        const ttl = Number(r.int())
-        out.push({ gen, ttl, results: (r.value() as unknown[]).map(fromWire) })
-      }
-      return out
+    decode(r: MsgpackReader, fields: number): BatchOperateAnswer[] {
+      return readBatchOperateResponse(r, fields).map(({ gen, ttl, payload }) => ({ gen, ttl, results: (payload as unknown[]).map(fromWire) }))
     },
   }
 }
@@ -140,37 +98,14 @@ export function infoCall(commands: string[]): Call {
     reject: noop,
     deadline: 0,
     encode(w: FrameWriter, id: number): void {
-      w.array(3)
-      w.number(id)
-      w.number(OP.INFO)
-      w.value(commands)
+      writeInfoRequest(w, id, commands)
     },
-    decode(r: MsgpackReader): Record<string, string> {
+    decode(r: MsgpackReader, fields: number): Record<string, string> {
       const values: Record<string, string> = {}
-      const count = r.array()
-      for (let i = 0; i < count; i++) {
-        r.array()
-        const command = r.str()
-        values[command] = r.str()
-      }
+      for (const [command, value] of readInfoResponse(r, fields)) values[command] = value
       return values
     },
   }
-}
-
-/** A batch item's `ns, set, digest, userKey` (PROTOCOL.md §3); the user key only when it is sent. */
-function writeAddress(w: FrameWriter, key: Key, sendKey: boolean): void {
-  w.str(key.ns)
-  const set = setField(key)
-  if (set === null) w.nil()
-  else w.str(set)
-  w.bin(key.digest)
-  w.value(sendKey ? key.key : null)
-}
-
-/** The set field of a request: '' for "no set", nil for a digest-only key whose set is unknown. */
-function setField(key: Key): string | null {
-  return key.set ?? (key.key === null ? null : '')
 }
 
 /** Doubles arrive as `Double` so their type survives; the application gets plain numbers. */
@@ -184,24 +119,36 @@ export function setBinProperty<T>(bins: Record<string, T>, name: string, value: 
   else bins[name] = value
 }
 
-/** `gen, ttl` */
-export const readMeta: Decoder<RecordMeta> = (r) => ({ gen: Number(r.int()), ttl: Number(r.int()) })
+// A record answer is `[id, 0, gen, ttl]`, then the op's payload when it has one (PROTOCOL.md §5.1); fields after
+// the payload are left unread, so a later version can add them.
+const PAYLOAD_FIELD = 4
 
-/** `gen, ttl, value`: the value. */
-export const readValue: Decoder<unknown> = (r) => {
-  r.int()
-  r.int()
-  return fromWire(r.value())
+/** `gen, ttl` */
+export const readMeta: Decoder<RecordMeta> = (r, fields) => {
+  if (fields < PAYLOAD_FIELD) throw new Error(`a record answer has ${fields} fields, not [id, status, gen, ttl, ...]`)
+  return { gen: Number(r.int()), ttl: Number(r.int()) }
+}
+
+/** `gen, ttl, value`: the value (null when the answer carries none). */
+export const readValue: Decoder<unknown> = (r, fields) => {
+  readMeta(r, fields)
+  return fields > PAYLOAD_FIELD ? fromWire(r.value()) : null
 }
 
 /** `gen, ttl, bins`: a record. */
-export function readRecord(r: MsgpackReader, key: Key): TallyRecord {
-  const gen = Number(r.int())
-  const ttl = Number(r.int())
-  const count = r.array()
+export function readRecord(r: MsgpackReader, fields: number, key: Key): TallyRecord {
+  const { gen, ttl } = readMeta(r, fields)
   const bins: Bins = {}
+  const count = fields > PAYLOAD_FIELD ? r.array() : 0
   for (let i = 0; i < count; i += 2) setBinProperty(bins, r.str(), fromWire(r.value()) as Value)
   return { key, bins, gen, ttl }
+}
+
+/** Object bins from the wire's flat list of names and values. */
+function binsFromList(list: unknown[]): Bins {
+  const bins: Bins = {}
+  for (let i = 0; i < list.length; i += 2) setBinProperty(bins, String(list[i]), fromWire(list[i + 1]) as Value)
+  return bins
 }
 
 /** A record whose integer bins are also picked out: its counters (doubles arrive as `Double`, so 2.0 is not one). */
@@ -212,10 +159,9 @@ export interface RecordWithCounters {
 
 /** `gen, ttl, bins`: a record and its counters. */
 export function readRecordWithCounters(key: Key): Decoder<RecordWithCounters> {
-  return (r) => {
-    const gen = Number(r.int())
-    const ttl = Number(r.int())
-    const count = r.array()
+  return (r, fields) => {
+    const { gen, ttl } = readMeta(r, fields)
+    const count = fields > PAYLOAD_FIELD ? r.array() : 0
     const bins: Bins = {}
     const counters = new Map<string, number | bigint>()
     for (let i = 0; i < count; i += 2) {

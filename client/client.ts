@@ -88,12 +88,12 @@ export class Client {
 
   /** Reads all bins. Rejects with NOT_FOUND (2) if there is no such record. */
   get(key: Key, policy?: Policy): Promise<TallyRecord> {
-    return this.#read(OP.GET, key, policy, [null], (r) => readRecord(r, key))
+    return this.#read(OP.GET, key, policy, [null], (r, fields) => readRecord(r, fields, key))
   }
 
   /** Reads the named bins that exist. Rejects with NOT_FOUND (2) if there is no such record. */
   async select(key: Key, bins: string[], policy?: Policy): Promise<TallyRecord> {
-    return this.#read(OP.GET, key, policy, [checkBinNames(bins)], (r) => readRecord(r, key))
+    return this.#read(OP.GET, key, policy, [checkBinNames(bins)], (r, fields) => readRecord(r, fields, key))
   }
 
   /** True if the record exists. */
@@ -150,9 +150,9 @@ export class Client {
   operate(key: Key, operations: Operation[], meta?: WriteMeta, policy?: Policy): Promise<OperateResult> {
     if (!Array.isArray(operations) || operations.length === 0) return Promise.reject(param('operate needs a non-empty array of ops'))
     const args = [operations.map(encodeOperation)]
-    const decode: Decoder<OperateResult> = (r) => {
-      const { gen, ttl } = readMeta(r, 0)
-      const results = (r.value() as unknown[]).map(fromWire) as (Value | null)[]
+    const decode: Decoder<OperateResult> = (r, fields) => {
+      const { gen, ttl } = readMeta(r, fields)
+      const results = (fields > 4 ? (r.value() as unknown[]).map(fromWire) : []) as (Value | null)[]
       return { gen, ttl, bins: readBins(operations, results), results }
     }
     return operations.some((o) => o.op !== BIN_OP.READ) ? this.#write(OP.OPERATE, key, meta, policy, args, decode) : this.#read(OP.OPERATE, key, policy, args, decode)

@@ -4,11 +4,13 @@ import net from 'node:net'
 import { TallyError } from '../protocol/errors.js'
 import { FrameDecoder } from '../protocol/frame.js'
 import { SERVER_MESSAGE_ID, type Hello } from '../protocol/messages.js'
+import { FLOATS } from '../protocol/msgpack-format.js'
 import { MsgpackReader } from '../protocol/msgpack-reader.js'
 import { FrameWriter } from '../protocol/msgpack-writer.js'
 import { readError, readHello, readResponseHead } from '../protocol/response-codec.js'
 import { CLIENT_STATUS, STATUS } from '../protocol/status.js'
 import { Deadlines } from './deadlines.js'
+import { RequestIds } from './request-ids.js'
 
 /** Resolution of the request deadline timer. */
 const TICK_MS = 5
@@ -33,6 +35,8 @@ export interface ConnectionOptions {
   host: string
   port: number
   connectTimeoutMs: number
+  /** The first request id (default 1). */
+  firstRequestId?: number
 }
 
 /** A connected, greeted socket. Create with `Connection.open`. */
@@ -49,8 +53,7 @@ export class Connection {
   readonly #head = { id: 0, status: 0, fields: 0 }
   readonly #pending = new Map<number, Call>()
   readonly #deadlines = new Deadlines()
-  #nextId = 1
-  #unsentFrom = 1 // ids from here on are still in the writer, not handed to the socket
+  readonly #ids: RequestIds
   #flushScheduled = false
   #blocked = false
   #closed: TallyError | undefined
@@ -64,6 +67,7 @@ export class Connection {
     this.#socket = socket
     this.#decoder = decoder
     this.#reader = reader
+    this.#ids = new RequestIds(options.firstRequestId)
     socket.on('data', (chunk: Buffer) => this.#onData(chunk))
     socket.on('drain', () => {
       this.#blocked = false
@@ -79,7 +83,7 @@ export class Connection {
       const { host, port } = options
       const socket = net.connect({ host, port, noDelay: true })
       const decoder = new FrameDecoder()
-      const reader = new MsgpackReader({ mapsAsObjects: true })
+      const reader = new MsgpackReader({ mapsAsObjects: true, floats: FLOATS.DOUBLES_AT_TOP })
       const fail = (message: string, cause?: unknown): void => {
         clearTimeout(timer)
         socket.destroy()
@@ -127,7 +131,7 @@ export class Connection {
    */
   request(call: Call, deadline: number): Promise<unknown> {
     if (this.#closed !== undefined) return Promise.reject(this.#closed)
-    const id = this.#takeId()
+    const id = this.#ids.take()
     const w = this.#writer
     try {
       w.begin()
@@ -172,18 +176,12 @@ export class Connection {
     if (this.#pending.size === 0) for (const resolve of this.#idle.splice(0)) resolve()
   }
 
-  #takeId(): number {
-    const id = this.#nextId
-    this.#nextId = id >= 0xffff_fffe ? 1 : id + 1
-    return id
-  }
-
   readonly #flushTick = (): void => this.#flush()
 
   #flush(): void {
     this.#flushScheduled = false
     if (this.#blocked || this.#writer.length === 0 || this.#closed !== undefined) return
-    this.#unsentFrom = this.#nextId
+    this.#ids.markSent()
     if (!this.#socket.write(this.#writer.take())) this.#blocked = true
   }
 
@@ -252,7 +250,7 @@ export class Connection {
     this.#socket.destroy()
     // A write is in doubt once its bytes were handed to the socket; one still in our buffer was never sent.
     for (const [id, pending] of this.#pending)
-      pending.reject(new TallyError(err.code, err.message, { inDoubt: pending.isWrite && id < this.#unsentFrom, cause: err }))
+      pending.reject(new TallyError(err.code, err.message, { inDoubt: pending.isWrite && this.#ids.wasSent(id), cause: err }))
     this.#pending.clear()
     this.#deadlines.clear()
     this.#wakeIdle()

@@ -1,12 +1,13 @@
 // Counters as RavenDB presents them: named counters attached to a record (its integer bins), changed in a session
 // and saved together. Increments and deletes are queued per record and sent by `saveChanges()` as one
 // BATCH_OPERATE, which the server applies to every record or to none.
+import type { BatchOperateEntry } from '../protocol/batch-request.js'
 import { TallyError } from '../protocol/errors.js'
 import { BIN_OP } from '../protocol/messages.js'
 import { CLIENT_STATUS } from '../protocol/status.js'
 import { Key, type WriteMeta } from '../protocol/types.js'
 import type { Policy } from './options.js'
-import { setBinProperty, type BatchOperateAnswer, type BatchOperateEntry, type RecordWithCounters, type TallyRecord } from './calls.js'
+import { setBinProperty, type BatchOperateAnswer, type RecordWithCounters, type TallyRecord } from './calls.js'
 
 /** A counter's value: an int64, a bigint beyond 2^53. */
 export type CounterValue = number | bigint

@@ -36,6 +36,9 @@ export const BIN_OP = {
 export type BinOpName = keyof typeof BIN_OP
 export type BinOpCode = (typeof BIN_OP)[BinOpName]
 
+/** Most ops in one OPERATE request, or in one record's part of a BATCH_OPERATE (PROTOCOL.md §4.7). */
+export const MAX_OPERATE_OPS = 4096
+
 /** Bit layout of a request's `flags` field (PROTOCOL.md §3). */
 export const FLAGS = {
   EXISTS_MASK: 0b0000_0111,

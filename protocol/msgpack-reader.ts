@@ -1,78 +1,57 @@
 // A msgpack reader that works in place on a frame's bytes. Request and response decoders read their fixed
 // fields one by one, with no intermediate arrays; short strings (namespaces, sets, bin names) come from a small
 // cache instead of being built anew for every request. Any value can still be read whole with `value()`.
+// Counts are checked against the bytes left before anything is allocated, nesting against MAX_DEPTH, and, when a
+// message's decoder sets one, what the message decodes to against a memory budget.
+import { constants } from 'node:buffer'
 import { TallyError } from './errors.js'
+import { EXT_DOUBLE, FLOATS, KIND, KINDS, MAX_DEPTH, type Floats, type Kind } from './msgpack-format.js'
+import { ARRAY_BYTES, BYTES_BYTES, DOUBLE_BYTES, HEAP_NUMBER_BYTES, MAP_BYTES, MAP_ENTRY_BYTES, SLOT_BYTES, STRING_BYTES } from './memory-cost.js'
 import { STATUS } from './status.js'
+import { cachedString, CACHE_MAX_BYTES } from './string-cache.js'
 import { Double } from './types.js'
 
-/** What the next value is. */
-export const KIND = { NIL: 0, BOOL: 1, INT: 2, FLOAT: 3, STR: 4, BIN: 5, ARRAY: 6, MAP: 7, EXT: 8, INVALID: 9 } as const
-export type Kind = (typeof KIND)[keyof typeof KIND]
+// V8's longest string, in characters. A string of more UTF-8 bytes than this is refused (status 4) rather than
+// failing inside Node; only frame limits far past the default allow one.
+const MAX_STRING_LENGTH = constants.MAX_STRING_LENGTH
 
-/** msgpack ext type of a `Double` (PROTOCOL.md §1). */
-export const EXT_DOUBLE = 1
-/** Lists and maps nest at most this deep; deeper input is refused rather than risk the stack. */
-export const MAX_DEPTH = 64
+/** Lists up to this long are allocated at their full length at once. */
+const PREALLOCATED_ELEMENTS = 65_536
 
-const KINDS = new Uint8Array(256)
-for (let b = 0; b < 256; b++) KINDS[b] = kindOfByte(b)
-
-function kindOfByte(b: number): Kind {
-  if (b <= 0x7f || b >= 0xe0) return KIND.INT
-  if (b <= 0x8f) return KIND.MAP
-  if (b <= 0x9f) return KIND.ARRAY
-  if (b <= 0xbf) return KIND.STR
-  switch (b) {
-    case 0xc0:
-      return KIND.NIL
-    case 0xc2:
-    case 0xc3:
-      return KIND.BOOL
-    case 0xc4:
-    case 0xc5:
-    case 0xc6:
-      return KIND.BIN
-    case 0xca:
-    case 0xcb:
-      return KIND.FLOAT
-    case 0xd9:
-    case 0xda:
-    case 0xdb:
-      return KIND.STR
-    case 0xdc:
-    case 0xdd:
-      return KIND.ARRAY
-    case 0xde:
-    case 0xdf:
-      return KIND.MAP
-    default:
-      if (b >= 0xcc && b <= 0xd3) return KIND.INT
-      if ((b >= 0xc7 && b <= 0xc9) || (b >= 0xd4 && b <= 0xd8)) return KIND.EXT
-      return KIND.INVALID
-  }
+/**
+ * An array for `n` elements, to be filled in order. A long one grows as it is filled: allocating millions of slots
+ * up front takes longer than refusing the message that announced them usually does.
+ */
+export function newList(n: number): unknown[] {
+  return n <= PREALLOCATED_ELEMENTS ? new Array<unknown>(n) : []
 }
 
 function malformed(what: string): TallyError {
   return new TallyError(STATUS.PARAMETER, `malformed msgpack: ${what}`)
 }
 
-// Short strings by a hash of their bytes. A hit returns the same string object, which also makes comparisons of
-// bin names a pointer check.
-const CACHE_SLOTS = 4096
-const CACHE_MAX_BYTES = 16
-const cachedStrings: (string | undefined)[] = new Array(CACHE_SLOTS)
-const cachedBytes = new Uint8Array(CACHE_SLOTS * CACHE_MAX_BYTES)
-const cachedLengths = new Uint8Array(CACHE_SLOTS)
+/** How a reader decodes maps and floats. */
+export interface MsgpackReaderOptions {
+  /** Decode maps as plain objects (the client) rather than `Map`s (the server). */
+  mapsAsObjects: boolean
+  /** What floats decode to; default FLOATS.NUMBERS. A message's decoder may change it after `reset`. */
+  floats?: Floats
+}
 
 export class MsgpackReader {
   buf: Buffer = Buffer.alloc(0)
   pos = 0
   end = 0
+  /** What floats decode to in the message being read; back to the reader's default on `reset`. */
+  floats: Floats
   readonly #mapsAsObjects: boolean
+  readonly #floats: Floats
+  #budget = Infinity // bytes of memory the message may still decode into
+  #maxDecodedBytes = Infinity
 
-  /** `mapsAsObjects`: decode maps as plain objects (the client) rather than `Map`s (the server). */
-  constructor(options: { mapsAsObjects: boolean }) {
+  constructor(options: MsgpackReaderOptions) {
     this.#mapsAsObjects = options.mapsAsObjects
+    this.floats = this.#floats = options.floats ?? FLOATS.NUMBERS
   }
 
   /** Reads from `buf[start, end)` from now on. */
@@ -80,7 +59,23 @@ export class MsgpackReader {
     this.buf = buf
     this.pos = start
     this.end = end
+    this.floats = this.#floats
+    this.#budget = this.#maxDecodedBytes = Infinity
     return this
+  }
+
+  /**
+   * Refuses (status 4) to decode the message being read into more than `bytes` of memory, as memory-cost.ts counts
+   * it: containers are counted from their headers, before they are allocated. Until the next `reset`.
+   */
+  limitDecodedBytes(bytes: number): void {
+    this.#budget = this.#maxDecodedBytes = bytes
+  }
+
+  /** Counts `bytes` of memory a decoder is about to allocate for the message against its budget. */
+  charge(bytes: number): void {
+    if ((this.#budget -= bytes) < 0)
+      throw new TallyError(STATUS.PARAMETER, `the message decodes to more than ${this.#maxDecodedBytes} bytes of memory, its limit; send less in one request`)
   }
 
   /** Throws unless every byte has been read. */
@@ -115,7 +110,7 @@ export class MsgpackReader {
     return n
   }
 
-  /** An integer of any msgpack width: 64-bit encodings come back as bigint, the rest as numbers. */
+  /** An integer of any msgpack width: a number when it is a safe integer (|n| < 2^53), else a bigint. */
   int(): number | bigint {
     const b = this.#byte()
     if (b <= 0x7f) return b
@@ -128,8 +123,7 @@ export class MsgpackReader {
       case 0xce:
         return this.#uint(4)
       case 0xcf:
-        this.#need(8)
-        return this.buf.readBigUInt64BE((this.pos += 8) - 8)
+        return this.#int64(false)
       case 0xd0:
         this.#need(1)
         return this.buf.readInt8(this.pos++)
@@ -140,8 +134,7 @@ export class MsgpackReader {
         this.#need(4)
         return this.buf.readInt32BE((this.pos += 4) - 4)
       case 0xd3:
-        this.#need(8)
-        return this.buf.readBigInt64BE((this.pos += 8) - 8)
+        return this.#int64(true)
       default:
         this.pos--
         throw malformed('expected an integer')
@@ -150,6 +143,10 @@ export class MsgpackReader {
 
   /** A string. */
   str(): string {
+    return this.#strBody(this.#strHeader())
+  }
+
+  #strHeader(): number {
     const b = this.#byte()
     let length: number
     if (b >= 0xa0 && b <= 0xbf) length = b & 0x1f
@@ -158,13 +155,32 @@ export class MsgpackReader {
     else if (b === 0xdb) length = this.#uint(4)
     else throw malformed('expected a string')
     this.#need(length)
-    const start = this.pos
-    this.pos += length
-    return length <= CACHE_MAX_BYTES ? this.#shortString(start, length) : this.buf.toString('utf8', start, start + length)
+    if (length > MAX_STRING_LENGTH) throw malformed(`a string of ${length} bytes, longer than a string can be`)
+    return length
   }
 
-  /** Binary data: a view of the frame's bytes (no copy) when `copy` is false. */
+  #strBody(length: number): string {
+    const start = this.pos
+    this.pos += length
+    return length <= CACHE_MAX_BYTES ? cachedString(this.buf, start, length) : this.buf.toString('utf8', start, start + length)
+  }
+
+  /**
+   * Binary data: a view of the frame's bytes (no copy) when `copy` is false. A copy has memory of its own: a small
+   * one cut from Node's shared pool would keep a whole 8 KiB slab alive for as long as it is stored.
+   */
   bin(copy: boolean): Buffer {
+    const length = this.#binHeader()
+    return copy ? this.#binCopy(length) : this.buf.subarray(this.pos, (this.pos += length))
+  }
+
+  #binCopy(length: number): Buffer {
+    const own = Buffer.allocUnsafeSlow(length)
+    this.buf.copy(own, 0, this.pos, (this.pos += length))
+    return own
+  }
+
+  #binHeader(): number {
     const b = this.#byte()
     let length: number
     if (b === 0xc4) length = this.#uint(1)
@@ -172,8 +188,7 @@ export class MsgpackReader {
     else if (b === 0xc6) length = this.#uint(4)
     else throw malformed('expected binary data')
     this.#need(length)
-    const view = this.buf.subarray(this.pos, (this.pos += length))
-    return copy ? Buffer.from(view) : view
+    return length
   }
 
   /** Binary data of exactly `into.length` bytes, copied into `into`; false (and nothing consumed) otherwise. */
@@ -203,17 +218,23 @@ export class MsgpackReader {
       case KIND.INT:
         return this.int()
       case KIND.FLOAT:
-        return this.#float()
-      case KIND.STR:
-        return this.str()
-      case KIND.BIN:
-        return this.bin(true)
+        return this.#float(depth)
+      case KIND.STR: {
+        const length = this.#strHeader()
+        if (length > 0) this.charge(STRING_BYTES + length)
+        return this.#strBody(length)
+      }
+      case KIND.BIN: {
+        const length = this.#binHeader()
+        this.charge(BYTES_BYTES + length)
+        return this.#binCopy(length)
+      }
       case KIND.ARRAY:
         return this.#list(depth)
       case KIND.MAP:
         return this.#map(depth)
       case KIND.EXT:
-        return this.#ext()
+        return this.#ext(depth)
       default:
         throw malformed(`byte 0x${this.buf[this.pos]!.toString(16)} starts no value`)
     }
@@ -222,7 +243,8 @@ export class MsgpackReader {
   #list(depth: number): unknown[] {
     if (depth >= MAX_DEPTH) throw malformed(`lists and maps nest deeper than ${MAX_DEPTH}`)
     const n = this.array()
-    const list = new Array<unknown>(n)
+    this.charge(ARRAY_BYTES + n * SLOT_BYTES)
+    const list = newList(n)
     for (let i = 0; i < n; i++) list[i] = this.value(depth + 1)
     return list
   }
@@ -232,6 +254,7 @@ export class MsgpackReader {
     const b = this.#byte()
     const n = b <= 0x8f ? b & 0x0f : this.#uint(b === 0xde ? 2 : 4)
     if (n * 2 > this.end - this.pos) throw malformed('map longer than its frame')
+    this.charge(MAP_BYTES + n * MAP_ENTRY_BYTES)
     if (!this.#mapsAsObjects) {
       const map = new Map<unknown, unknown>()
       for (let i = 0; i < n; i++) map.set(this.value(depth + 1), this.value(depth + 1))
@@ -247,47 +270,40 @@ export class MsgpackReader {
     return object
   }
 
-  #ext(): Double {
+  #ext(depth: number): Double | number {
     const b = this.#byte()
     const length = b >= 0xd4 ? 1 << (b - 0xd4) : this.#uint(b === 0xc7 ? 1 : b === 0xc8 ? 2 : 4)
     const type = this.#uint(1)
     this.#need(length)
     if (type !== EXT_DOUBLE || length !== 8)
       throw new TallyError(STATUS.PARAMETER, `msgpack extension type ${(type << 24) >> 24} (${length} bytes) is not supported; type 1 holds a double`)
-    return new Double(this.buf.readDoubleBE((this.pos += 8) - 8))
+    const value = this.buf.readDoubleBE((this.pos += 8) - 8)
+    return this.#double(value, this.floats !== FLOATS.DOUBLES_AT_TOP || depth === 0)
   }
 
-  #float(): number {
+  #float(depth: number): Double | number {
     const b = this.#byte()
-    if (b === 0xca) {
-      this.#need(4)
-      return this.buf.readFloatBE((this.pos += 4) - 4)
-    }
-    this.#need(8)
-    return this.buf.readDoubleBE((this.pos += 8) - 8)
+    this.#need(b === 0xca ? 4 : 8)
+    const value = b === 0xca ? this.buf.readFloatBE((this.pos += 4) - 4) : this.buf.readDoubleBE((this.pos += 8) - 8)
+    const floats = this.floats
+    return this.#double(value, floats === FLOATS.DOUBLES || (floats === FLOATS.DOUBLES_AT_TOP && depth === 0))
   }
 
-  #shortString(start: number, length: number): string {
+  #double(value: number, asDouble: boolean): Double | number {
+    this.charge(asDouble ? DOUBLE_BYTES : HEAP_NUMBER_BYTES)
+    return asDouble ? new Double(value) : value
+  }
+
+  // int 64 / uint 64: a number while it is safe; the high word's sign decides whether it can be.
+  #int64(signed: boolean): number | bigint {
+    this.#need(8)
     const buf = this.buf
-    let hash = length
-    for (let i = 0; i < length; i++) hash = Math.imul(hash ^ buf[start + i]!, 0x01000193)
-    const slot = (hash >>> 0) & (CACHE_SLOTS - 1)
-    const base = slot * CACHE_MAX_BYTES
-    if (cachedLengths[slot] === length) {
-      let same = true
-      for (let i = 0; i < length; i++) {
-        if (cachedBytes[base + i] !== buf[start + i]) {
-          same = false
-          break
-        }
-      }
-      if (same && cachedStrings[slot] !== undefined) return cachedStrings[slot]
-    }
-    const value = buf.toString('utf8', start, start + length)
-    cachedStrings[slot] = value
-    cachedLengths[slot] = length
-    cachedBytes.set(buf.subarray(start, start + length), base)
-    return value
+    const at = this.pos
+    this.pos += 8
+    const high = signed ? buf.readInt32BE(at) : buf.readUInt32BE(at)
+    const value = high * 0x1_0000_0000 + buf.readUInt32BE(at + 4)
+    if (Number.isSafeInteger(value)) return value
+    return signed ? buf.readBigInt64BE(at) : buf.readBigUInt64BE(at)
   }
 
   #byte(): number {

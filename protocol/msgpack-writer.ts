@@ -1,7 +1,7 @@
 // Writes msgpack straight into one output buffer: frames for the wire (FrameWriter), and the base that log
 // entries share (MsgpackWriter). No intermediate arrays, no copy per message.
 import { FRAME_HEADER_BYTES } from './frame.js'
-import { EXT_DOUBLE, MAX_DEPTH } from './msgpack-reader.js'
+import { EXT_DOUBLE, MAX_DEPTH } from './msgpack-format.js'
 import { Double } from './types.js'
 
 /** Thrown for a value msgpack (or Tally) cannot carry; `rollback()` then drops the partly written frame. */
@@ -67,8 +67,8 @@ export class MsgpackWriter {
   }
 
   /**
-   * A number: the smallest integer encoding for integers within 32 bits; float64 for everything else, including
-   * larger safe integers (readers take an integral float64 as an integer, PROTOCOL.md §1).
+   * A number: a safe integer (|n| < 2^53) as a msgpack integer, in its smallest encoding; anything else as float64
+   * (PROTOCOL.md §1). Write a `Double` with `double` to send an integral value as a double.
    */
   number(value: number): void {
     this.ensure(9)
@@ -106,6 +106,13 @@ export class MsgpackWriter {
         buf.writeInt32BE(value, at)
         at += 4
       }
+    } else if (Number.isSafeInteger(value)) {
+      // Beyond 32 bits: uint 64 or int 64, written as two 32-bit words (the high one signed for int 64).
+      const high = Math.floor(value / 0x1_0000_0000)
+      buf[at++] = value >= 0 ? 0xcf : 0xd3
+      buf.writeInt32BE(high, at)
+      buf.writeUInt32BE(value - high * 0x1_0000_0000, at + 4)
+      at += 8
     } else {
       buf[at++] = 0xcb
       buf.writeDoubleBE(value, at)

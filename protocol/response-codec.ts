@@ -1,8 +1,10 @@
 // Answers on the wire (PROTOCOL.md §5): the server writes them straight into its output buffer; the client reads
-// the parts each call needs.
-import { TallyError } from './errors.js'
+// the parts each call needs. Readers take an array's length from the wire and skip the fields they do not know, so
+// a later version can add fields at the end of any answer or item.
+import { MAX_MESSAGE_BYTES, TallyError, truncate } from './errors.js'
 import { PROTOCOL_VERSION, SERVER_MESSAGE_ID, type BatchItem, type Hello, type InfoResult, type RecordResult } from './messages.js'
-import { KIND, type MsgpackReader } from './msgpack-reader.js'
+import { KIND } from './msgpack-format.js'
+import type { MsgpackReader } from './msgpack-reader.js'
 import type { FrameWriter } from './msgpack-writer.js'
 import { STATUS, statusName } from './status.js'
 
@@ -25,7 +27,7 @@ function writeItemsHead(w: FrameWriter, id: number, count: number): void {
   w.array(count)
 }
 
-/** `[id, 0, items]`, each item `[0, gen, ttl, bins]` or `[status, message]`. */
+/** `[id, 0, items]`, each item `[0, gen, ttl, bins]` or `[status, message]` (cut to MAX_MESSAGE_BYTES). */
 export function writeBatchResponse(w: FrameWriter, id: number, items: BatchItem[]): void {
   writeItemsHead(w, id, items.length)
   for (const item of items) {
@@ -38,7 +40,7 @@ export function writeBatchResponse(w: FrameWriter, id: number, items: BatchItem[
     } else {
       w.array(2)
       w.number(item.status)
-      w.str(item.message)
+      w.str(truncate(item.message, MAX_MESSAGE_BYTES))
     }
   }
 }
@@ -65,14 +67,14 @@ export function writeBatchOperateResponse(w: FrameWriter, id: number, results: R
 }
 
 /**
- * `[id, status, message]`, plus the record's generation on a generation mismatch, and, in a batch, the position of
- * the record that failed: `[id, status, message, gen | nil, index]`.
+ * `[id, status, message]`, the message cut to MAX_MESSAGE_BYTES; plus the record's generation on a generation
+ * mismatch, and, in a batch, the position of the record that failed: `[id, status, message, gen | nil, index]`.
  */
 export function writeErrorResponse(w: FrameWriter, id: number, status: number, message: string, gen?: number, index?: number): void {
   w.array(index !== undefined ? 5 : gen !== undefined ? 4 : 3)
   w.number(id)
   w.number(status)
-  w.str(message)
+  w.str(truncate(message, MAX_MESSAGE_BYTES))
   if (gen !== undefined) w.number(gen)
   else if (index !== undefined) w.nil()
   if (index !== undefined) w.number(index)
@@ -120,4 +122,69 @@ export function readError(r: MsgpackReader, status: number, fields: number): Tal
   const gen = fields > 3 ? r.value() : null
   const index = fields > 4 ? r.value() : null
   return new TallyError(status, message, { gen: gen === null ? undefined : Number(gen), index: index === null ? undefined : Number(index) })
+}
+
+/** Skips the fields of an array of `fields` after the first `read` of them. */
+function skipFields(r: MsgpackReader, read: number, fields: number): void {
+  for (let i = read; i < fields; i++) r.value()
+}
+
+/** An item list's header; `what` names the answer in the error. */
+function itemsHead(r: MsgpackReader, fields: number, what: string): number {
+  if (fields < 3 || r.kind() !== KIND.ARRAY) throw new Error(`${what} answer without its items`)
+  return r.array()
+}
+
+/** Flat bins, each name and value read as a value of its own (a double bin stays a Double). */
+export function readBins(r: MsgpackReader): unknown[] {
+  const count = r.array()
+  const bins = new Array<unknown>(count)
+  for (let i = 0; i < count; i++) bins[i] = r.value()
+  return bins
+}
+
+/** A BATCH_GET answer's items, read after its head (`fields`: the answer's length). */
+export function readBatchResponse(r: MsgpackReader, fields: number): BatchItem[] {
+  const count = itemsHead(r, fields, 'a BATCH_GET')
+  const items: BatchItem[] = []
+  for (let i = 0; i < count; i++) {
+    const itemFields = r.array()
+    const status = itemFields > 0 ? Number(r.int()) : STATUS.SERVER_ERROR
+    if (status === STATUS.OK && itemFields >= 4) {
+      items.push({ found: true, gen: Number(r.int()), ttl: Number(r.int()), bins: readBins(r) })
+      skipFields(r, 4, itemFields)
+    } else {
+      items.push({ found: false, status, message: itemFields > 1 ? String(r.value()) : `status ${status}` })
+      skipFields(r, 2, itemFields)
+    }
+  }
+  return items
+}
+
+/** A BATCH_OPERATE answer's entries, `{gen, ttl, payload: reads}` each, read after its head. */
+export function readBatchOperateResponse(r: MsgpackReader, fields: number): RecordResult[] {
+  const count = itemsHead(r, fields, 'a BATCH_OPERATE')
+  const results: RecordResult[] = []
+  for (let i = 0; i < count; i++) {
+    const entryFields = r.array()
+    if (entryFields < 3) throw new Error(`BATCH_OPERATE answer entry ${i} has ${entryFields} fields, not [gen, ttl, reads]`)
+    const gen = Number(r.int())
+    const ttl = Number(r.int())
+    results.push({ gen, ttl, payload: r.value() })
+    skipFields(r, 3, entryFields)
+  }
+  return results
+}
+
+/** An INFO answer's `[command, value]` pairs, read after its head. */
+export function readInfoResponse(r: MsgpackReader, fields: number): InfoResult {
+  const count = itemsHead(r, fields, 'an INFO')
+  const result: InfoResult = []
+  for (let i = 0; i < count; i++) {
+    const pairFields = r.array()
+    if (pairFields < 2) throw new Error(`INFO answer entry ${i} has ${pairFields} fields, not [command, value]`)
+    result.push([r.str(), r.str()])
+    skipFields(r, 2, pairFields)
+  }
+  return result
 }

@@ -1,6 +1,6 @@
-// frame -> request -> operation -> answer. Every failure becomes an error answer with a status; an unexpected
-// exception is logged and answered with status 1, and the server carries on. Each outcome is counted under
-// Aerospike's statistic names.
+// frame -> request -> operation -> answer. Every failure becomes an error answer with a status: bad input 4, with
+// a short message; an unexpected exception 1, logged with its stack at most once per STACK_TRACE_INTERVAL_MS (the
+// others are counted), and the server carries on. Each outcome is counted under Aerospike's statistic names.
 import { TallyError } from '../protocol/errors.js'
 import { BIN_OP, OP, SERVER_MESSAGE_ID, type BatchItem, type InfoResult, type RecordResult, type Request } from '../protocol/messages.js'
 import type { MsgpackReader } from '../protocol/msgpack-reader.js'
@@ -26,7 +26,7 @@ export function dispatch(context: OpContext, buf: Buffer, start: number, end: nu
   let id = SERVER_MESSAGE_ID
   let request: Request | undefined
   try {
-    request = decodeRequest(r.reset(buf, start, end))
+    request = decodeRequest(r.reset(buf, start, end), context.limits)
     id = request.id
     const result = runOperation(context, request)
     w.begin()
@@ -49,7 +49,7 @@ export function dispatch(context: OpContext, buf: Buffer, start: number, end: nu
     if (err instanceof TallyError) failure = err
     else if (err instanceof EncodeError) failure = new TallyError(STATUS.SERVER_ERROR, `cannot encode the answer: ${err.message}`)
     else {
-      log.error(`request ${id} failed unexpectedly: ${(err as Error)?.stack ?? String(err)}`)
+      logInternalError(log, id, err)
       failure = new TallyError(STATUS.SERVER_ERROR, `internal error: ${(err as Error)?.message ?? String(err)}`)
     }
     if (request !== undefined) count(context, request, undefined, failure.code, tally, failure.index)
@@ -58,6 +58,28 @@ export function dispatch(context: OpContext, buf: Buffer, start: number, end: nu
     w.end()
     return id
   }
+}
+
+/** An internal error's stack is logged at most this often; the errors in between are counted. */
+export const STACK_TRACE_INTERVAL_MS = 10_000
+
+// Per logger, so that servers in one process keep their own count.
+const traces = new WeakMap<Logger, { loggedMs: number; unlogged: number }>()
+
+// A failing request can come thousands of times a second: its stack goes to the log once per interval, with the
+// number of internal errors since the last one logged.
+function logInternalError(log: Logger, id: number, err: unknown): void {
+  let trace = traces.get(log)
+  if (trace === undefined) traces.set(log, (trace = { loggedMs: -Infinity, unlogged: 0 }))
+  const now = Date.now()
+  if (now - trace.loggedMs < STACK_TRACE_INTERVAL_MS) {
+    trace.unlogged++
+    return
+  }
+  const since = trace.unlogged > 0 ? ` (${trace.unlogged} more internal errors since the last one logged)` : ''
+  log.error(`request ${id} failed unexpectedly${since}: ${(err as Error)?.stack ?? String(err)}`)
+  trace.loggedMs = now
+  trace.unlogged = 0
 }
 
 // Counts an outcome for its namespace, and the request for the batch's latency.

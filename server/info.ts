@@ -1,6 +1,7 @@
 // Info commands, as Aerospike's asinfo knows them: `status`, `build`, `namespaces`, `namespace/<ns>`, `sets/<ns>`,
 // `statistics`, `latencies`, `get-config`. Values are `key=value;key=value` text, Aerospike's format, so that
 // operators (and their scripts) read them the same way.
+import { describeValue } from '../protocol/errors.js'
 import { STATUS } from '../protocol/status.js'
 import type { Namespace } from './store/namespace.js'
 import type { Store } from './store/store.js'
@@ -47,7 +48,7 @@ export function infoValue(source: InfoSource, command: string): string {
 
 function withNamespace(store: Store, name: string, value: (ns: Namespace) => string): string {
   const ns = store.findNamespace(name)
-  return ns === undefined ? `ERROR:20:namespace '${name}' does not exist` : value(ns)
+  return ns === undefined ? `ERROR:20:namespace ${describeValue(name)} does not exist` : value(ns)
 }
 
 function namespaceStats(ns: Namespace, source: InfoSource): Record<string, string | number | boolean> {

@@ -3,7 +3,8 @@
 // open with an ext element holding its order flags (docs/aerospike.md "Particles"). Translated to and from
 // Tally's values: lists are arrays, maps `Map`s (in wire order), doubles `Double`s, integers numbers (bigints
 // beyond 2^53). Order flags are not kept: a map in key order is marked key-ordered again when written.
-import { KIND, MAX_DEPTH, MsgpackReader } from '../msgpack-reader.js'
+import { KIND, MAX_DEPTH } from '../msgpack-format.js'
+import { MsgpackReader } from '../msgpack-reader.js'
 import { Double } from '../types.js'
 import { PARTICLE } from './constants.js'
 import { malformed, utf8, type WireWriter } from './wire.js'

@@ -6,7 +6,11 @@ import { STATUS } from '../../protocol/status.js'
 import { checkBinName, selectBins } from '../store/bins.js'
 import { TXN } from '../store/namespace.js'
 import type { Store } from '../store/store.js'
+import { encodedBytesBound } from '../store/values.js'
 import type { OpContext } from './context.js'
+
+/** An item's array header, status, generation and TTL, at their widest. */
+const ITEM_HEADER_BYTES = 1 + 1 + 3 + 9
 
 const READ_POLICY: RecordPolicy = { ttl: null, gen: 0, exists: 0, genPolicy: 0, commitMaster: false, deleteMissingOk: false }
 
@@ -18,8 +22,9 @@ export function batchGet({ store, limits }: OpContext, request: BatchGetRequest)
   const items: BatchItem[] = []
   let bytes = 0
   for (const address of addresses) {
-    const [item, itemBytes] = readOne(store, address, binNames)
-    bytes += itemBytes
+    const [item, memoryBytes] = readOne(store, address, binNames)
+    // What a record takes in memory bounds its encoding from above; near the limit, the encoding is sized itself.
+    bytes += bytes + memoryBytes <= limits.maxFrameBytes ? memoryBytes : itemBytesBound(item)
     if (bytes > limits.maxFrameBytes)
       throw new TallyError(STATUS.PARAMETER, `BATCH_GET: the answer would exceed ${limits.maxFrameBytes} bytes; split the batch`)
     items.push(item)
@@ -27,7 +32,12 @@ export function batchGet({ store, limits }: OpContext, request: BatchGetRequest)
   return items
 }
 
-/** One key's outcome and the approximate size of its bins. */
+/** At least the size of an item's encoding in the answer. */
+function itemBytesBound(item: BatchItem): number {
+  return item.found ? ITEM_HEADER_BYTES + encodedBytesBound(item.bins) : ITEM_HEADER_BYTES + Buffer.byteLength(item.message)
+}
+
+/** One key's outcome and, for a record, what its bins take in memory (at least their encoded size). */
 function readOne(store: Store, address: RecordAddress, binNames: string[] | null): [BatchItem, number] {
   try {
     const ns = store.namespace(address.ns)
@@ -37,6 +47,7 @@ function readOne(store: Store, address: RecordAddress, binNames: string[] | null
     return [{ found: true, gen, ttl, bins }, txn.bytes]
   } catch (err) {
     if (!(err instanceof TallyError)) throw err
-    return [{ found: false, status: err.code, message: err.message }, err.message.length]
+    const item: BatchItem = { found: false, status: err.code, message: err.message }
+    return [item, itemBytesBound(item)]
   }
 }

@@ -2,12 +2,12 @@
 // succeed are the changes made, together (and logged as one entry). A failure names the record that failed, and
 // changes nothing. PROTOCOL.md §4.10
 import { TallyError } from '../../protocol/errors.js'
-import type { BatchOperateRequest, RecordResult } from '../../protocol/messages.js'
+import { MAX_OPERATE_OPS, type BatchOperateRequest, type RecordResult } from '../../protocol/messages.js'
 import { STATUS } from '../../protocol/status.js'
 import type { Namespace, Plan } from '../store/namespace.js'
 import type { OpContext } from './context.js'
 import { encodedBytesBound } from '../store/values.js'
-import { ANSWER_HEADROOM_BYTES, apply, MAX_OPERATE_OPS, modeOf } from './operate.js'
+import { ANSWER_HEADROOM_BYTES, apply, modeOf } from './operate.js'
 
 /** Room in an answer for one record's gen and ttl around its read values. */
 const ITEM_HEADROOM_BYTES = 16

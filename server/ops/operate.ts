@@ -1,15 +1,13 @@
 // OPERATE: an ordered list of bin ops applied atomically to one record; the reads see the ops before them, and a
 // failing op rolls the whole list back. Answers the value of each read, in order. PROTOCOL.md §4.7
 import { TallyError } from '../../protocol/errors.js'
-import { BIN_OP, type BinOp, type OperateRequest, type RecordResult } from '../../protocol/messages.js'
+import { BIN_OP, MAX_OPERATE_OPS, type BinOp, type OperateRequest, type RecordResult } from '../../protocol/messages.js'
 import { STATUS } from '../../protocol/status.js'
 import type { RecordTxn } from '../store/record-txn.js'
 import { TXN } from '../store/namespace.js'
 import { encodedBytesBound } from '../store/values.js'
 import type { OpContext } from './context.js'
 
-/** Most ops in one OPERATE request. */
-export const MAX_OPERATE_OPS = 4096
 /** Room in a frame for an answer's header around its read values. */
 export const ANSWER_HEADROOM_BYTES = 1024
 

@@ -1,9 +1,10 @@
 // A record's bins as one flat array, [name0, value0, name1, value1, ...]: the wire's shape, small in memory,
 // and fast to search for the few bins a record usually has. Stored arrays are never changed in place;
 // a write changes a copy and swaps it in, so a failed write leaves nothing behind.
-import { TallyError } from '../../protocol/errors.js'
+import { describeValue, TallyError } from '../../protocol/errors.js'
 import { STATUS } from '../../protocol/status.js'
-import { valueBytes, type StoredValue } from './values.js'
+import { ARRAY_BYTES } from '../../protocol/memory-cost.js'
+import { binBytes, type StoredValue } from './values.js'
 
 /** Flat bins: alternating names and values. */
 export type BinList = unknown[]
@@ -15,7 +16,7 @@ export const MAX_BIN_NAME_BYTES = 15
 export function checkBinName(name: string): void {
   if (name.length === 0) throw new TallyError(STATUS.BIN_NAME, 'bin name is empty')
   if (name.length > 5 && Buffer.byteLength(name) > MAX_BIN_NAME_BYTES)
-    throw new TallyError(STATUS.BIN_NAME, `bin name '${name}' is longer than ${MAX_BIN_NAME_BYTES} bytes`)
+    throw new TallyError(STATUS.BIN_NAME, `bin name ${describeValue(name)} is longer than ${MAX_BIN_NAME_BYTES} bytes`)
 }
 
 /** Index of the name of bin `name` in `bins`, or -1. */
@@ -46,10 +47,10 @@ export function deleteBin(bins: BinList, name: string): StoredValue | undefined 
   return old
 }
 
-/** Approximate size of a record's bins: names and values, as counted for the record size limit. */
+/** What a record's bins take in memory: their list, names and values, as counted for the record size limit. */
 export function binsBytes(bins: BinList): number {
-  let bytes = 0
-  for (let i = 0; i < bins.length; i += 2) bytes += (bins[i] as string).length + valueBytes(bins[i + 1])
+  let bytes = ARRAY_BYTES
+  for (let i = 0; i < bins.length; i += 2) bytes += binBytes(bins[i] as string, bins[i + 1])
   return bytes
 }
 

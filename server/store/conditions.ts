@@ -1,6 +1,6 @@
 // The conditions a request puts on a record, checked before anything changes (PROTOCOL.md §6): generation,
 // stored key and set, TTL range; and how a request's TTL becomes an expiry time.
-import { TallyError } from '../../protocol/errors.js'
+import { describeValue, TallyError } from '../../protocol/errors.js'
 import type { RecordAddress, RecordPolicy } from '../../protocol/messages.js'
 import { STATUS } from '../../protocol/status.js'
 import { GEN_POLICY, MAX_TTL_SEC, type UserKey } from '../../protocol/types.js'
@@ -20,7 +20,7 @@ export function checkIdentity(storedKey: UserKey | undefined, storedSet: string,
   if (address.userKey !== null && storedKey !== undefined && !sameUserKey(storedKey, address.userKey))
     throw new TallyError(STATUS.KEY_MISMATCH, 'the key sent differs from the key stored with this digest')
   if (address.set !== null && storedSet !== address.set)
-    throw new TallyError(STATUS.PARAMETER, `the record belongs to set '${storedSet}', not '${address.set}'`)
+    throw new TallyError(STATUS.PARAMETER, `the record belongs to set '${storedSet}', not ${describeValue(address.set)}`)
 }
 
 /** Status 4 for a TTL outside -2 .. 10 years. */

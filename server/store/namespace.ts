@@ -14,13 +14,14 @@ import { ExpiryIndex } from './expiry-index.js'
 import { RecordTable } from './record-table.js'
 import { RecordTxn } from './record-txn.js'
 import { SetNames } from './sets.js'
+import { keyBytes } from './values.js'
 
 /** Settings of one namespace. */
 export interface NamespaceConfig {
   name: string
   /** TTL for records written with ttl 0 (and new records that give none), in seconds; 0 = never expire. */
   defaultTtlSec: number
-  /** Largest record, in approximate encoded bytes of its bins; larger writes fail with status 13. */
+  /** Largest record, in bytes of memory its bins and key take (values.ts); larger writes fail with status 13. */
   maxRecordBytes: number
   /** `disk`: every change is logged and survives a restart; `memory`: nothing is written anywhere. */
   storage: 'memory' | 'disk'
@@ -30,7 +31,7 @@ export interface NamespaceConfig {
   flushMs: number
   /** How often expired records are swept away (Aerospike's nsup-period), in ms; 0: never (they stay invisible). */
   nsupPeriodMs: number
-  /** Memory budget for the namespace's records, in bytes; 0: none. `used` counts bins plus a fixed cost per record. */
+  /** Memory budget for the namespace's records, in bytes; 0: none. `used` counts bins and keys plus a fixed cost per record. */
   dataSizeBytes: number
   /** With a budget: above this share of it, writes fail with status 8 (reads and removes go on). */
   stopWritesUsedPct: number
@@ -77,8 +78,11 @@ export const TXN = {
   REMOVE: 8,
 } as const
 
-/** What a record costs beyond its bins, for the memory budget: its slot, its index entry. */
-export const RECORD_OVERHEAD_BYTES = 64
+/**
+ * What a record takes beyond its bins and key, for the memory budget: its 48-byte slot, its place in its chunk's
+ * list of bins (8) and its digest index entry (8 bytes a slot, tables kept at most 3/4 full).
+ */
+export const RECORD_OVERHEAD_BYTES = 72
 
 /** Remaining TTL in whole seconds, rounded up and at least 1; -1 for a record that never expires. */
 export function ttlSeconds(voidMs: number, nowMs: number): number {
@@ -141,7 +145,7 @@ export class Namespace {
     return this.#evictedObjects
   }
 
-  /** Memory the records use, for the budget: their bins, and a fixed cost per record. */
+  /** Memory the records use, for the budget: their bins and keys, and a fixed cost per record. */
   get usedBytes(): number {
     return this.#usedBytes
   }
@@ -228,9 +232,11 @@ export class Namespace {
       if (!existed) throw new TallyError(STATUS.NOT_FOUND, 'record not found')
       return { txn, deletes: true, gen: 0, voidMs: 0, oldVoidMs: 0, setId: 0, userKey: undefined }
     }
-    if (txn.bytes > this.config.maxRecordBytes)
-      throw new TallyError(STATUS.RECORD_TOO_BIG, `record of ~${txn.bytes} bytes exceeds the limit of ${this.config.maxRecordBytes} bytes`)
     const { address, policy, nowMs } = txn
+    const userKey = (existed ? records.userKey(id) : undefined) ?? address.userKey ?? undefined
+    const bytes = txn.bytes + keyBytes(userKey)
+    if (bytes > this.config.maxRecordBytes)
+      throw new TallyError(STATUS.RECORD_TOO_BIG, `record of ${bytes} bytes in memory exceeds the limit of ${this.config.maxRecordBytes} bytes`)
     const oldVoidMs = existed ? records.voidMs(id) : 0
     const oldGen = existed ? records.gen(id) : 0
     return {
@@ -241,7 +247,7 @@ export class Namespace {
       oldVoidMs,
       // A new set name stays registered even if the change then fails, like a set whose records were all removed.
       setId: existed ? records.setId(id) : this.#sets.id(address.set ?? '', this.name),
-      userKey: (existed ? records.userKey(id) : undefined) ?? address.userKey ?? undefined,
+      userKey,
     }
   }
 
@@ -269,10 +275,10 @@ export class Namespace {
       records.setDigest(id, txn.address.digest)
       records.setSetId(id, plan.setId)
       this.#index.insert(id)
-      this.#usedBytes += RECORD_OVERHEAD_BYTES + txn.bytes
+      this.#usedBytes += RECORD_OVERHEAD_BYTES + txn.bytes + keyBytes(plan.userKey)
       this.#sets.count(plan.setId, 1)
     } else {
-      this.#usedBytes += txn.bytes - records.bytes(id)
+      this.#usedBytes += RECORD_OVERHEAD_BYTES + txn.bytes + keyBytes(plan.userKey) - this.#footprint(id)
     }
     if (plan.userKey !== records.userKey(id)) records.setUserKey(id, plan.userKey)
     records.write(id, plan.gen, plan.voidMs, txn.bins, txn.bytes)
@@ -363,7 +369,7 @@ export class Namespace {
       return
     }
     if (id >= 0) {
-      this.#usedBytes -= RECORD_OVERHEAD_BYTES + records.bytes(id)
+      this.#usedBytes -= this.#footprint(id)
       this.#sets.count(records.setId(id), -1)
     } else {
       id = records.allocate()
@@ -372,7 +378,7 @@ export class Namespace {
     }
     const bytes = binsBytes(state.bins)
     const setId = this.#sets.id(state.set, this.name)
-    this.#usedBytes += RECORD_OVERHEAD_BYTES + bytes
+    this.#usedBytes += RECORD_OVERHEAD_BYTES + bytes + keyBytes(state.userKey)
     this.#sets.count(setId, 1)
     records.setSetId(id, setId)
     records.setUserKey(id, state.userKey)
@@ -399,12 +405,17 @@ export class Namespace {
 
   #remove(id: number, reason: DeleteReason): void {
     const records = this.#records
-    this.#usedBytes -= RECORD_OVERHEAD_BYTES + records.bytes(id)
+    this.#usedBytes -= this.#footprint(id)
     this.#sets.count(records.setId(id), -1)
     this.#index.remove(id)
     records.release(id)
     if (reason === 'expire') this.#expiredObjects++
     else if (reason === 'evict') this.#evictedObjects++
+  }
+
+  // What record `id` takes in memory, as counted in usedBytes.
+  #footprint(id: number): number {
+    return RECORD_OVERHEAD_BYTES + this.#records.bytes(id) + keyBytes(this.#records.userKey(id))
   }
 
   #stateOf(id: number): RecordState {

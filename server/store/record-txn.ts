@@ -2,11 +2,12 @@
 // (write, read, increment, append/prepend, touch, delete) applied to it. Nothing is visible until the namespace
 // commits the transaction, so an op that fails leaves the record exactly as it was.
 import { TallyError } from '../../protocol/errors.js'
+import { ARRAY_BYTES } from '../../protocol/memory-cost.js'
 import type { RecordAddress, RecordPolicy, RecordResult } from '../../protocol/messages.js'
 import { STATUS } from '../../protocol/status.js'
 import { Double } from '../../protocol/types.js'
 import { binValue, checkBinName, deleteBin, setBin, type BinList } from './bins.js'
-import { addInt, kindOf, normalizeInt, toStoredValue, valueBytes, type StoredValue } from './values.js'
+import { addInt, binBytes, concatBytes, concatString, kindOf, normalizeInt, toStoredValue, type StoredValue } from './values.js'
 
 const EMPTY: BinList = []
 
@@ -41,7 +42,7 @@ export class RecordTxn implements RecordResult {
     this.nowMs = nowMs
     this.#bins = bins ?? EMPTY
     this.#owned = owned && bins !== undefined
-    this.#bytes = bins === undefined ? 0 : bytes
+    this.#bytes = bins === undefined ? ARRAY_BYTES : bytes
   }
 
   /** The bins as they stand in this transaction. Not to be changed by the caller. */
@@ -54,7 +55,7 @@ export class RecordTxn implements RecordResult {
     return (this.#results ??= [])
   }
 
-  /** Approximate size of the bins as they stand. */
+  /** What the bins take in memory as they stand (bins.ts `binsBytes`). */
   get bytes(): number {
     return this.#bytes
   }
@@ -63,7 +64,7 @@ export class RecordTxn implements RecordResult {
   dropAllBins(): void {
     this.#bins = []
     this.#owned = true
-    this.#bytes = 0
+    this.#bytes = ARRAY_BYTES
   }
 
   /** The value of a bin, also recorded as a read result. */
@@ -81,7 +82,7 @@ export class RecordTxn implements RecordResult {
       const old = binValue(this.#bins, bin)
       if (old !== undefined) {
         deleteBin(this.#own(), bin)
-        this.#bytes -= bin.length + valueBytes(old)
+        this.#bytes -= binBytes(bin, old)
       } else if (this.policy.deleteMissingOk) {
         return // nothing to delete: no change, no new generation, and no status 2 on a missing record
       }
@@ -130,9 +131,9 @@ export class RecordTxn implements RecordResult {
     let next: StoredValue = value
     if (current !== undefined) {
       if (isBytes && current instanceof Uint8Array) {
-        next = prepend ? Buffer.concat([value, current]) : Buffer.concat([current, value])
+        next = prepend ? concatBytes(value, current) : concatBytes(current, value)
       } else if (typeof value === 'string' && typeof current === 'string') {
-        next = prepend ? value + current : current + value
+        next = prepend ? concatString(value, current) : concatString(current, value)
       } else {
         throw incompatible(bin, `cannot ${prepend ? 'prepend' : 'append'} ${isBytes ? 'bytes' : 'a string'} to a ${kindName(current)} bin`)
       }
@@ -154,8 +155,7 @@ export class RecordTxn implements RecordResult {
 
   #set(bin: string, value: StoredValue): void {
     const old = binValue(this.#bins, bin)
-    const oldBytes = old === undefined ? 0 : bin.length + valueBytes(old)
-    this.#bytes += bin.length + valueBytes(value) - oldBytes
+    this.#bytes += binBytes(bin, value) - (old === undefined ? 0 : binBytes(bin, old))
     setBin(this.#own(), bin, value)
   }
 

@@ -1,6 +1,6 @@
 // The store: namespaces by name, the clock they share, the ordered stream of mutations (for a log), and the
 // background sweep that reclaims expired records. It knows nothing about sockets or encodings.
-import { TallyError } from '../../protocol/errors.js'
+import { describeValue, TallyError } from '../../protocol/errors.js'
 import { STATUS } from '../../protocol/status.js'
 import { BatchClock, systemClock, type Clock } from './clock.js'
 import { Namespace, type Mutation, type NamespaceConfig, type Plan } from './namespace.js'
@@ -62,7 +62,7 @@ export class Store {
   /** The namespace called `name`; throws status 20 if there is none. */
   namespace(name: string): Namespace {
     const ns = this.#namespaces.get(name)
-    if (ns === undefined) throw new TallyError(STATUS.NAMESPACE, `namespace '${name}' does not exist`)
+    if (ns === undefined) throw new TallyError(STATUS.NAMESPACE, `namespace ${describeValue(name)} does not exist`)
     return ns
   }
 

@@ -1,8 +1,20 @@
-// Bin values as the store keeps them: checked on the way in, sized for the record limit, and added exactly.
-// Integers are numbers while they are safe (|n| < 2^53) and bigints beyond; doubles are always `Double`.
+// Bin values as the store keeps them: checked on the way in, sized for the record limit and the memory budget by
+// what they take in memory, and added exactly. Integers are numbers while they are safe (|n| < 2^53) and bigints
+// beyond; doubles are always `Double`.
 import { TallyError } from '../../protocol/errors.js'
+import {
+  ARRAY_BYTES,
+  BYTES_BYTES,
+  DOUBLE_BYTES,
+  HEAP_NUMBER_BYTES,
+  MAP_BYTES,
+  MAP_ENTRY_BYTES,
+  SLOT_BYTES,
+  STRING_BYTES,
+  stringBytes,
+} from '../../protocol/memory-cost.js'
 import { STATUS } from '../../protocol/status.js'
-import { Double } from '../../protocol/types.js'
+import { Double, type UserKey } from '../../protocol/types.js'
 
 const INT64_MIN = -(2n ** 63n)
 const INT64_MAX = 2n ** 63n - 1n
@@ -138,30 +150,68 @@ export function encodedBytesBound(value: unknown): number {
   }
 }
 
-/** Approximate encoded size of a value in bytes, for the record size limit and memory accounting. */
+/**
+ * What a value takes in memory, in bytes, beyond the slot that holds it (protocol/memory-cost.ts has the measured
+ * costs): 0 for a small integer (int32), a boolean or nil; 16 for any other number or a bigint; 48 for a Double;
+ * a string 16 + its bytes (two a character past Latin-1, and never less than its UTF-8 length); bytes 384 + their
+ * length; a list 40 + 8 per element; a map 256 + 56 per entry; plus what their elements take. Never less than the
+ * value's msgpack encoding once its slot is counted, so a sum of these also bounds an answer's size.
+ */
 export function valueBytes(value: unknown): number {
   switch (typeof value) {
     case 'number':
+      return (value | 0) === value ? 0 : HEAP_NUMBER_BYTES
     case 'bigint':
-      return 8
+      return HEAP_NUMBER_BYTES
     case 'boolean':
-      return 1
+      return 0
     case 'string':
-      return Buffer.byteLength(value)
+      return stringBytes(value)
     default:
-      if (value === null || value === undefined) return 1
-      if (value instanceof Uint8Array) return value.length
-      if (value instanceof Double) return 8
+      if (value === null || value === undefined) return 0
+      if (value instanceof Uint8Array) return BYTES_BYTES + value.length
+      if (value instanceof Double) return DOUBLE_BYTES
       if (Array.isArray(value)) {
-        let bytes = 5
-        for (const item of value) bytes += valueBytes(item)
+        let bytes = ARRAY_BYTES
+        for (const item of value) bytes += SLOT_BYTES + valueBytes(item)
         return bytes
       }
       if (value instanceof Map) {
-        let bytes = 5
-        for (const [k, v] of value) bytes += valueBytes(k) + valueBytes(v)
+        let bytes = MAP_BYTES
+        for (const [k, v] of value) bytes += MAP_ENTRY_BYTES + valueBytes(k) + valueBytes(v)
         return bytes
       }
-      return 8
+      return DOUBLE_BYTES
   }
+}
+
+/** What a record's stored user key takes in memory. */
+export function keyBytes(key: UserKey | undefined): number {
+  return key === undefined ? 0 : valueBytes(key)
+}
+
+/**
+ * What a bin takes in a record's list of bins: its name's and its value's slots, its name (at most 15 bytes, counted
+ * at two a character) and its value.
+ */
+export function binBytes(name: string, value: unknown): number {
+  return 2 * SLOT_BYTES + STRING_BYTES + 2 * name.length + valueBytes(value)
+}
+
+/** `a` and `b` joined, in memory of their own (Buffer.concat would cut a small result from Node's shared pool). */
+export function concatBytes(a: Uint8Array, b: Uint8Array): Buffer {
+  const joined = Buffer.allocUnsafeSlow(a.length + b.length)
+  joined.set(a, 0)
+  joined.set(b, a.length)
+  return joined
+}
+
+/**
+ * `a + b` as one flat string. V8 joins strings lazily, into a 32-byte node pointing at both: a string grown by many
+ * small appends would take 32 bytes per append over its length. Reading a character from the middle flattens it.
+ */
+export function concatString(a: string, b: string): string {
+  const joined = a + b
+  joined.charCodeAt(joined.length >> 1)
+  return joined
 }

@@ -4,11 +4,24 @@ import { createPacker, createUnpacker } from './msgpackr.js'
 import { encodeFrame, FrameDecoder } from '../../protocol/frame.js'
 
 const packer = createPacker()
-const unpacker = createUnpacker({ mapsAsObjects: true })
 
 /** One frame holding `message` as msgpack. */
 export function frame(message: unknown): Buffer {
   return encodeFrame(packer.pack(message))
+}
+
+/**
+ * The body of `message` whose last element, a nil, is replaced by a list of `count` copies of the msgpack value
+ * `element`: shapes too large to build as values first.
+ */
+export function withList(message: unknown[], count: number, element: readonly number[]): Buffer {
+  const head = Buffer.from(packer.pack(message))
+  if (head[head.length - 1] !== 0xc0) throw new Error('the message must end with a nil')
+  const list = Buffer.alloc(5 + count * element.length)
+  list[0] = 0xdd
+  list.writeUInt32BE(count, 1)
+  for (let i = 0; i < count; i++) list.set(element, 5 + i * element.length)
+  return Buffer.concat([head.subarray(0, head.length - 1), list])
 }
 
 /** Reads decoded messages from a socket, in arrival order. */
@@ -18,7 +31,9 @@ export class FrameReader {
   #wake: (() => void) | undefined
   #ended = false
 
-  constructor(socket: Socket) {
+  /** `mapsAsObjects` false: maps come as `Map`s, as they must when their keys are not all strings. */
+  constructor(socket: Socket, options = { mapsAsObjects: true }) {
+    const unpacker = createUnpacker(options)
     socket.on('data', (chunk: Buffer) => {
       this.#decoder.push(chunk)
       for (let body = this.#decoder.next(); body !== null; body = this.#decoder.next()) this.#messages.push(unpacker.unpack(body))

@@ -1,7 +1,7 @@
 // msgpackr, a widely used msgpack implementation, set up as a reference: tests encode and decode with it to check
 // that Tally's own codec agrees with msgpack as others write it, and to send what Tally's writer never would.
 import { addExtension, Packr, Unpackr } from 'msgpackr'
-import { EXT_DOUBLE } from '../../protocol/msgpack-reader.js'
+import { EXT_DOUBLE } from '../../protocol/msgpack-format.js'
 import { Double } from '../../protocol/types.js'
 
 addExtension({

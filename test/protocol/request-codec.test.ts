@@ -1,12 +1,24 @@
 // Requests: decoding checks every field and names what is wrong; the writer's header reads back as written.
-import t from 'tap'
-import { TallyError } from '../../protocol/errors.js'
-import { BIN_OP, encodeFlags, OP, type Request } from '../../protocol/messages.js'
+import t, { type Test } from 'tap'
+import { MAX_MESSAGE_BYTES, TallyError } from '../../protocol/errors.js'
+import {
+  BIN_OP,
+  encodeFlags,
+  OP,
+  type BatchGetRequest,
+  type BatchOperateRequest,
+  type OperateRequest,
+  type PutRequest,
+  type Request,
+} from '../../protocol/messages.js'
 import { MsgpackReader } from '../../protocol/msgpack-reader.js'
 import { FrameWriter } from '../../protocol/msgpack-writer.js'
-import { decodeRequest as decodeFrom, peekRequestId, writeRecordHeader } from '../../protocol/request-codec.js'
+import { writeRecordHeader } from '../../protocol/record-request.js'
+import { decodeRequest as decodeFrom, peekRequestId } from '../../protocol/request-codec.js'
 import { STATUS } from '../../protocol/status.js'
 import { EXISTS, GEN_POLICY } from '../../protocol/types.js'
+import { withList } from '../helpers/frames.js'
+import { fuzzedRequest, seededRandom } from '../helpers/fuzz.js'
 import { createPacker } from '../helpers/msgpackr.js'
 
 const packer = createPacker()
@@ -48,7 +60,10 @@ t.test('every malformed field is status 4 with a message naming it', async (t) =
     [[0, OP.GET], /request id/],
     [[-1, OP.GET], /request id/],
     [[1, 99], /unknown op 99/],
-    [[1, 'GET'], /unknown op "GET"/],
+    [[1, 'GET'], /unknown op 'GET'/],
+    [[1, [2n ** 63n]], /unknown op a list of 1/],
+    [[1, Buffer.alloc(7_000_000)], /^unknown op 7000000 bytes$/],
+    [[1, 'x'.repeat(7_000_000)], /^unknown op 'x{64}…'$/],
     [[1, OP.GET, 'test'], /expected at least 9 fields/],
     [[1, OP.GET, '', '', digest, null, null, 0, 0], /namespace must be a non-empty string/],
     [[1, OP.GET, 'test', 5, digest, null, null, 0, 0], /set must be a string or nil/],
@@ -114,22 +129,85 @@ t.test('trailing fields are skipped; trailing bytes are refused', async (t) => {
   t.throws(() => decodeFrom(reader.reset(bytes)), { code: STATUS.PARAMETER, message: /1 bytes after the message/ })
 })
 
-t.test('fuzz: random messages decode or fail with status 4, never otherwise', async (t) => {
-  const atoms = [null, 0, 1, -1, 7, 255, 70000, 1.5, 'test', '', 'x'.repeat(20), digest, Buffer.alloc(3), true, 2n ** 63n - 1n, [], {}]
-  const pick = (): unknown => {
-    const r = Math.random()
-    if (r < 0.15) return Array.from({ length: Math.floor(Math.random() * 5) }, pick)
-    return atoms[Math.floor(Math.random() * atoms.length)]
+/** A PUT of bin 'a' whose value is a list of `count` copies of the msgpack value `element`. */
+const putList = (count: number, element: readonly number[]): Buffer => withList(header(OP.PUT, ['a', null]), count, element)
+
+/** Decodes `bytes` expecting status 4 matching `pattern`; returns how far into the frame the reader got. */
+function refusedAt(t: Test, bytes: Buffer, pattern: RegExp): number {
+  const r = reader.reset(bytes)
+  t.throws(() => decodeFrom(r, { maxBatchKeys: 5000 }), { code: STATUS.PARAMETER, message: pattern }, String(pattern))
+  return r.pos
+}
+
+t.test('what a request decodes to is bounded while it is read: hostile shapes are refused early', async (t) => {
+  const budget = /decodes to more than \d+ bytes of memory/
+  // A million empty maps in 1 MB would take ~180 MB as Maps: refused a few thousand maps in. Shapes that cost less
+  // per byte are refused once past the budget (4 MiB + 8 bytes per byte of frame).
+  for (const [what, element, within] of [
+    ['empty maps', [0x80], 0.05],
+    ['lists of an empty map', [0x91, 0x80], 0.05],
+    ['one-character strings', [0xa1, 0x61], 0.8],
+    ['float32s, each a Double', [0xca, 0, 0, 0, 0], 0.8],
+  ] as const) {
+    const bytes = putList(1_000_000, [...element])
+    const at = refusedAt(t, bytes, budget)
+    t.ok(at < bytes.length * within, `${what}: refused ${at} bytes into ${bytes.length}`)
   }
+  // Counts over a limit are refused at their header, before any element is read.
+  const op = [BIN_OP.READ, 'a']
+  const ops = Buffer.from(packer.pack(header(OP.OPERATE, Array.from({ length: 4097 }, () => op))))
+  t.ok(refusedAt(t, ops, /OPERATE: 4097 ops, more than the limit of 4096/) < 60)
+  const keys = Buffer.from(packer.pack([1, OP.BATCH_GET, Array.from({ length: 5001 }, () => ['test', null, digest]), null]))
+  t.ok(refusedAt(t, keys, /BATCH_GET: 5001 keys, more than the limit of 5000/) < 10)
+  const item = ['test', 's', digest, null, null, 0, 0, [op]]
+  const items = Buffer.from(packer.pack([1, OP.BATCH_OPERATE, Array.from({ length: 5001 }, () => item)]))
+  t.ok(refusedAt(t, items, /BATCH_OPERATE: 5001 records, more than the limit of 5000/) < 10)
+  t.ok(refusedAt(t, Buffer.from(packer.pack([1, OP.BATCH_OPERATE, [['test', 's', digest, null, null, 0, 0, Array.from({ length: 4097 }, () => op)]]])), /item 0: 4097 ops/) < 60)
+})
+
+t.test('requests of real sizes decode within the budget', async (t) => {
+  const budget = { maxBatchKeys: 5000 }
+  // Empty strings and small integers: 8 bytes of memory per byte of frame, the densest a list can be.
+  for (const element of [[0xa0], [0x01], [0xc0]]) {
+    const request = decodeFrom(reader.reset(putList(1_000_000, element)), budget) as PutRequest
+    t.equal((request.bins[1] as unknown[]).length, 1_000_000)
+  }
+  const big = decodeFrom(reader.reset(Buffer.from(packer.pack(header(OP.PUT, ['s', 'x'.repeat(7_000_000), 'b', Buffer.alloc(1_000_000)])))), budget)
+  t.equal(((big as PutRequest).bins[1] as string).length, 7_000_000)
+  const keys = Array.from({ length: 5000 }, (_, i) => ['test', 's', digest, `key-${i}`])
+  t.equal((decodeFrom(reader.reset(Buffer.from(packer.pack([1, OP.BATCH_GET, keys, null]))), budget) as BatchGetRequest).addresses.length, 5000)
+  const items = Array.from({ length: 5000 }, () => ['test', 's', digest, null, null, 0, 0, [[BIN_OP.INCR, 'n', 1], [BIN_OP.READ, 'n']]])
+  t.equal((decodeFrom(reader.reset(Buffer.from(packer.pack([1, OP.BATCH_OPERATE, items]))), budget) as BatchOperateRequest).items.length, 5000)
+  const ops = Array.from({ length: 4096 }, (_, i) => [BIN_OP.WRITE, 'b', `value ${i}`])
+  t.equal((decodeFrom(reader.reset(Buffer.from(packer.pack(header(OP.OPERATE, ops)))), budget) as OperateRequest).ops.length, 4096)
+})
+
+t.test('fuzz: every field of every request varied: each decodes or is status 4 with a short message', async (t) => {
+  const seed = Date.now() >>> 0
+  t.comment(`seed ${seed}`)
+  const random = seededRandom(seed)
+  const MESSAGES = 20_000
   let decoded = 0
-  for (let i = 0; i < 5000; i++) {
-    const message = [1 + Math.floor(Math.random() * 5), 1 + Math.floor(Math.random() * 9), ...Array.from({ length: Math.floor(Math.random() * 12) }, pick)]
+  let refused = 0
+  let flipped = 0
+  const unexpected: string[] = []
+  for (let i = 0; i < MESSAGES; i++) {
+    const bytes = Buffer.from(packer.pack(fuzzedRequest(random)))
+    if (random() < 0.2) {
+      bytes[Math.floor(random() * bytes.length)] = Math.floor(random() * 256) // a byte of the encoding itself
+      flipped++
+    }
     try {
-      decodeRequest(message)
+      decodeFrom(reader.reset(bytes), { maxBatchKeys: 5000 })
       decoded++
     } catch (err) {
-      if (!(err instanceof TallyError) || err.code !== STATUS.PARAMETER) t.fail(`unexpected ${String(err)} for ${JSON.stringify(message, (_, v) => (typeof v === 'bigint' ? `${v}n` : v))}`)
+      refused++
+      const short = err instanceof TallyError && Buffer.byteLength(err.message) <= MAX_MESSAGE_BYTES
+      if (!(err instanceof TallyError) || err.code !== STATUS.PARAMETER || !short) unexpected.push(`${bytes.toString('hex').slice(0, 200)}: ${String(err).slice(0, 200)}`)
     }
   }
-  t.pass(`${decoded} of 5000 random messages were well-formed`)
+  t.same(unexpected.slice(0, 5), [], 'no other error, no long message')
+  t.equal(unexpected.length, 0)
+  t.equal(decoded + refused, MESSAGES)
+  t.ok(decoded > MESSAGES / 20 && refused > MESSAGES / 2, `${decoded} decoded, ${refused} refused, ${flipped} with a byte changed`)
 })

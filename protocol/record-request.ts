@@ -1,0 +1,92 @@
+// Single-record requests (PROTOCOL.md §3, §4.1-§4.7): a fixed header, then the op's arguments. The client writes
+// the header and its arguments; the server reads them into a typed request.
+import { ARRAY_BYTES, SLOT_BYTES } from './memory-cost.js'
+import { OP, type OpCode, type RecordAddress, type RecordPolicy, type Request } from './messages.js'
+import { KIND } from './msgpack-format.js'
+import { newList, type MsgpackReader } from './msgpack-reader.js'
+import type { FrameWriter } from './msgpack-writer.js'
+import { bad, readAddress, readBinOps, readPolicy, readStrings } from './request-fields.js'
+import type { UserKey } from './types.js'
+
+/** id, op, ns, set, digest, userKey, ttl, gen, flags */
+export const RECORD_HEADER_FIELDS = 9
+
+/**
+ * Starts a single-record request: `[id, op, ns, set, digest, userKey, ttl, gen, flags]`, to be followed by the
+ * op's `args` arguments (PROTOCOL.md §3). `set` null: unknown (digest-only key); `userKey` null: not sent.
+ */
+export function writeRecordHeader(
+  w: FrameWriter,
+  id: number,
+  op: OpCode,
+  args: number,
+  ns: string,
+  set: string | null,
+  digest: Uint8Array,
+  userKey: UserKey | null,
+  ttl: number | null,
+  gen: number,
+  flags: number,
+): void {
+  w.array(RECORD_HEADER_FIELDS + args)
+  w.number(id)
+  w.number(op)
+  w.str(ns)
+  if (set === null) w.nil()
+  else w.str(set)
+  w.bin(digest)
+  if (userKey === null) w.nil()
+  else w.value(userKey)
+  if (ttl === null) w.nil()
+  else w.number(ttl)
+  w.number(gen)
+  w.number(flags)
+}
+
+/**
+ * Reads the rest of a single-record request whose array of `fields` fields has been read up to its op code.
+ * Returns the request and how many of its fields were read.
+ */
+export function readRecordRequest(r: MsgpackReader, id: number, op: OpCode, opName: string, fields: number): [Request, number] {
+  if (fields < RECORD_HEADER_FIELDS) throw bad(`${opName}: expected at least ${RECORD_HEADER_FIELDS} fields, got ${fields}`)
+  const address = readAddress(r, opName)
+  const policy = readPolicy(r, opName)
+  return readArgs(r, id, op, address, policy, fields)
+}
+
+function readArgs(r: MsgpackReader, id: number, op: OpCode, address: RecordAddress, policy: RecordPolicy, fields: number): [Request, number] {
+  const has = (n: number): boolean => fields > RECORD_HEADER_FIELDS + n
+  switch (op) {
+    case OP.PUT:
+      if (!has(0) || r.kind() !== KIND.ARRAY) throw bad('PUT: bins must be an array of name, value pairs')
+      return [{ id, address, policy, op, bins: readBinList(r) }, RECORD_HEADER_FIELDS + 1]
+    case OP.GET:
+      return [{ id, address, policy, op, binNames: has(0) ? readStrings(r, 'GET: bin names') : null }, RECORD_HEADER_FIELDS + (has(0) ? 1 : 0)]
+    case OP.INCREMENT: {
+      if (!has(0) || r.kind() !== KIND.STR) throw bad('INCREMENT: bin name must be a string')
+      const bin = r.str()
+      const offset = has(1) ? r.value() : undefined
+      const initial = has(2) ? r.value() : undefined
+      return [{ id, address, policy, op, bin, offset, initial: initial ?? undefined }, Math.min(fields, RECORD_HEADER_FIELDS + 3)]
+    }
+    case OP.OPERATE:
+      if (!has(0)) throw bad('OPERATE: ops must be an array')
+      return [{ id, address, policy, op, ops: readBinOps(r, 'OPERATE') }, RECORD_HEADER_FIELDS + 1]
+    default:
+      return [{ id, address, policy, op: op as typeof OP.EXISTS | typeof OP.REMOVE | typeof OP.TOUCH }, RECORD_HEADER_FIELDS]
+  }
+}
+
+/** Flat bins: string names alternating with values of any type. */
+function readBinList(r: MsgpackReader): unknown[] {
+  const count = r.array()
+  if (count % 2 !== 0) throw bad('PUT: bins must be name, value pairs')
+  r.charge(ARRAY_BYTES + count * SLOT_BYTES)
+  const bins = newList(count)
+  for (let i = 0; i < count; i += 2) {
+    if (r.kind() !== KIND.STR) throw bad(`PUT: bin name ${i / 2} is not a string`)
+    bins[i] = r.str()
+    bins[i + 1] = r.value()
+  }
+  return bins
+}

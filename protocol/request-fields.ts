@@ -1,0 +1,135 @@
+// The fields requests share (PROTOCOL.md §3): a record's address, its write conditions, bin ops and lists of names,
+// each with its writer and its reader. A reader checks its field and names it in a status 4 when it is wrong.
+import { DIGEST_BYTES } from './digest.js'
+import { TallyError } from './errors.js'
+import { ARRAY_BYTES, BIN_OP_BYTES, SLOT_BYTES, STRING_BYTES } from './memory-cost.js'
+import { BIN_OP, FLAGS, MAX_OPERATE_OPS, type BinOp, type BinOpCode, type RecordAddress, type RecordPolicy } from './messages.js'
+import { KIND } from './msgpack-format.js'
+import type { MsgpackReader } from './msgpack-reader.js'
+import type { FrameWriter } from './msgpack-writer.js'
+import { STATUS } from './status.js'
+import type { ExistsCode, GenPolicyCode, Key, UserKey } from './types.js'
+
+const BIN_OP_CODES = new Set<number>(Object.values(BIN_OP))
+
+/** A status 4 with `message`. */
+export function bad(message: string): TallyError {
+  return new TallyError(STATUS.PARAMETER, message)
+}
+
+/** An integer field within [min, max], or a status 4 naming it. */
+export function intField(r: MsgpackReader, min: number, max: number, what: string): number {
+  if (r.kind() !== KIND.INT) throw bad(what)
+  const value = Number(r.int())
+  if (!(value >= min && value <= max)) throw bad(what)
+  return value
+}
+
+/** The set field of a request: '' for "no set", nil for a digest-only key whose set is unknown. */
+export function setField(key: Key): string | null {
+  return key.set ?? (key.key === null ? null : '')
+}
+
+/** `ns, set, digest, userKey` of `key`; the user key only when it is sent. */
+export function writeAddress(w: FrameWriter, key: Key, sendKey: boolean): void {
+  w.str(key.ns)
+  const set = setField(key)
+  if (set === null) w.nil()
+  else w.str(set)
+  w.bin(key.digest)
+  w.value(sendKey ? key.key : null)
+}
+
+// The digest of the single-record request being decoded. Requests are decoded and served one at a time, so one
+// buffer serves them all: a request's digest is valid until the next request is decoded (see Mutation).
+const currentDigest = new Uint8Array(DIGEST_BYTES)
+
+/**
+ * `ns, set, digest, userKey`. `shared`: the digest goes into the one buffer of single-record requests; batches keep a
+ * view of the frame per record. Without `hasUserKey` (a batch key of three fields) the user key is nil.
+ */
+export function readAddress(r: MsgpackReader, where: string, shared = true, hasUserKey = true): RecordAddress {
+  if (r.kind() !== KIND.STR) throw bad(`${where}: namespace must be a non-empty string`)
+  const ns = r.str()
+  if (ns.length === 0) throw bad(`${where}: namespace must be a non-empty string`)
+  let set: string | null = null
+  if (!r.nil()) {
+    if (r.kind() !== KIND.STR) throw bad(`${where}: set must be a string or nil`)
+    set = r.str()
+  }
+  if (r.kind() !== KIND.BIN) throw bad(`${where}: digest must be ${DIGEST_BYTES} bytes`)
+  let digest: Uint8Array = currentDigest
+  if (shared) {
+    if (!r.binInto(currentDigest)) throw bad(`${where}: digest must be ${DIGEST_BYTES} bytes`)
+  } else {
+    digest = r.bin(false)
+    if (digest.length !== DIGEST_BYTES) throw bad(`${where}: digest must be ${DIGEST_BYTES} bytes`)
+  }
+  return { ns, set, digest, userKey: hasUserKey ? readUserKey(r, where) : null }
+}
+
+function readUserKey(r: MsgpackReader, where: string): UserKey | null {
+  if (r.nil()) return null
+  switch (r.kind()) {
+    case KIND.STR:
+      return r.str()
+    case KIND.INT:
+      return r.int()
+    case KIND.BIN:
+      return r.bin(true)
+    default:
+      throw bad(`${where}: user key must be a string, an integer or bytes`)
+  }
+}
+
+/** `ttl, gen, flags`. */
+export function readPolicy(r: MsgpackReader, where: string): RecordPolicy {
+  const ttl = r.nil() ? null : intField(r, -(2 ** 31), 2 ** 32 - 1, `${where}: ttl must be an integer or nil`)
+  const gen = intField(r, 0, 0xffff, `${where}: generation must be an integer from 0 to 65535`)
+  const flags = intField(r, 0, 0xff, `${where}: flags must be an integer from 0 to 255`)
+  const exists = flags & FLAGS.EXISTS_MASK
+  const genPolicy = (flags & FLAGS.GEN_MASK) >> FLAGS.GEN_SHIFT
+  if (exists > 4) throw bad(`${where}: unknown exists policy ${exists}`)
+  if (genPolicy > 2) throw bad(`${where}: unknown generation policy ${genPolicy}`)
+  return { ttl, gen, exists: exists as ExistsCode, genPolicy: genPolicy as GenPolicyCode, commitMaster: (flags & FLAGS.COMMIT_MASTER) !== 0, deleteMissingOk: (flags & FLAGS.DELETE_MISSING_OK) !== 0 }
+}
+
+/** An array of ops, each `[code, bin, value, initial]` (PROTOCOL.md §4.7). */
+export function readBinOps(r: MsgpackReader, where: string): BinOp[] {
+  if (r.kind() !== KIND.ARRAY) throw bad(`${where}: ops must be an array`)
+  const count = r.array()
+  if (count > MAX_OPERATE_OPS) throw bad(`${where}: ${count} ops, more than the limit of ${MAX_OPERATE_OPS}`)
+  r.charge(ARRAY_BYTES + count * BIN_OP_BYTES)
+  const ops: BinOp[] = []
+  for (let i = 0; i < count; i++) ops.push(readBinOp(r, i, where))
+  return ops
+}
+
+function readBinOp(r: MsgpackReader, index: number, where: string): BinOp {
+  const fields = r.kind() === KIND.ARRAY ? r.array() : 0
+  const code = fields > 0 && r.kind() === KIND.INT ? Number(r.int()) : NaN
+  if (!BIN_OP_CODES.has(code)) throw bad(`${where}: op ${index} must be [code, bin, value] with a known code`)
+  let bin = ''
+  if (fields > 1 && !r.nil()) {
+    if (r.kind() !== KIND.STR) throw bad(`${where}: op ${index} bin name must be a string`)
+    bin = r.str()
+  }
+  const value = fields > 2 ? r.value() : undefined
+  const initial = fields > 3 ? r.value() : undefined
+  for (let i = 4; i < fields; i++) r.value()
+  return { op: code as BinOpCode, bin, value: value ?? undefined, initial: initial ?? undefined }
+}
+
+/** Nil, or an array of strings; `what` names the field in the error. */
+export function readStrings(r: MsgpackReader, what: string): string[] | null {
+  if (r.nil()) return null
+  if (r.kind() !== KIND.ARRAY) throw bad(`${what} must be an array of strings`)
+  const count = r.array()
+  r.charge(ARRAY_BYTES + count * (SLOT_BYTES + STRING_BYTES))
+  const names: string[] = []
+  for (let i = 0; i < count; i++) {
+    if (r.kind() !== KIND.STR) throw bad(`${what} must be an array of strings`)
+    names.push(r.str())
+  }
+  return names
+}
