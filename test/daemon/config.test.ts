@@ -3,7 +3,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import t from 'tap'
-import { interpretConfig } from '../../server/config/load.js'
+import { interpretConfig, loadConfig } from '../../server/config/load.js'
 import { parseConfig } from '../../server/config/parse.js'
 import { runCli, startCliServer } from '../helpers/cli.js'
 import { tempDataDir } from '../helpers/data-dir.js'
@@ -55,7 +55,7 @@ namespace durable { storage-engine device { commit-to-device false
   t.match(values['get-config'], { port: server.port, 'batch-max-requests': 100, 'data-dir': `${dir}/data`, 'ticker-interval': 1 })
   t.match(values['get-config:context=namespace;id=hot'], { 'default-ttl': 3600, 'storage-engine': 'memory', 'data-size': 64 * 1024 * 1024, 'evict-used-pct': 60 })
   t.match(values['get-config:context=namespace;id=durable'], { 'storage-engine': 'device', 'commit-to-device': false, 'flush-ms': 250 })
-  for (let waited = 0; waited < 3000 && !/ticker: objects hot 0, durable 0/.test(server.output()); waited += 100) await new Promise((r) => setTimeout(r, 100))
+  for (const deadline = Date.now() + 20_000; Date.now() < deadline && !/ticker: objects hot 0, durable 0/.test(server.output()); ) await new Promise((r) => setTimeout(r, 100))
   t.match(server.output(), /INFO ticker: objects hot 0, durable 0 \| ops\/s read \d+ write \d+ \| memory rss \d+ MB heap \d+ MB \| connections \d+/)
   server.child.kill('SIGTERM')
   t.equal(await server.exited, 0)
@@ -85,12 +85,13 @@ t.test('bad config files stop startup with file:line and what is wrong', async (
     ['port 3000\n', /:1: unknown setting 'port' in the top level/],
     ['namespace {\n}\n', /:1: a namespace needs one name/],
   ]
-  for (const [text, pattern] of cases) {
-    const file = writeConfig(dir, text)
+  // Each case through the loader the server uses (a process per case would cost seconds)...
+  for (const [text, pattern] of cases) t.throws(() => loadConfig(writeConfig(dir, text)), { name: 'ConfigError', message: pattern }, String(pattern))
+  // ...and a parse error, a bad value and a missing file through `tally server` itself: exit 1 and the message.
+  for (const [text, pattern] of [cases[0]!, cases[15]!, [null, /nope\.conf:0: cannot read the file/] as const]) {
+    const file = text === null ? path.join(dir, 'nope.conf') : writeConfig(dir, text)
     const result = await runCli(['server', '--config', file, '--port', '0', '--storage', 'memory'])
     t.equal(result.code, 1, `exit code for ${pattern}`)
     t.match(result.stderr, pattern)
   }
-  const missing = await runCli(['server', '--config', path.join(dir, 'nope.conf')])
-  t.match(missing.stderr, /nope\.conf:0: cannot read the file/)
 })

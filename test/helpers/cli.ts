@@ -32,7 +32,7 @@ export async function startCliServer(t: Teardown, args: string[] = []): Promise<
     child.stdout!.on('data', onData)
     child.stderr!.on('data', onData)
     void exited.then((code) => reject(new Error(`tally server exited (${code}) before listening:\n${output}`)))
-    setTimeout(() => reject(new Error(`no readiness line within 10 s:\n${output}`)), 10_000).unref()
+    setTimeout(() => reject(new Error(`no readiness line within 30 s:\n${output}`)), 30_000).unref()
   })
   return { child, port, output: () => output, exited }
 }
