@@ -77,12 +77,15 @@ t.test('bad flags are refused with a message', async (t) => {
   t.match(stderr, cases[0][1])
 })
 
+/** Runs whose every request must succeed wait as long as a loaded machine needs. */
+const PATIENT = ['--timeout-ms', '30000']
+
 t.test('a short run against a real server', async (t) => {
   const server = await testServer(t)
   const port = String(server.address.port)
 
   t.test('incr prints progress, a summary, and a JSON last line', async (t) => {
-    const { code, stdout, stderr } = await runCli(['bench', '--port', port, '--keys', '50', '--workload', 'incr', '--connections', '2', '--depth', '4', '--duration', '1.2', '--json'])
+    const { code, stdout, stderr } = await runCli(['bench', '--port', port, '--keys', '50', '--workload', 'incr', '--connections', '2', '--depth', '4', '--duration', '1.2', '--json', ...PATIENT])
     t.equal(code, 0, stderr)
     const result = JSON.parse(stdout.trim().split('\n').pop()!)
     t.match(result, { workload: 'incr', connections: 2, depth: 4, keys: 50, errors: {} })
@@ -100,13 +103,13 @@ t.test('a short run against a real server', async (t) => {
   })
 
   t.test('insert writes keys 0..N-1 once and stops; ru mixes reads and updates', async (t) => {
-    const insert = await runCli(['bench', '--port', port, '--set', 'ins', '--keys', '300', '--workload', 'insert', '--bins', 'I,S8', '--json'])
+    const insert = await runCli(['bench', '--port', port, '--set', 'ins', '--keys', '300', '--workload', 'insert', '--bins', 'I,S8', '--json', ...PATIENT])
     t.equal(insert.code, 0, insert.stderr)
     t.match(JSON.parse(insert.stdout.trim().split('\n').pop()!), { workload: 'insert', ops: 300, totalOps: 300, errors: {} })
     const client = await testClient(t, server)
     const records = await client.batchGet(Array.from({ length: 300 }, (_, i) => new Key('test', 'ins', i)))
     t.ok(records.every((r) => r !== null && typeof r.bins.b === 'number' && r.bins.b2 === String(r.bins.b2)[0]!.repeat(8)))
-    const ru = await runCli(['bench', '--port', port, '--set', 'ins', '--keys', '300', '--workload', 'ru,50', '--ops', '400', '--json'])
+    const ru = await runCli(['bench', '--port', port, '--set', 'ins', '--keys', '300', '--workload', 'ru,50', '--ops', '400', '--json', ...PATIENT])
     t.equal(ru.code, 0, ru.stderr)
     const result = JSON.parse(ru.stdout.trim().split('\n').pop()!)
     t.equal(result.byType.read.ops + result.byType.update.ops, 400)
@@ -114,7 +117,7 @@ t.test('a short run against a real server', async (t) => {
   })
 
   t.test('counters: a session per op, each saving its counters on several records at once', async (t) => {
-    const { code, stdout, stderr } = await runCli(['bench', '--port', port, '--set', 'ctr', '--keys', '20', '--workload', 'counters,3,2', '--ops', '300', '--json'])
+    const { code, stdout, stderr } = await runCli(['bench', '--port', port, '--set', 'ctr', '--keys', '20', '--workload', 'counters,3,2', '--ops', '300', '--json', ...PATIENT])
     t.equal(code, 0, stderr)
     const result = JSON.parse(stdout.trim().split('\n').pop()!)
     t.match(result, { workload: 'counters,3,2', errors: {} })
