@@ -5,7 +5,7 @@ import { addBenchCommand } from '../../bench/command.js'
 import { Histogram } from '../../bench/histogram.js'
 import { parseBins, parseWorkload } from '../../bench/options.js'
 import { Key } from '../../client/index.js'
-import { runCli } from '../helpers/cli.js'
+import { runCli, runTool } from '../helpers/cli.js'
 import { testClient, testServer } from '../helpers/server.js'
 
 t.test('workload and bin specs', async (t) => {
@@ -85,7 +85,7 @@ t.test('a short run against a real server', async (t) => {
   const port = String(server.address.port)
 
   t.test('incr prints progress, a summary, and a JSON last line', async (t) => {
-    const { code, stdout, stderr } = await runCli(['bench', '--port', port, '--keys', '50', '--workload', 'incr', '--connections', '2', '--depth', '4', '--duration', '1.2', '--json', ...PATIENT])
+    const { code, stdout, stderr } = await runTool(['bench', '--port', port, '--keys', '50', '--workload', 'incr', '--connections', '2', '--depth', '4', '--duration', '1.2', '--json', ...PATIENT])
     t.equal(code, 0, stderr)
     const result = JSON.parse(stdout.trim().split('\n').pop()!)
     t.match(result, { workload: 'incr', connections: 2, depth: 4, keys: 50, errors: {} })
@@ -103,13 +103,13 @@ t.test('a short run against a real server', async (t) => {
   })
 
   t.test('insert writes keys 0..N-1 once and stops; ru mixes reads and updates', async (t) => {
-    const insert = await runCli(['bench', '--port', port, '--set', 'ins', '--keys', '300', '--workload', 'insert', '--bins', 'I,S8', '--json', ...PATIENT])
+    const insert = await runTool(['bench', '--port', port, '--set', 'ins', '--keys', '300', '--workload', 'insert', '--bins', 'I,S8', '--json', ...PATIENT])
     t.equal(insert.code, 0, insert.stderr)
     t.match(JSON.parse(insert.stdout.trim().split('\n').pop()!), { workload: 'insert', ops: 300, totalOps: 300, errors: {} })
     const client = await testClient(t, server)
     const records = await client.batchGet(Array.from({ length: 300 }, (_, i) => new Key('test', 'ins', i)))
     t.ok(records.every((r) => r !== null && typeof r.bins.b === 'number' && r.bins.b2 === String(r.bins.b2)[0]!.repeat(8)))
-    const ru = await runCli(['bench', '--port', port, '--set', 'ins', '--keys', '300', '--workload', 'ru,50', '--ops', '400', '--json', ...PATIENT])
+    const ru = await runTool(['bench', '--port', port, '--set', 'ins', '--keys', '300', '--workload', 'ru,50', '--ops', '400', '--json', ...PATIENT])
     t.equal(ru.code, 0, ru.stderr)
     const result = JSON.parse(ru.stdout.trim().split('\n').pop()!)
     t.equal(result.byType.read.ops + result.byType.update.ops, 400)
@@ -117,7 +117,7 @@ t.test('a short run against a real server', async (t) => {
   })
 
   t.test('counters: a session per op, each saving its counters on several records at once', async (t) => {
-    const { code, stdout, stderr } = await runCli(['bench', '--port', port, '--set', 'ctr', '--keys', '20', '--workload', 'counters,3,2', '--ops', '300', '--json', ...PATIENT])
+    const { code, stdout, stderr } = await runTool(['bench', '--port', port, '--set', 'ctr', '--keys', '20', '--workload', 'counters,3,2', '--ops', '300', '--json', ...PATIENT])
     t.equal(code, 0, stderr)
     const result = JSON.parse(stdout.trim().split('\n').pop()!)
     t.match(result, { workload: 'counters,3,2', errors: {} })
@@ -130,21 +130,21 @@ t.test('a short run against a real server', async (t) => {
   })
 
   t.test('without --json the summary goes to stdout; errors are counted by status', async (t) => {
-    const { code, stdout } = await runCli(['bench', '--port', port, '--namespace', 'nope', '--ops', '20', '--connections', '1', '--depth', '2'])
+    const { code, stdout } = await runTool(['bench', '--port', port, '--namespace', 'nope', '--ops', '20', '--connections', '1', '--depth', '2'])
     t.equal(code, 0)
     t.match(stdout, /ops 0 in/)
     t.match(stdout, /errors: NAMESPACE\(20\) 20/)
   })
 
   t.test('--throughput holds the rate down', async (t) => {
-    const { stdout } = await runCli(['bench', '--port', port, '--throughput', '200', '--duration', '1', '--connections', '1', '--depth', '4', '--json'])
+    const { stdout } = await runTool(['bench', '--port', port, '--throughput', '200', '--duration', '1', '--connections', '1', '--depth', '4', '--json'])
     const result = JSON.parse(stdout.trim().split('\n').pop()!)
     t.ok(result.opsPerSec <= 260, `${result.opsPerSec} ops/s`)
   })
 })
 
 t.test('no server: bench fails with a connection error', async (t) => {
-  const { code, stderr } = await runCli(['bench', '--port', '1', '--duration', '1', '--timeout-ms', '300'])
+  const { code, stderr } = await runTool(['bench', '--port', '1', '--duration', '1', '--timeout-ms', '300'])
   t.equal(code, 1)
   t.match(stderr, /no connection to 127\.0\.0\.1:1/)
 })

@@ -5,7 +5,7 @@ import path from 'node:path'
 import t from 'tap'
 import { interpretConfig, loadConfig } from '../../server/config/load.js'
 import { parseConfig } from '../../server/config/parse.js'
-import { runCli, startCliServer } from '../helpers/cli.js'
+import { runCli, runTool, startCliServer } from '../helpers/cli.js'
 import { tempDataDir } from '../helpers/data-dir.js'
 
 function writeConfig(dir: string, text: string): string {
@@ -48,7 +48,7 @@ namespace durable { storage-engine device { commit-to-device false
 `,
   )
   const server = await startCliServer(t, ['--storage', 'disk', '--config', file, '--log-level', 'info'])
-  const info = await runCli(['info', '--port', String(server.port), '--json', 'namespaces', 'get-config', 'get-config:context=namespace;id=hot', 'get-config:context=namespace;id=durable'])
+  const info = await runTool(['info', '--port', String(server.port), '--json', 'namespaces', 'get-config', 'get-config:context=namespace;id=hot', 'get-config:context=namespace;id=durable'])
   t.equal(info.code, 0, info.stderr)
   const values = JSON.parse(info.stdout)
   t.equal(values.namespaces, 'hot;durable')

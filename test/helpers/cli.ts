@@ -1,6 +1,7 @@
 // Spawning the real `tally` command in tests: wait for its readiness line, stop it by its own pid.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import { Worker } from 'node:worker_threads'
 import type { Teardown } from './server.js'
 
 /** The compiled CLI entry point. */
@@ -37,7 +38,26 @@ export async function startCliServer(t: Teardown, args: string[] = []): Promise<
   return { child, port, output: () => output, exited }
 }
 
-/** Runs `tally ...args` to completion. */
+/**
+ * Runs `tally ...args` (a tool: info, get/put/incr/touch/remove, bench; never `server` or `stop`) to completion in
+ * a worker thread: the same entry point, output and exit code as the command, without a new process's start-up
+ * cost (each costs most of a second of CPU under the test runner). Ended after 60 s.
+ */
+export async function runTool(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const worker = new Worker(CLI, { argv: args, stdout: true, stderr: true, execArgv: [] })
+  let stdout = ''
+  let stderr = ''
+  worker.stdout.on('data', (d: Buffer) => (stdout += d))
+  worker.stderr.on('data', (d: Buffer) => (stderr += d))
+  const timer = setTimeout(() => void worker.terminate(), 60_000)
+  const code = await new Promise<number>((resolve) => worker.once('exit', resolve))
+  clearTimeout(timer)
+  // The streams may hold a last chunk after 'exit'.
+  await Promise.all([worker.stdout, worker.stderr].map((s) => (s.readableEnded ? undefined : new Promise((r) => s.once('end', r)))))
+  return { code, stdout, stderr }
+}
+
+/** Runs `tally ...args` to completion, as a process of its own. */
 export async function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
   let stdout = ''
