@@ -1,5 +1,5 @@
 // Tally against Redis on this machine, in one run, interleaved: the comparison table of docs/PERFORMANCE.md.
-//   npm run bench:compare -- [--reps 3] [--seconds 6] [--keys 100000] [--records 1000000] [--only cpu,app,lat,mem]
+//   npm run bench:compare -- [--reps 3] [--seconds 6] [--keys 100000] [--records 1000000] [--only cpu,app,lat,mem,floor]
 //                            [--tally DIR] [--client DIR]
 // Figures (medians over reps; each rep runs Redis, then Tally):
 //   cpu  server CPU µs per increment at 50 connections x 16 in flight: `tally bench --workload incr` against
@@ -8,19 +8,23 @@
 //                                                                      -> ratio tally/ioredis, higher is better
 //   lat  p50 latency with one connection and one request in flight -> ratio tally/ioredis, lower is better
 //   mem  resident bytes per record after loading N records of one integer bin (first rep only)
+//   floor what Node itself costs, from bench/floor-server.ts, a server that only answers: its CPU per request at
+//        50 x 16 and the client's p50 at 1 x 1 against it (both driven by `tally bench`), and the p50 of a bare
+//        one-byte ping-pong between two Node processes
 // --tally DIR measures the server built in another checkout (DIR/dist/server/cli.js), --client DIR its load
 // client, for figures of earlier versions. Needs redis-server: installed with apt-get when run as root.
 import { execFileSync } from 'node:child_process'
+import net from 'node:net'
 import path from 'node:path'
 import { Redis } from 'ioredis'
 import { median, option } from './ab.js'
-import { CLI, cpuSeconds, onPath, rssBytes, run, startRedis, startTally, stop, tallyBench } from './processes.js'
+import { CLI, cpuSeconds, onPath, rssBytes, run, startListening, startRedis, startTally, stop, tallyBench, type Running } from './processes.js'
 
 const REPS = Number(option('reps', '3'))
 const SECONDS = Number(option('seconds', '6'))
 const KEYS = Number(option('keys', '100000'))
 const RECORDS = Number(option('records', '1000000'))
-const ONLY = new Set(option('only', 'cpu,app,lat,mem').split(','))
+const ONLY = new Set(option('only', 'cpu,app,lat,mem,floor').split(','))
 const cliOf = (dir: string): string => (dir === '' ? CLI : path.resolve(dir, 'dist/server/cli.js'))
 const SERVER_CLI = cliOf(option('tally', ''))
 const CLIENT_CLI = cliOf(option('client', option('tally', '')))
@@ -117,11 +121,55 @@ async function tallyRep(first: boolean): Promise<void> {
   }
 }
 
+const FLOOR_SERVER = new URL('./floor-server.js', import.meta.url).pathname
+const floors: Record<string, number[]> = { floorCpu: [], floorLat: [], pingPong: [] }
+
+/** Round trips of one byte for `seconds`: the p50 in µs. */
+async function pingPong(port: number, seconds: number): Promise<number> {
+  const socket = net.connect({ host: '127.0.0.1', port, noDelay: true })
+  await new Promise((r) => socket.once('connect', r))
+  const latencies: number[] = []
+  const end = performance.now() + seconds * 1000
+  await new Promise<void>((resolve) => {
+    let sent = performance.now()
+    socket.on('data', () => {
+      const now = performance.now()
+      latencies.push(now - sent)
+      if (now >= end) return resolve()
+      sent = now
+      socket.write('x')
+    })
+    socket.write('x')
+  })
+  socket.destroy()
+  latencies.sort((a, b) => a - b)
+  return latencies[latencies.length >> 1]! * 1000
+}
+
+async function floorRep(): Promise<void> {
+  let floor: Running = await startListening([FLOOR_SERVER])
+  try {
+    const load = ['--keys', String(KEYS), '--workload', 'incr']
+    const before = cpuSeconds(floor.pid)
+    const r = tallyBench(floor.port, [...load, '--connections', '50', '--depth', '16', '--duration', String(SECONDS)], CLIENT_CLI)
+    floors.floorCpu!.push(((cpuSeconds(floor.pid) - before) / r.totalOps) * 1e6)
+    floors.floorLat!.push(tallyBench(floor.port, [...load, '--connections', '1', '--depth', '1', '--duration', String(Math.min(SECONDS, 4))], CLIENT_CLI).latencyUs.p50)
+    await stop(floor)
+    floor = await startListening([FLOOR_SERVER, '--echo'])
+    floors.pingPong!.push(await pingPong(floor.port, Math.min(SECONDS, 4)))
+  } finally {
+    await stop(floor)
+  }
+}
+
 const UNITS: Record<string, string> = {
   cpu: 'server CPU µs per increment (50 x 16), lower is better',
   app: 'Node client ops/s (16 x 32), higher is better',
   lat: 'p50 latency µs (1 x 1), lower is better',
   mem: 'resident bytes per record, lower is better',
+  floorCpu: 'CPU µs per request of a server that only answers (50 x 16)',
+  floorLat: 'p50 latency µs of the Tally client against a server that only answers (1 x 1)',
+  pingPong: 'p50 µs of a bare one-byte ping-pong between two Node processes',
 }
 
 async function main(): Promise<void> {
@@ -132,6 +180,10 @@ async function main(): Promise<void> {
     await redisRep(rep === 1)
     log(`rep ${rep}/${REPS}: tally`)
     await tallyRep(rep === 1)
+    if (ONLY.has('floor')) {
+      log(`rep ${rep}/${REPS}: floor`)
+      await floorRep()
+    }
   }
   const out: Record<string, unknown> = {}
   for (const [name, sides] of Object.entries(figures)) {
@@ -140,6 +192,11 @@ async function main(): Promise<void> {
     const [ma, mb] = [median(xs), median(ys)]
     out[name] = { [a]: Number(ma.toFixed(2)), [b]: Number(mb.toFixed(2)), ratio: Number((ma / mb).toFixed(2)), unit: UNITS[name], reps: xs.length, all: { [a]: xs.map((x) => Number(x.toFixed(2))), [b]: ys.map((y) => Number(y.toFixed(2))) } }
     log(`${name}: ${a} ${ma.toFixed(2)}, ${b} ${mb.toFixed(2)}, ratio ${(ma / mb).toFixed(2)} (${UNITS[name]})`)
+  }
+  for (const [name, xs] of Object.entries(floors)) {
+    if (xs.length === 0) continue
+    out[name] = { value: Number(median(xs).toFixed(2)), unit: UNITS[name], reps: xs.length, all: xs.map((x) => Number(x.toFixed(2))) }
+    log(`${name}: ${median(xs).toFixed(2)} (${UNITS[name]})`)
   }
   console.log(JSON.stringify(out))
 }

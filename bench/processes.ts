@@ -45,8 +45,13 @@ export function freePort(): Promise<number> {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
 /** `tally server` from `cli` (this checkout's by default) on a free port, records in memory. */
-export async function startTally(cli = CLI, flags = ['--storage', 'memory']): Promise<Running> {
-  const child = spawn(process.execPath, [cli, 'server', '--host', '127.0.0.1', '--port', '0', '--log-level', 'warn', ...flags], { stdio: ['ignore', 'pipe', 'pipe'] })
+export function startTally(cli = CLI, flags = ['--storage', 'memory']): Promise<Running> {
+  return startListening([cli, 'server', '--host', '127.0.0.1', '--port', '0', '--log-level', 'warn', ...flags])
+}
+
+/** `node ...args`, once it has printed `listening on HOST:PORT`. */
+export async function startListening(args: string[]): Promise<Running> {
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
   let seen = ''
   const port = await new Promise<number>((resolve, reject) => {
     const onData = (d: Buffer): void => {
@@ -56,8 +61,8 @@ export async function startTally(cli = CLI, flags = ['--storage', 'memory']): Pr
     }
     child.stdout!.on('data', onData)
     child.stderr!.on('data', onData)
-    child.once('exit', (code) => reject(new Error(`tally server exited (${code}) before listening:\n${seen}`)))
-    setTimeout(() => reject(new Error(`tally server did not listen within 30 s:\n${seen}`)), 30_000).unref()
+    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited (${code}) before listening:\n${seen}`)))
+    setTimeout(() => reject(new Error(`${args.join(' ')} did not listen within 30 s:\n${seen}`)), 30_000).unref()
   })
   child.stdout!.resume()
   child.stderr!.resume()
