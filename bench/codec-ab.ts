@@ -2,10 +2,9 @@
 // against msgpackr at its fastest settings, and its plain-JS RIPEMD-160 against node:crypto, on the messages an
 // increment really sends and answers. One process, variants interleaved, medians (docs/PERFORMANCE.md).
 //   node dist/bench/codec-ab.js [--reps 7] [--messages 200000] [--json]
-import { createHash, getHashes, hash } from 'node:crypto'
+import { getHashes } from 'node:crypto'
 import { isNativeAccelerationEnabled, Packr, RESERVE_START_SPACE, Unpackr } from 'msgpackr'
 import { readValue } from '../client/calls.js'
-import { computeDigest } from '../protocol/digest.js'
 import { FRAME_HEADER_BYTES } from '../protocol/frame.js'
 import { OP, type IncrementRequest, type RecordAddress, type RecordPolicy } from '../protocol/messages.js'
 import { MsgpackReader } from '../protocol/msgpack-reader.js'
@@ -14,6 +13,7 @@ import { decodeRequest, writeRecordHeader } from '../protocol/request-codec.js'
 import { readResponseHead, writeRecordResponse } from '../protocol/response-codec.js'
 import { Double, Key } from '../protocol/types.js'
 import { abRatios, keptValue, option, type Variant } from './ab.js'
+import { checkDigests, createHashDigests, oneShotDigests, oursDigests } from './digest-variants.js'
 
 const REPS = Number(option('reps', '7'))
 const MESSAGES = Number(option('messages', '200000'))
@@ -213,53 +213,6 @@ function msgpackrDecodeAnswer(n: number): number {
   return sink
 }
 
-// ---- digests: RIPEMD-160(set, key type, key) of integer and string keys ---------------------------------------
-
-const stringKeys = Array.from({ length: KEYS }, (_, i) => `user:${100_000 + i}`)
-
-function oursDigests(n: number): number {
-  for (let i = 0; i < n; i++) sink += computeDigest(i & 1 ? 'users' : 'bench', i & 1 ? stringKeys[i & (KEYS - 1)]! : i)[0]!
-  return sink
-}
-
-const INTEGER_TYPE = 1
-const STRING_TYPE = Buffer.from([3])
-
-/** node:crypto's createHash, fed as Tally fed it before its own RIPEMD-160: set, type byte, key bytes. */
-function createHashDigest(set: string, key: string | number): Buffer {
-  const h = createHash('ripemd160').update(set, 'utf8')
-  if (typeof key === 'string') return h.update(STRING_TYPE).update(key, 'utf8').digest()
-  const bytes = Buffer.allocUnsafe(9)
-  bytes[0] = INTEGER_TYPE
-  bytes.writeBigInt64BE(BigInt(key), 1)
-  return h.update(bytes).digest()
-}
-
-function createHashDigests(n: number): number {
-  for (let i = 0; i < n; i++) sink += createHashDigest(i & 1 ? 'users' : 'bench', i & 1 ? stringKeys[i & (KEYS - 1)]! : i)[0]!
-  return sink
-}
-
-const scratch = Buffer.allocUnsafe(256)
-/** node:crypto's one-shot `hash()` (no Hash object) over the bytes laid out in one buffer, as Tally lays them out. */
-function oneShotDigest(set: string, key: string | number): Buffer {
-  let at = scratch.write(set, 0, 'utf8')
-  if (typeof key === 'string') {
-    scratch[at++] = STRING_TYPE[0]!
-    at += scratch.write(key, at, 'utf8')
-  } else {
-    scratch[at++] = INTEGER_TYPE
-    scratch.writeBigInt64BE(BigInt(key), at)
-    at += 8
-  }
-  return hash('ripemd160', scratch.subarray(0, at), 'buffer')
-}
-
-function oneShotDigests(n: number): number {
-  for (let i = 0; i < n; i++) sink += oneShotDigest(i & 1 ? 'users' : 'bench', i & 1 ? stringKeys[i & (KEYS - 1)]! : i)[0]!
-  return sink
-}
-
 // ---- the run ------------------------------------------------------------------------------------------------
 
 /** Every variant must read and write the same messages, or the comparison means nothing. */
@@ -276,10 +229,7 @@ function checkAgreement(): void {
   const viaMsgpackr = toIncrement(serverUnpackr.unpack(requests.buf, { start: requests.starts[7], end: requests.ends[7] }))
   const plain = (req: IncrementRequest): string => JSON.stringify({ ...req, address: { ...req.address, digest: Buffer.from(req.address.digest).toString('hex') } })
   if (decoded.op !== OP.INCREMENT || plain(decoded) !== plain(viaMsgpackr)) throw new Error(`the two request decoders disagree: ${plain(decoded as IncrementRequest)} ${plain(viaMsgpackr)}`)
-  for (const [set, key] of [['bench', 12345], ['users', 'user:100001']] as const) {
-    const expected = computeDigest(set, key)
-    if (!createHashDigest(set, key).equals(expected) || !oneShotDigest(set, key).equals(expected)) throw new Error('the digests disagree')
-  }
+  checkDigests()
 }
 
 const STEPS: { step: string; variants: Variant[] }[] = [
