@@ -21,7 +21,7 @@ t.test('connecting to nothing fails with CONNECTION (-10); a later seed is tried
   const port = await deadPort()
   const started = Date.now()
   await t.rejects(connect({ hosts: `127.0.0.1:${port}`, connectTimeoutMs: 300 }), { code: CLIENT_STATUS.CONNECTION, message: /no connection/ })
-  t.ok(Date.now() - started < 2000, 'promptly')
+  t.ok(Date.now() - started < 10_000, 'at once, not after retrying for ever')
   const server = await testServer(t)
   const client = await connect({ hosts: [`127.0.0.1:${port}`, `127.0.0.1:${server.address.port}`], connectTimeoutMs: 300 })
   t.teardown(() => client.close())
@@ -42,8 +42,10 @@ t.test('a server that never answers: TIMEOUT (9), writes in doubt, reads retried
   const write = await client.put(key, { a: 1 }, undefined, { totalTimeoutMs: 100 }).catch((e) => e)
   t.match(write, { code: STATUS.TIMEOUT, inDoubt: true })
   const before = fake.requests
-  const read = await client.get(key, { totalTimeoutMs: 500, socketTimeoutMs: 60, maxRetries: 2 }).catch((e) => e)
+  // The total is far beyond three socket timeouts, so only maxRetries ends the attempts, however slow the machine.
+  const read = await client.get(key, { totalTimeoutMs: 10_000, socketTimeoutMs: 100, maxRetries: 2 }).catch((e) => e)
   t.match(read, { code: STATUS.TIMEOUT, inDoubt: false })
+  for (let i = 0; i < 100 && fake.requests - before < 3; i++) await new Promise((r) => setTimeout(r, 50)) // the fake server may read the last one late
   t.equal(fake.requests - before, 3, 'one attempt and two retries')
   const retriedWrite = await client.increment(key, 'n', 1, undefined, undefined, { totalTimeoutMs: 300, socketTimeoutMs: 50, maxRetries: 1 }).catch((e) => e)
   t.match(retriedWrite, { code: STATUS.TIMEOUT, inDoubt: true })
@@ -117,13 +119,13 @@ t.test('close() may be called twice while requests are in flight', async (t) => 
   const fake = await fakeServer(t, { onRequest: (request, send) => (answer = () => send([request[0], 0, 1, -1])) })
   const client = await connect({ hosts: `127.0.0.1:${fake.port}`, poolSize: 1 })
   const put = client.put(key, { a: 1 })
-  while (answer === undefined) await new Promise((r) => setTimeout(r, 5))
+  for (let i = 0; i < 2000 && answer === undefined; i++) await new Promise((r) => setTimeout(r, 5))
+  if (answer === undefined) throw new Error('the request never reached the server')
   const first = client.close()
   const second = client.close()
   answer()
   t.same(await put, { gen: 1, ttl: -1 })
-  await Promise.all([first, second])
-  t.pass('both closes resolved')
+  t.same(await Promise.all([first, second]), [undefined, undefined], 'both closes resolved')
 })
 
 t.test('without timeouts, a request made while reconnecting waits for the connection', async (t) => {

@@ -9,7 +9,7 @@ import { processAlive } from '../../server/pidfile.js'
 import { runCli, startCliServer } from '../helpers/cli.js'
 import { tempDataDir } from '../helpers/data-dir.js'
 
-async function until(check: () => boolean, ms = 5000): Promise<boolean> {
+async function until(check: () => boolean, ms = 20_000): Promise<boolean> {
   for (const start = Date.now(); Date.now() - start < ms; await new Promise((r) => setTimeout(r, 50))) if (check()) return true
   return check()
 }

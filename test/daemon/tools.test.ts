@@ -1,12 +1,12 @@
 // The operator's tools against a real server: `tally info` (plain, -l, --json) and the data commands
 // get/put/incr/touch/remove, readable and --json.
 import t from 'tap'
-import { runCli, startCliServer } from '../helpers/cli.js'
+import { runTool, startCliServer } from '../helpers/cli.js'
 
 t.test('tally info and the data commands', async (t) => {
   const server = await startCliServer(t)
   const port = ['--port', String(server.port)]
-  const cli = (...args: string[]) => runCli([...args, ...port])
+  const cli = (...args: string[]) => runTool([...args, ...port])
 
   t.test('info', async (t) => {
     const plain = await cli('info')

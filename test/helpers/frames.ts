@@ -46,7 +46,7 @@ export class FrameReader {
   }
 
   /** The next message; null once the socket has closed and nothing is left. */
-  async next(timeoutMs = 5000): Promise<unknown[] | null> {
+  async next(timeoutMs = 20_000): Promise<unknown[] | null> {
     const deadline = Date.now() + timeoutMs
     while (this.#messages.length === 0) {
       if (this.#ended) return null

@@ -15,9 +15,12 @@ export async function testServer(t: Teardown, options: ServerOptions = {}): Prom
   return server
 }
 
-/** A client connected to `server`, closed when the test ends. */
+/**
+ * A client connected to `server`, closed when the test ends. Its requests time out after 30 s rather than 1 s:
+ * thousands at once on a loaded machine can take seconds, and tests of timeouts set their own.
+ */
 export async function testClient(t: Teardown, server: TallyServer, options: Partial<ClientOptions> = {}): Promise<Client> {
-  const client = await connect({ hosts: `127.0.0.1:${server.address.port}`, ...options })
+  const client = await connect({ hosts: `127.0.0.1:${server.address.port}`, ...options, policy: { totalTimeoutMs: 30_000, ...options.policy } })
   t.teardown(() => client.close())
   return client
 }
