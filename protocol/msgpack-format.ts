@@ -65,3 +65,66 @@ function kindOfByte(b: number): Kind {
       return KIND.INVALID
   }
 }
+
+/** `valueEnd` found the bytes end before the value does. */
+export const TRUNCATED = -1
+/** `valueEnd` found a byte that starts no msgpack value. */
+export const NOT_MSGPACK = -2
+
+/**
+ * Where the msgpack value starting at `bytes[start]` ends, without decoding it: an offset, TRUNCATED if it runs past
+ * `end`, or NOT_MSGPACK. Iterative, so any nesting is fine; nothing is allocated.
+ */
+export function valueEnd(bytes: Uint8Array, start: number, end: number): number {
+  let at = start
+  let pending = 1 // values still to skip
+  const uint = (n: number): number => {
+    let v = 0
+    for (let i = 0; i < n; i++) v = v * 256 + bytes[at + 1 + i]!
+    return v
+  }
+  while (pending > 0) {
+    if (at >= end) return TRUNCATED
+    const b = bytes[at]!
+    pending--
+    let head = 1 // bytes of the value's header
+    let body = 0 // bytes after the header
+    if (b <= 0x7f || b >= 0xe0 || b === 0xc0 || b === 0xc2 || b === 0xc3) head = 1
+    else if (b <= 0x8f) pending += 2 * (b & 0x0f)
+    else if (b <= 0x9f) pending += b & 0x0f
+    else if (b <= 0xbf) body = b & 0x1f
+    else {
+      const width = HEADER_WIDTH[b]!
+      if (width === 0) return NOT_MSGPACK
+      if (at + width > end) return TRUNCATED
+      head = width
+      const n = b >= 0xd4 && b <= 0xd8 ? 0 : uint(LENGTH_BYTES[b]!)
+      if (b === 0xdc || b === 0xdd) pending += n
+      else if (b === 0xde || b === 0xdf) pending += 2 * n
+      else body = b >= 0xd4 && b <= 0xd8 ? 1 << (b - 0xd4) : FIXED_BODY[b]! + n
+    }
+    at += head + body
+  }
+  return at > end ? TRUNCATED : at
+}
+
+// Per first byte from 0xc4 on: the header's size (type byte, length, ext type; 0: not msgpack), how many of its
+// bytes give a length, and the size of a fixed body (numbers).
+const HEADER_WIDTH = new Uint8Array(256)
+const LENGTH_BYTES = new Uint8Array(256)
+const FIXED_BODY = new Uint8Array(256)
+for (const [b, width, length, fixed] of [
+  [0xc4, 2, 1, 0], [0xc5, 3, 2, 0], [0xc6, 5, 4, 0], // bin 8/16/32
+  [0xc7, 3, 1, 0], [0xc8, 4, 2, 0], [0xc9, 6, 4, 0], // ext 8/16/32: length, then the type byte
+  [0xca, 1, 0, 4], [0xcb, 1, 0, 8], // float 32/64
+  [0xcc, 1, 0, 1], [0xcd, 1, 0, 2], [0xce, 1, 0, 4], [0xcf, 1, 0, 8], // uint 8-64
+  [0xd0, 1, 0, 1], [0xd1, 1, 0, 2], [0xd2, 1, 0, 4], [0xd3, 1, 0, 8], // int 8-64
+  [0xd4, 2, 0, 0], [0xd5, 2, 0, 0], [0xd6, 2, 0, 0], [0xd7, 2, 0, 0], [0xd8, 2, 0, 0], // fixext 1-16: the type byte
+  [0xd9, 2, 1, 0], [0xda, 3, 2, 0], [0xdb, 5, 4, 0], // str 8/16/32
+  [0xdc, 3, 2, 0], [0xdd, 5, 4, 0], // array 16/32
+  [0xde, 3, 2, 0], [0xdf, 5, 4, 0], // map 16/32
+] as const) {
+  HEADER_WIDTH[b] = width
+  LENGTH_BYTES[b] = length
+  FIXED_BODY[b] = fixed
+}

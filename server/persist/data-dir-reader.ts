@@ -90,6 +90,7 @@ class Walker {
 
   #problem(message: string): void {
     this.#healthy = false
+    if (this.#w.problems.includes(message)) return
     this.#w.problems.push(message)
     this.#o.throwAt?.(message)
   }
@@ -199,6 +200,8 @@ class Walker {
     if (header?.type !== ENTRY.SEGMENT) this.#problem(`log segment ${next} has no valid header`)
     else if (header.seq !== seq + 1) this.#problem(`log segment file ${next} holds segment ${header.seq} (its header says so): segments were renamed, copied or reordered`)
     else if (size < header.previousValidBytes) this.#problem(`log segment ${segmentFile(this.#dir, seq)} holds ${size} bytes, but the next segment says ${header.previousValidBytes} of them count`)
+    else if (header.previousValidBytes < headerBytes(segmentFile(this.#dir, seq)))
+      this.#problem(`log segment ${next} says only ${header.previousValidBytes} bytes of segment ${seq} count, less than its header: it does not belong after it`)
     else return header.previousValidBytes
     return size
   }
@@ -209,6 +212,11 @@ class Walker {
     this.#w.files.push(summary)
     return summary
   }
+}
+
+/** The size of the first entry of `file` (its header), or 0 if it has none. */
+function headerBytes(file: string): number {
+  return firstEntry(file) === undefined ? 0 : markBytes(file, 0)
 }
 
 /** The length of the entry at `offset` of `file`, header included. */

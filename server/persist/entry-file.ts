@@ -4,6 +4,7 @@
 // damage with acknowledged entries behind it, and say how many there are.
 import fs from 'node:fs'
 import { crc32c } from './crc32c.js'
+import { NOT_MSGPACK, TRUNCATED, valueEnd } from '../../protocol/msgpack-format.js'
 import { decodeEntry, ENTRY_HEADER_BYTES, looksLikePayload, MIN_ENTRY_BYTES, type Entry } from './entries.js'
 
 /** Bytes read from the file at a time (more for an entry that is larger). */
@@ -34,7 +35,9 @@ export interface ScanResult {
 /** Called for each valid entry with its position; `afterDamage` is true for entries found past damaged bytes. */
 export type OnEntry = (entry: Entry, offset: number, end: number, afterDamage: boolean) => void
 
-type Check = { entry: Entry; end: number } | { problem: string; incomplete: boolean }
+/** A valid entry, or what is wrong (with the length its header states, when it has a whole header). */
+type Check = { entry: Entry; end: number } | Problem
+type Problem = { problem: string; incomplete: boolean; length: number | undefined }
 
 /** A window of a file's bytes, refilled as the reader moves on. */
 class Window {
@@ -95,8 +98,8 @@ export function scanEntryFile(file: string, limit: number, onEntry: OnEntry, chu
         if (!afterDamage) result.validBytes = at
         continue
       }
-      const resumeAt = findEntry(w, at + 1, limit)
-      result.damages.push({ offset: at, resumeAt, problem: describe(w, at, resumeAt, limit, check), torn: resumeAt === limit && isTorn(w, at, limit, check) })
+      const { resumeAt, torn } = resumeAfter(w, at, limit, check)
+      result.damages.push({ offset: at, resumeAt, problem: describe(w, at, resumeAt, limit, check, torn), torn })
       at = resumeAt
     }
     return result
@@ -106,19 +109,51 @@ export function scanEntryFile(file: string, limit: number, onEntry: OnEntry, chu
 }
 
 function checkEntry(w: Window, at: number, limit: number): Check {
-  if (!w.ensure(at, ENTRY_HEADER_BYTES)) return { problem: `a torn entry header (${limit - at} bytes)`, incomplete: true }
+  if (!w.ensure(at, ENTRY_HEADER_BYTES)) return { problem: `a torn entry header (${limit - at} bytes)`, incomplete: true, length: undefined }
   const length = w.buf.readUInt32BE(at - w.base)
   const bodyStart = at + ENTRY_HEADER_BYTES
-  if (length > limit - bodyStart) return { problem: `an entry of ${length} bytes with only ${limit - bodyStart} left`, incomplete: true }
-  if (!w.ensure(at, ENTRY_HEADER_BYTES + length)) return { problem: `an entry of ${length} bytes cut short`, incomplete: true }
+  if (length > limit - bodyStart) return { problem: `an entry of ${length} bytes with only ${limit - bodyStart} left`, incomplete: true, length }
+  if (!w.ensure(at, ENTRY_HEADER_BYTES + length)) return { problem: `an entry of ${length} bytes cut short`, incomplete: true, length }
   const start = bodyStart - w.base
-  if (crc32c(w.buf, start, start + length) !== w.buf.readUInt32BE(at + 4 - w.base)) return { problem: 'an entry whose checksum does not match', incomplete: false }
+  if (crc32c(w.buf, start, start + length) !== w.buf.readUInt32BE(at + 4 - w.base)) return { problem: 'an entry whose checksum does not match', incomplete: false, length }
   try {
     return { entry: decodeEntry(w.buf, start, start + length), end: bodyStart + length }
   } catch (err) {
-    return { problem: `an entry that cannot be read (${(err as Error).message})`, incomplete: false }
+    return { problem: `an entry that cannot be read (${(err as Error).message})`, incomplete: false, length }
   }
 }
+
+/**
+ * Where valid entries begin again after the bad entry at `at`, and whether the bad bytes are a torn tail. The
+ * entry's own length is tried first (damage inside it), then the end of its msgpack payload (a damaged length
+ * field), then every byte after it. A final entry whose payload stops unfinished at the limit is torn, and whatever
+ * looks like an entry inside it is part of its value (a client's bytes), not a sign of more entries.
+ */
+function resumeAfter(w: Window, at: number, limit: number, check: Problem): { resumeAt: number; torn: boolean } {
+  if (allZero(w, at, limit)) return { resumeAt: limit, torn: true }
+  if (check.length === undefined) return { resumeAt: limit, torn: true } // fewer than a header's bytes left
+  const byLength = at + ENTRY_HEADER_BYTES + check.length
+  if (byLength === limit || (byLength < limit && verifiesAt(w, byLength, limit))) return { resumeAt: byLength, torn: false }
+  const byPayload = payloadEnd(w, at + ENTRY_HEADER_BYTES, limit)
+  if (byPayload === TRUNCATED && check.incomplete) return { resumeAt: limit, torn: true }
+  if (byPayload > 0 && (byPayload === limit || verifiesAt(w, byPayload, limit))) return { resumeAt: byPayload, torn: false }
+  return { resumeAt: findEntry(w, at + 1, limit), torn: false }
+}
+
+/** Payload bytes examined at most for where a damaged entry's value ends. */
+const MAX_PAYLOAD_SCAN_BYTES = 64 * 1024 * 1024
+
+// Where the msgpack value at `from` ends; TRUNCATED only if it truly runs to the limit.
+function payloadEnd(w: Window, from: number, limit: number): number {
+  if (from >= limit) return TRUNCATED // not a byte of it
+  const stop = Math.min(limit, from + MAX_PAYLOAD_SCAN_BYTES)
+  if (!w.ensure(from, stop - from)) return NOT_MSGPACK
+  const end = valueEnd(w.buf, from - w.base, stop - w.base)
+  if (end === TRUNCATED) return stop === limit ? TRUNCATED : NOT_MSGPACK
+  return end < 0 ? end : end + w.base
+}
+
+const verifiesAt = (w: Window, at: number, limit: number): boolean => 'entry' in checkEntry(w, at, limit)
 
 /** The offset of the first valid entry at or after `from`, or `limit` if there is none. */
 function findEntry(w: Window, from: number, limit: number): number {
@@ -127,28 +162,9 @@ function findEntry(w: Window, from: number, limit: number): number {
     const i = at - w.base
     const length = w.buf.readUInt32BE(i)
     if (length < MIN_ENTRY_BYTES || length > limit - at - ENTRY_HEADER_BYTES || !looksLikePayload(w.buf, i + ENTRY_HEADER_BYTES)) continue
-    if ('entry' in checkEntry(w, at, limit)) return at
+    if (verifiesAt(w, at, limit)) return at
   }
   return limit
-}
-
-/**
- * A torn tail: the final entry is incomplete, or everything from `at` on is zeros (a write that never reached the
- * disk). A complete entry that fails its checksum is damage, not a tear, unless the bytes to the end make the
- * entry whole: then its length field was damaged, and it is damage too.
- */
-function isTorn(w: Window, at: number, limit: number, check: { incomplete: boolean }): boolean {
-  if (allZero(w, at, limit)) return true
-  if (!check.incomplete) return false
-  return !wholeToTheEnd(w, at, limit)
-}
-
-// The bytes from `at` to the limit form one entry whose checksum matches: only the length field is wrong.
-function wholeToTheEnd(w: Window, at: number, limit: number): boolean {
-  const length = limit - at - ENTRY_HEADER_BYTES
-  if (length < MIN_ENTRY_BYTES || !w.ensure(at, ENTRY_HEADER_BYTES + length)) return false
-  const start = at + ENTRY_HEADER_BYTES - w.base
-  return crc32c(w.buf, start, start + length) === w.buf.readUInt32BE(at + 4 - w.base)
 }
 
 function allZero(w: Window, at: number, limit: number): boolean {
@@ -162,9 +178,9 @@ function allZero(w: Window, at: number, limit: number): boolean {
   return true
 }
 
-function describe(w: Window, at: number, resumeAt: number, limit: number, check: { problem: string; incomplete: boolean }): string {
+function describe(w: Window, at: number, resumeAt: number, limit: number, check: Problem, torn: boolean): string {
   if (allZero(w, at, resumeAt)) return `${resumeAt - at} zero bytes`
-  if (check.incomplete && wholeToTheEnd(w, at, limit)) return 'an entry whose length field is damaged'
+  if (check.incomplete && !torn && check.length !== undefined) return `an entry whose length field is damaged (it claims ${check.length} bytes, ${limit - at - ENTRY_HEADER_BYTES} remain)`
   return check.problem
 }
 

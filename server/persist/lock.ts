@@ -3,7 +3,7 @@
 // call, so util-linux's flock(1) takes it on our open file description, which outlives that short child process.
 // The file also names the owner's pid, for people and error messages. While the server runs, the lock is checked
 // every second: if LOCK (or the directory) is removed or replaced, this server no longer owns what it writes to,
-// and says so.
+// and says so. The log asks too, before each write.
 import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
@@ -17,6 +17,8 @@ export interface DataDirLock {
   release(): void
   /** Calls `onLost` once if the lock stops protecting the directory (LOCK removed or replaced). */
   watch(onLost: (reason: string) => void): void
+  /** Why the lock no longer protects the directory, or undefined while it does (two stat calls). */
+  check(): string | undefined
 }
 
 /** A lock could not be taken: another server holds it, or the file cannot be used. */
@@ -48,6 +50,7 @@ export function lockDataDir(dir: string): DataDirLock {
       }
       fs.closeSync(fd)
     },
+    check: () => lostBecause(real, file, dirIdentity, fileIdentity),
     watch(onLost) {
       timer = setInterval(() => {
         const reason = lostBecause(real, file, dirIdentity, fileIdentity)

@@ -29,6 +29,8 @@ export interface LogWriterOptions {
   onStateChange(down: TallyError | undefined): void
   /** After a full disk, a new segment is tried only once the file system has this much free. */
   minFreeBytes: number
+  /** Why this server no longer owns the data directory, if it does not: checked before every write. */
+  lostOwnership(): string | undefined
 }
 
 /** What a failed write or fsync took back: the error, and the log positions of the entries undone. */
@@ -90,6 +92,10 @@ export class LogWriter {
   #down: TallyError | undefined
   #closing = false
   #lastFailureMs = -Infinity
+  /** After a failure, what the next segment must restate, until it exists. */
+  #restate: { previousValidBytes: number; relog: { ns: string; digest: Uint8Array }[]; acknowledged: number } | undefined
+  /** The directory is no longer ours: nothing more is written, ever. */
+  #abandoned = false
   readonly #flushTimer: NodeJS.Timeout
   #retryTimer: NodeJS.Timeout | undefined
 
@@ -164,6 +170,17 @@ export class LogWriter {
     return new Promise((resolve) => this.#waiters.push({ written: this.#appended, synced: this.#needSync, resolve }))
   }
 
+  /**
+   * Resolves once everything appended so far is fsynced, whatever the commit mode (a snapshot about to replace the
+   * log needs it), with undefined, or with what a failure undid.
+   */
+  syncAll(): Promise<LogFailure | undefined> {
+    if (this.#down !== undefined) return Promise.resolve({ error: this.#down, undone: [] })
+    this.#needSync = this.#appended
+    this.#schedule()
+    return this.barrier() ?? Promise.resolve(undefined)
+  }
+
   /** Starts a new segment once what is written is synced; resolves with its number. Rejects if the log is down. */
   rotate(): Promise<number> {
     if (this.#down !== undefined) return Promise.reject(this.#down)
@@ -181,10 +198,23 @@ export class LogWriter {
     clearTimeout(this.#retryTimer)
     for (const rotation of this.#rotation.splice(0)) rotation.reject(new Error('the log is closing'))
     await this.#running
+    if (this.#restate !== undefined && !this.#abandoned) await this.#restateBeforeClosing()
     this.#flushDue = true
     await this.#cycle()
     if (this.#fd >= 0) await this.#o.fs.close(this.#fd).catch(() => {})
     this.#fd = -1
+  }
+
+  // Stopping while the log is down: one last try at logging what a failure left only in memory, and a plain word
+  // about acknowledged changes that are lost if it fails.
+  async #restateBeforeClosing(): Promise<void> {
+    try {
+      await this.#restart()
+      this.#down = undefined
+    } catch (err) {
+      const lost = this.#restate!.acknowledged
+      if (lost > 0) this.#o.log.error(`${lost} acknowledged changes could not be logged before stopping (${this.#error(err, 'open').message}); they are lost`)
+    }
   }
 
   #schedule(): void {
@@ -216,10 +246,23 @@ export class LogWriter {
   }
 
   async #write(): Promise<void> {
+    const lost = this.#o.lostOwnership()
+    if (lost !== undefined) return this.#abandon(lost)
     const bytes = this.#buffer.take()
     try {
       await this.#o.fs.write(this.#fd, bytes, this.#written - this.#segmentStart + this.#headerBytes)
     } catch (err) {
+      // What earlier writes put in the file is there: make it durable, so that only this write's changes are lost
+      // (under flush-ms those earlier ones were acknowledged).
+      if (this.#written > this.#synced) {
+        try {
+          await this.#o.fs.fdatasync(this.#fd)
+          this.#synced = this.#written
+          this.#settle()
+        } catch {
+          // then nothing past the last sync stands; #fail handles it
+        }
+      }
       return this.#fail(err, 'write')
     }
     this.#written += bytes.length
@@ -336,32 +379,16 @@ export class LogWriter {
     return new TallyError(status, `storage ${phase} failed (${code}): ${(err as Error)?.message ?? String(err)}`, { cause: err })
   }
 
-  // Refuse writes at once; undo what is not acknowledged; cut the segment back to its last synced byte; go on in a
-  // new segment that starts with the current state of every record whose entries were cut.
+  // Refuse writes at once; undo what is not acknowledged; cut the segment back to its last synced byte before any
+  // request hears that its change was not applied; go on in a new segment that starts with the current state of
+  // every record whose entries were cut.
   async #fail(cause: unknown, phase: string): Promise<void> {
     const error = this.#error(cause, phase)
     this.#down = error
     this.#o.onStateChange(error)
     this.#o.log.error(`log segment ${this.#seq}: ${error.message}; undoing unacknowledged changes`)
-    this.#buffer.take()
+    const { undone, relog, acknowledged } = this.#undoPending()
     const written = this.#written
-    const undone: number[] = []
-    const relog = new Map<string, { ns: string; digest: Uint8Array }>()
-    for (let i = this.#pending.length - 1; i >= 0; i--) {
-      const change = this.#pending[i]!
-      if (change.logged) relog.set(`${change.ns}\u0000${Buffer.from(change.digest).toString('hex')}`, change)
-      // Acknowledged: a flush-ms change once written. It stays (and is logged again below); the rest is undone.
-      if (!change.sync && change.lsn <= written) continue
-      this.#o.undo(change.ns, change.digest, change.previous)
-      undone.push(change.lsn)
-    }
-    undone.reverse()
-    this.#pending = []
-    for (const rotation of this.#rotation.splice(0)) rotation.reject(error)
-    for (const waiter of this.#waiters.splice(0)) {
-      const satisfied = waiter.written <= written && waiter.synced <= this.#synced
-      waiter.resolve(satisfied ? undefined : { error, undone })
-    }
     const validBytes = this.#validBytes()
     this.#written = this.#appended = this.#needSync = this.#synced
     if (this.#fd >= 0) {
@@ -369,21 +396,70 @@ export class LogWriter {
       await this.#o.fs.close(this.#fd).catch(() => {})
       this.#fd = -1
     }
+    this.#answerFailed(error, undone, written)
     const outOfSpace = isOutOfSpace(cause)
     if (outOfSpace) this.#o.log.error(`the disk holding ${this.#o.dir} is full: writes are refused until ${this.#o.minFreeBytes} bytes are free there`)
     const now = Date.now()
     const soon = !outOfSpace && now - this.#lastFailureMs >= QUIET_MS
     this.#lastFailureMs = now
-    this.#reopen(validBytes, [...relog.values()], soon ? 0 : RETRY_MS, outOfSpace)
+    this.#restate = { previousValidBytes: validBytes, relog, acknowledged: acknowledged + (this.#restate?.acknowledged ?? 0) }
+    this.#reopen(soon ? 0 : RETRY_MS, outOfSpace)
+  }
+
+  // Undoes every pending change that was not acknowledged (newest first). Acknowledged ones (flush-ms changes once
+  // written) stay, to be logged again; so are the records of every entry that is cut.
+  #undoPending(): { undone: number[]; relog: { ns: string; digest: Uint8Array }[]; acknowledged: number } {
+    this.#buffer.take()
+    const written = this.#written
+    const undone: number[] = []
+    const relog = new Map<string, { ns: string; digest: Uint8Array }>()
+    let acknowledged = 0
+    for (let i = this.#pending.length - 1; i >= 0; i--) {
+      const change = this.#pending[i]!
+      if (change.logged) relog.set(`${change.ns}\u0000${Buffer.from(change.digest).toString('hex')}`, change)
+      if (!change.sync && change.lsn <= written) {
+        acknowledged++
+        continue
+      }
+      this.#o.undo(change.ns, change.digest, change.previous)
+      undone.push(change.lsn)
+    }
+    undone.reverse()
+    this.#pending = []
+    return { undone, relog: [...relog.values()], acknowledged }
+  }
+
+  // Rotations fail; each waiting batch hears either that it is durable or what was undone.
+  #answerFailed(error: TallyError, undone: number[], written: number): void {
+    for (const rotation of this.#rotation.splice(0)) rotation.reject(error)
+    for (const waiter of this.#waiters.splice(0)) {
+      const satisfied = waiter.written <= written && waiter.synced <= this.#synced
+      waiter.resolve(satisfied ? undefined : { error, undone })
+    }
+  }
+
+  // The data directory is no longer this server's: undo what is not acknowledged and never write again, not even to
+  // cut or restate: the files may already be another server's.
+  #abandon(reason: string): void {
+    const error = new TallyError(STATUS.FORBIDDEN, `writes refused: this server no longer owns its data directory (${reason})`)
+    this.#o.log.error(`log segment ${this.#seq}: ${error.message}; nothing more is written`)
+    this.#abandoned = true
+    this.#down = error
+    this.#o.onStateChange(error)
+    const { undone } = this.#undoPending()
+    this.#answerFailed(error, undone, this.#written)
+    this.#written = this.#appended = this.#needSync = this.#synced
+    if (this.#fd >= 0) void this.#o.fs.close(this.#fd).catch(() => {})
+    this.#fd = -1
   }
 
   // Starts a new segment after a failure: at once after a first failure, then once a second; after a full disk,
   // only once there is room again.
-  #reopen(previousValidBytes: number, relog: { ns: string; digest: Uint8Array }[], delayMs: number, waitForSpace: boolean): void {
+  #reopen(delayMs: number, waitForSpace: boolean): void {
     if (this.#closing) return
     this.#retryTimer = setTimeout(async () => {
-      if (waitForSpace && !(await this.#hasRoom())) return this.#reopen(previousValidBytes, relog, RETRY_MS, true)
-      this.#startSegment(this.#seq + 1, previousValidBytes, relog).then(
+      if (waitForSpace && !(await this.#hasRoom())) return this.#reopen(RETRY_MS, true)
+      this.#restart().then(
         () => {
           this.#down = undefined
           this.#o.log.warn(`the log goes on in segment ${this.#seq}; writes are accepted again`)
@@ -392,11 +468,18 @@ export class LogWriter {
         },
         (err) => {
           if (delayMs === 0) this.#o.log.error(`the log is down, writes are refused: ${this.#error(err, 'open').message}`)
-          this.#reopen(previousValidBytes, relog, RETRY_MS, isOutOfSpace(err))
+          this.#reopen(RETRY_MS, isOutOfSpace(err))
         },
       )
     }, delayMs)
     if (delayMs > 0) this.#retryTimer.unref()
+  }
+
+  /** The segment after a failure, restating what the failure cut. */
+  async #restart(): Promise<void> {
+    const restate = this.#restate!
+    await this.#startSegment(this.#seq + 1, restate.previousValidBytes, restate.relog)
+    this.#restate = undefined
   }
 
   async #hasRoom(): Promise<boolean> {

@@ -109,6 +109,7 @@ export class Persistence {
           undo: (ns, digest, previous) => store.namespace(ns).restore(digest, previous),
           current: (ns, digest) => store.namespace(ns).current(digest),
           minFreeBytes: Math.min(o.segmentBytes, MIN_FREE_BYTES),
+          lostOwnership: () => lock.check(),
           onStateChange: (down) => {
             if (persistence !== undefined) persistence.#setLogDown(down)
           },
@@ -191,7 +192,10 @@ export class Persistence {
     const started = performance.now()
     const logStart = this.#writer.position
     const seq = await this.#writer.rotate()
-    const { bytes, records } = await writeSnapshot(this.#o.dataDir, this.#o.fs, seq, this.#namespaces, () => this.#store.clock.nowMs())
+    const { bytes, records } = await writeSnapshot(this.#o.dataDir, this.#o.fs, seq, this.#namespaces, () => this.#store.clock.nowMs(), async () => {
+      const failure = await this.#writer.syncAll()
+      if (failure !== undefined) throw new Error(`the log failed while the snapshot was written (${failure.error.message}); the snapshot is dropped`)
+    })
     this.#logStart = logStart
     this.#snapshotBytes = bytes
     const { segments, snapshots } = listDataFiles(this.#o.dataDir)

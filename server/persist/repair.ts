@@ -38,7 +38,7 @@ export interface RepairReport {
   recordsAffected: string[]
   /** Segment numbers that are missing from the sequence: whatever they held is lost. */
   missingSegments: number[]
-  /** Files left out whole: copies of another segment. */
+  /** Files left out whole: other versions (copies, older copies) of a segment that is read from another file. */
   copiesDropped: string[]
   snapshotSeq: number | undefined
 }
@@ -125,8 +125,11 @@ function segmentSources(dir: string, snapshotSeq: number | undefined, report: Re
   const kept: Source[] = []
   for (const source of sources) {
     const twin = kept.find((k) => k.seq === source.seq)
-    if (twin !== undefined && fs.readFileSync(twin.file).equals(fs.readFileSync(source.file))) report.copiesDropped.push(source.file)
-    else kept.push(source)
+    if (twin === undefined) kept.push(source)
+    else if (preferred(dir, source, twin)) {
+      kept[kept.indexOf(twin)] = source
+      report.copiesDropped.push(twin.file)
+    } else report.copiesDropped.push(source.file)
   }
   for (let i = 0; i < kept.length; i++) {
     const next = kept[i + 1]
@@ -136,6 +139,16 @@ function segmentSources(dir: string, snapshotSeq: number | undefined, report: Re
     if (said?.type === ENTRY.SEGMENT && said.previousValidBytes <= kept[i]!.limit) kept[i]!.limit = said.previousValidBytes
   }
   return kept
+}
+
+// Of two files that both hold segment `seq`, only one is read: the longer if one is the start of the other (an
+// older copy), else the one named for it; the other is left out and reported, never replayed too.
+function preferred(dir: string, candidate: Source, current: Source): boolean {
+  const a = fs.readFileSync(candidate.file)
+  const b = fs.readFileSync(current.file)
+  if (a.length > b.length && a.subarray(0, b.length).equals(b)) return true
+  if (b.length >= a.length && b.subarray(0, a.length).equals(a)) return false
+  return candidate.file === segmentFile(dir, candidate.seq) && current.file !== segmentFile(dir, current.seq)
 }
 
 // Every entry of `file` that verifies goes to `apply`, before and after damage alike.
@@ -221,12 +234,16 @@ function writeRepaired(dir: string, seq: number, records: Map<string, { ns: stri
     kept++
   }
   w.marker(ENTRY.SNAPSHOT_END, kept)
+  // The snapshot takes its place first: until its segment exists too, recovery refuses the directory (and repair,
+  // run again, starts from the snapshot), so a repair cut short never passes for a whole one.
   const temporary = `${snapshotFile(dir, seq)}.tmp`
   writeSynced(temporary, w.take())
+  fs.renameSync(temporary, snapshotFile(dir, seq))
+  syncDirectory(dir)
   const segment = new EntryWriter(64)
   segment.marker(ENTRY.SEGMENT, seq, 0)
-  writeSynced(segmentFile(dir, seq), segment.take())
-  fs.renameSync(temporary, snapshotFile(dir, seq))
+  writeSynced(`${segmentFile(dir, seq)}.tmp`, segment.take())
+  fs.renameSync(`${segmentFile(dir, seq)}.tmp`, segmentFile(dir, seq))
   report.recordsKept = kept
 }
 
@@ -259,7 +276,7 @@ export function describeRepair(dir: string, r: RepairReport): string {
   for (const d of r.dropped) lines.push(`dropped: ${d.file} bytes ${d.from}-${d.to} (${d.to - d.from} bytes): ${d.problem}; saved at ${d.savedAt} in ${r.damagedBytesFile}`)
   if (r.dropped.length > 0) lines.push(`entries made out in the dropped bytes: ${r.entriesDropped}; records they changed, whose latest change may be lost: ${r.recordsAffected.length}`)
   for (const seq of r.missingSegments) lines.push(`missing: log segment ${seq}; every change it held is lost (records written only there are gone, records deleted there may be back)`)
-  for (const file of r.copiesDropped) lines.push(`left out: ${file}, a copy of another segment`)
+  for (const file of r.copiesDropped) lines.push(`left out: ${file}, another version of a segment read from another file (it is kept aside)`)
   lines.push(`the original files are in ${r.asideDir}/original`)
   if (r.recordsAffected.length > 0) lines.push('', 'records affected:', ...r.recordsAffected.map((k) => `  ${k}`))
   return `${lines.join('\n')}\n`

@@ -11,8 +11,20 @@ import { snapshotFile, type FileSystem } from './files.js'
 const STEP_RECORDS = 4096
 const WRITE_BYTES = 1024 * 1024
 
-/** Writes snapshot `seq` of `namespaces`; returns its size. `nowMs` leaves out records that have expired. */
-export async function writeSnapshot(dir: string, fs: FileSystem, seq: number, namespaces: Namespace[], nowMs: () => number): Promise<{ bytes: number; records: number }> {
+/**
+ * Writes snapshot `seq` of `namespaces`; returns its size. `nowMs` leaves out records that have expired.
+ * `beforeRename` runs once every record is written and synced, before the snapshot takes the log's place; if it
+ * throws, the snapshot is dropped (the log must be durable up to the end of the scan, or the snapshot could hold a
+ * change that is then undone, or half of a batch).
+ */
+export async function writeSnapshot(
+  dir: string,
+  fs: FileSystem,
+  seq: number,
+  namespaces: Namespace[],
+  nowMs: () => number,
+  beforeRename: () => Promise<void>,
+): Promise<{ bytes: number; records: number }> {
   const final = snapshotFile(dir, seq)
   const temporary = `${final}.tmp`
   const fd = await fs.open(temporary, 'w')
@@ -43,6 +55,7 @@ export async function writeSnapshot(dir: string, fs: FileSystem, seq: number, na
     w.marker(ENTRY.SNAPSHOT_END, records)
     await flush()
     await fs.fdatasync(fd)
+    await beforeRename()
   } catch (err) {
     await fs.close(fd).catch(() => {})
     await fs.unlink(temporary).catch(() => {})

@@ -2,36 +2,11 @@
 // nothing on disk, and leaves reads working; once the disk recovers, writes are accepted again.
 import t from 'tap'
 import { connect, Key, ops, STATUS, type Client, type ClientOptions } from '../../client/index.js'
-import { nodeFileSystem, type FileSystem } from '../../server/persist/files.js'
+import type { FileSystem } from '../../server/persist/files.js'
 import { startServer, type TallyServer } from '../../server/index.js'
 import { recordingLogger, segments, tempDataDir } from '../helpers/data-dir.js'
+import { FaultyDisk } from '../helpers/faulty-disk.js'
 import type { Teardown } from '../helpers/server.js'
-
-/** The real disk, with failures switched on and off by the test. */
-class FaultyDisk implements FileSystem {
-  failWrite: string | undefined
-  failSync: string | undefined
-  failOpen: string | undefined
-  /** Fail writes past a file's start: appends fail, while new segments (written at 0) can be started. */
-  failAppend: string | undefined
-  #fail(code: string | undefined): void {
-    if (code !== undefined) throw Object.assign(new Error(`${code}: injected`), { code })
-  }
-  open = async (file: string, flags: string) => (this.#fail(this.failOpen), nodeFileSystem.open(file, flags))
-  write = async (fd: number, bytes: Uint8Array, position: number) => (this.#fail(this.failWrite), this.#fail(position > 0 ? this.failAppend : undefined), nodeFileSystem.write(fd, bytes, position))
-  fdatasync = async (fd: number) => (this.#fail(this.failSync), nodeFileSystem.fdatasync(fd))
-  ftruncate = nodeFileSystem.ftruncate
-  close = nodeFileSystem.close
-  rename = nodeFileSystem.rename
-  unlink = nodeFileSystem.unlink
-  syncDirectory = nodeFileSystem.syncDirectory
-  /** Free bytes to report instead of the real figure. */
-  freeBytes: number | undefined
-  space = async (dir: string) => {
-    const real = await nodeFileSystem.space(dir)
-    return this.freeBytes === undefined ? real : { ...real, freeBytes: this.freeBytes }
-  }
-}
 
 async function open(dir: string, disk: FileSystem, log = recordingLogger().log): Promise<{ server: TallyServer; client: Client }> {
   const server = await startServer({ host: '127.0.0.1', port: 0, storage: 'disk', dataDir: dir, nsupPeriodMs: 0, fileSystem: disk, log })
