@@ -1,16 +1,17 @@
 // Restart time after a long write history, for docs/PERFORMANCE.md: 1M two-bin records inserted, then rewritten
 // again and again while background snapshots keep the log short, then the server is killed and restarted. The
 // figure is the time from the start of the process to "listening", and the entries it replayed.
-//   node dist/bench/restart.js [--records 1000000] [--rewrites 3] [--reps 3]
+//   node dist/bench/restart.js [--records 1000000] [--rewrites 3] [--reps 3] [--tally DIR]
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-const CLI = fileURLToPath(new URL('../server/cli.js', import.meta.url))
 const args = new Map<string, string>()
 for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]!.replace(/^--/, ''), process.argv[i + 1] ?? '')
+/** `--tally DIR`: measure the build in another checkout (its dist/), e.g. an earlier version. */
+const CLI = args.has('tally') ? path.resolve(args.get('tally')!, 'dist/server/cli.js') : fileURLToPath(new URL('../server/cli.js', import.meta.url))
 const RECORDS = Number(args.get('records') ?? 1_000_000)
 const REWRITES = Number(args.get('rewrites') ?? 3)
 const REPS = Number(args.get('reps') ?? 3)

@@ -28,6 +28,6 @@ export function cachedString(buf: Buffer, start: number, length: number): string
   const value = buf.toString('utf8', start, start + length)
   cachedStrings[slot] = value
   cachedLengths[slot] = length
-  cachedBytes.set(buf.subarray(start, start + length), base)
+  for (let i = 0; i < length; i++) cachedBytes[base + i] = buf[start + i]!
   return value
 }

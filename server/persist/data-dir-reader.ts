@@ -45,6 +45,8 @@ export interface DataDirWalk {
 export interface WalkOptions {
   /** Called with each change to apply (writes, deletes, batches), in order, before any problem is found. */
   onChange?: (entry: Entry) => void
+  /** Called with how many records of each namespace a snapshot is about to load. */
+  onSnapshotStart?: (expected: [string, number][]) => void
   /** Throw at the first problem (recovery) instead of going on to find them all (check). */
   throwAt?: (message: string) => never
   readChunkBytes?: number
@@ -114,6 +116,7 @@ class Walker {
         if (header === undefined) {
           header = entry
           if (entry.type !== ENTRY.SNAPSHOT || entry.seq !== seq) this.#problem(`snapshot ${file} does not start with its own header`)
+          else this.#o.onSnapshotStart?.(entry.expected)
         } else if (end !== undefined) this.#problem(`snapshot ${file} has entries after its end, at byte ${offset}`)
         else if (entry.type === ENTRY.SNAPSHOT_END) end = entry
         else if (entry.type !== ENTRY.WRITE) this.#problem(`snapshot ${file} holds an entry of type ${entry.type} at byte ${offset}`)

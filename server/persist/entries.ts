@@ -18,7 +18,10 @@ export const ENTRY = {
   SEGMENT: 3,
   /** `[4, [entry...]]`: several changes applied together; replayed whole or not at all. */
   BATCH: 4,
-  /** `[5, seq, createdMs]`: first entry of a snapshot, which holds everything logged before segment `seq`. */
+  /**
+   * `[5, seq, createdMs, [ns, records, ...]?]`: first entry of a snapshot, which holds everything logged before
+   * segment `seq`; with about how many records of each namespace follow, so that loading can make room at once.
+   */
   SNAPSHOT: 5,
   /** `[6, records]`: last entry of a complete snapshot. */
   SNAPSHOT_END: 6,
@@ -33,7 +36,7 @@ export type Entry =
   | { type: typeof ENTRY.DELETE; ns: string; digest: Uint8Array }
   | { type: typeof ENTRY.SEGMENT; seq: number; previousValidBytes: number }
   | { type: typeof ENTRY.BATCH; entries: Entry[] }
-  | { type: typeof ENTRY.SNAPSHOT; seq: number; createdMs: number }
+  | { type: typeof ENTRY.SNAPSHOT; seq: number; createdMs: number; expected: [string, number][] }
   | { type: typeof ENTRY.SNAPSHOT_END; records: number }
   | { type: typeof ENTRY.SEGMENT_END; nextSeq: number }
 
@@ -83,7 +86,22 @@ export class EntryWriter extends MsgpackWriter {
     this.bin(digest.subarray(0, DIGEST_BYTES))
   }
 
-  /** A whole entry of a type and numbers: SEGMENT, SNAPSHOT, SNAPSHOT_END or SEGMENT_END. */
+  /** A snapshot's first entry: its number, when it was begun, and about how many records of each namespace. */
+  snapshotHeader(seq: number, createdMs: number, expected: [string, number][]): void {
+    this.begin()
+    this.array(4)
+    this.number(ENTRY.SNAPSHOT)
+    this.number(seq)
+    this.number(createdMs)
+    this.array(expected.length * 2)
+    for (const [ns, records] of expected) {
+      this.str(ns)
+      this.number(records)
+    }
+    this.end()
+  }
+
+  /** A whole entry of a type and numbers: SEGMENT, SNAPSHOT_END or SEGMENT_END. */
   marker(type: number, ...numbers: number[]): void {
     this.begin()
     this.array(1 + numbers.length)
@@ -133,7 +151,7 @@ const FIELDS: Record<number, number> = {
 function readEntryBody(r: MsgpackReader): Entry {
   const fields = r.array()
   const type = Number(r.int())
-  if (FIELDS[type] !== fields) throw new Error(`entry type ${type} with ${fields} fields`)
+  if (FIELDS[type] !== fields && !(type === ENTRY.SNAPSHOT && fields === 4)) throw new Error(`entry type ${type} with ${fields} fields`)
   switch (type) {
     case ENTRY.WRITE: {
       const ns = r.str()
@@ -160,8 +178,14 @@ function readEntryBody(r: MsgpackReader): Entry {
       }
       return { type, entries }
     }
-    case ENTRY.SNAPSHOT:
-      return { type, seq: Number(r.int()), createdMs: Number(r.value()) }
+    case ENTRY.SNAPSHOT: {
+      const seq = Number(r.int())
+      const createdMs = Number(r.value())
+      const expected: [string, number][] = []
+      const counts = fields === 4 ? r.array() : 0
+      for (let i = 0; i + 1 < counts; i += 2) expected.push([r.str(), Number(r.int())])
+      return { type, seq, createdMs, expected }
+    }
     case ENTRY.SNAPSHOT_END:
       return { type, records: Number(r.value()) }
     case ENTRY.SEGMENT_END:

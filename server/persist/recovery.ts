@@ -42,6 +42,9 @@ export function recover(dir: string, store: Store, log: Logger): Recovered {
   const now = store.clock.nowMs()
   let entries = 0
   const walk = walkDataDir(dir, {
+    onSnapshotStart: (expected) => {
+      for (const [ns, records] of expected) store.findNamespace(ns)?.reserve(records)
+    },
     onChange: (entry) => {
       entries++
       applyEntry(store, entry, now)

@@ -224,7 +224,7 @@ function newSeq(dir: string): number {
 // The repaired state: snapshot `seq` with every live record, and segment `seq` holding only its header.
 function writeRepaired(dir: string, seq: number, records: Map<string, { ns: string; digest: Uint8Array; state: RecordState | null }>, report: RepairReport): void {
   const w = new EntryWriter(1024 * 1024)
-  w.marker(ENTRY.SNAPSHOT, seq, Date.now())
+  w.snapshotHeader(seq, Date.now(), [])
   let kept = 0
   for (const { ns, digest, state } of records.values()) {
     if (state === null) continue

@@ -37,7 +37,7 @@ export async function writeSnapshot(
     position += bytes.length
   }
   try {
-    w.marker(ENTRY.SNAPSHOT, seq, nowMs())
+    w.snapshotHeader(seq, nowMs(), namespaces.map((ns) => [ns.name, ns.objects]))
     for (const ns of namespaces) {
       for (let id = 0; id >= 0; ) {
         const now = nowMs()

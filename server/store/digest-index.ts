@@ -56,6 +56,40 @@ export class DigestIndex {
     }
   }
 
+  /**
+   * The id of the record with this digest if there is one; if not, a new record is allocated in the table with this
+   * digest and indexed, and `-1 - id` is returned. One hash and one probe where `find` then `insert` take two.
+   */
+  findOrAdd(digest: Uint8Array): number {
+    const partition = partitionOf(digest)
+    if ((this.#counts[partition]! + 1) * MAX_LOAD_DEN > (this.#slots[partition]!.length >> 1) * MAX_LOAD_NUM) this.#grow(partition)
+    const slots = this.#slots[partition]!
+    const mask = (slots.length >> 1) - 1
+    const hash = slotHash(this.#seed, digest, 0) | 0
+    let i = hash & mask
+    for (; slots[2 * i] !== 0; i = (i + 1) & mask) {
+      const entry = slots[2 * i]!
+      if (slots[2 * i + 1] === hash && this.#records.digestEquals(entry - 1, digest)) return entry - 1
+    }
+    const id = this.#records.allocate()
+    this.#records.setDigest(id, digest)
+    slots[2 * i] = id + 1
+    slots[2 * i + 1] = hash
+    this.#counts[partition]!++
+    return -1 - id
+  }
+
+  /** Makes room for about `records` records in all, so that loading them grows nothing. */
+  reserve(records: number): void {
+    const perPartition = Math.ceil((records / PARTITION_COUNT) * 1.2)
+    let slots = INITIAL_SLOTS
+    while (perPartition * MAX_LOAD_DEN > slots * MAX_LOAD_NUM) slots *= 2
+    for (let p = 0; p < PARTITION_COUNT; p++) {
+      if (this.#counts[p] === 0 && this.#slots[p]!.length < slots * 2) this.#slots[p] = new Int32Array(slots * 2)
+      else while ((this.#slots[p]!.length >> 1) < slots) this.#grow(p)
+    }
+  }
+
   /** Adds record `id`, whose digest is already stored in the record table and not yet indexed. */
   insert(id: number): void {
     const bytes = this.#records.digestBytes(id)

@@ -351,6 +351,11 @@ export class Namespace {
     return this.#usedBytes > target && this.#expiry.entries > 0
   }
 
+  /** Makes room for about `records` records, so that loading them (a snapshot) grows nothing on the way. */
+  reserve(records: number): void {
+    this.#index.reserve(records)
+  }
+
   /** The state of the record with this digest now, or null if there is none (expired ones included). */
   current(digest: Uint8Array): RecordState | null {
     const id = this.#index.find(digest)
@@ -363,19 +368,16 @@ export class Namespace {
    */
   restore(digest: Uint8Array, state: RecordState | null): void {
     const records = this.#records
-    let id = this.#index.find(digest)
     if (state === null) {
+      const id = this.#index.find(digest)
       if (id >= 0) this.#remove(id, 'remove')
       return
     }
+    let id = this.#index.findOrAdd(digest)
     if (id >= 0) {
       this.#usedBytes -= this.#footprint(id)
       this.#sets.count(records.setId(id), -1)
-    } else {
-      id = records.allocate()
-      records.setDigest(id, digest)
-      this.#index.insert(id)
-    }
+    } else id = -1 - id
     const bytes = binsBytes(state.bins)
     const setId = this.#sets.id(state.set, this.name)
     this.#usedBytes += RECORD_OVERHEAD_BYTES + bytes + keyBytes(state.userKey)
