@@ -11,7 +11,8 @@ import { STATUS } from '../../protocol/status.js'
 import type { Logger } from '../log.js'
 import type { DeleteMutation, Mutation, RecordState, WriteMutation } from '../store/namespace.js'
 import { ENTRY, EntryWriter } from './entries.js'
-import { isOutOfSpace, segmentFile, type FileSystem } from './files.js'
+import { isOutOfSpace, type FileSystem } from './files.js'
+import { createSegment, markContinued } from './segment-files.js'
 
 export interface LogWriterOptions {
   dir: string
@@ -295,68 +296,25 @@ export class LogWriter {
     for (const rotation of this.#rotation.splice(0)) rotation.resolve(this.#seq)
   }
 
-  // Once segment `seq` is durable, the one before it says so after its last valid byte: a segment that later
-  // vanishes is then noticed by recovery. Not having this mark loses nothing, so a failure here is only reported.
-  async #markContinued(seq: number, previousValidBytes: number): Promise<void> {
-    const { fs, dir } = this.#o
-    let fd: number
-    try {
-      fd = await fs.open(segmentFile(dir, seq - 1), 'r+')
-    } catch {
-      return // no segment before this one
-    }
-    try {
-      const w = new EntryWriter(32)
-      w.marker(ENTRY.SEGMENT_END, seq)
-      await fs.write(fd, w.take(), previousValidBytes)
-      await fs.fdatasync(fd)
-    } catch (err) {
-      this.#o.log.warn(`log segment ${seq - 1}: could not mark it as continued in segment ${seq}: ${(err as Error).message}`)
-    } finally {
-      await fs.close(fd).catch(() => {})
-    }
-  }
-
   /** Bytes of the current segment up to the last synced change. */
   #validBytes(): number {
     return this.#synced - this.#segmentStart + this.#headerBytes
   }
 
-  // A new segment: its header, then the current state of the records in `relog`; synced before it is used. A
-  // segment that cannot be finished is removed, so that no half-made segment is ever followed by another.
+  // A new segment (segment-files.ts), from here on the one appended to.
   async #startSegment(seq: number, previousValidBytes: number, relog: { ns: string; digest: Uint8Array }[]): Promise<void> {
-    const { fs, dir } = this.#o
-    const file = segmentFile(dir, seq)
-    const fd = await fs.open(file, 'wx')
-    try {
-      const w = new EntryWriter(256)
-      w.marker(ENTRY.SEGMENT, seq, previousValidBytes)
-      const headerBytes = w.length
-      for (const { ns, digest } of relog) {
-        const state = this.#o.current(ns, digest)
-        w.begin()
-        if (state === null) w.deleteBody(ns, digest)
-        else w.recordBody(ns, digest, state)
-        w.end()
-      }
-      const bytes = w.take()
-      await fs.write(fd, bytes, 0)
-      await fs.fdatasync(fd)
-      await fs.syncDirectory(dir)
-      const relogged = bytes.length - headerBytes // change entries too: they count in log positions
-      this.#fd = fd
-      this.#seq = seq
-      this.#headerBytes = headerBytes
-      this.#segmentStart = this.#written
-      this.#appended += relogged
-      this.#written += relogged
-      this.#synced += relogged
-    } catch (err) {
-      await fs.close(fd).catch(() => {})
-      await fs.unlink(file).catch(() => {})
-      throw err
+    const { fd, headerBytes, relogged } = await createSegment(this.#o.fs, this.#o.dir, seq, previousValidBytes, relog.map(({ ns, digest }) => ({ ns, digest, state: this.#o.current(ns, digest) })))
+    this.#fd = fd
+    this.#seq = seq
+    this.#headerBytes = headerBytes
+    this.#segmentStart = this.#written
+    this.#appended += relogged // restated changes count in log positions too
+    this.#written += relogged
+    this.#synced += relogged
+    if (seq > 1) {
+      const marked = await markContinued(this.#o.fs, this.#o.dir, seq, previousValidBytes)
+      if (marked !== undefined) this.#o.log.warn(`log segment ${seq - 1}: could not mark it as continued in segment ${seq}: ${marked.message}`)
     }
-    if (seq > 1) await this.#markContinued(seq, previousValidBytes)
   }
 
   // Synced changes leave the undo list; satisfied waiters are released, in order.
