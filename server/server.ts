@@ -18,6 +18,7 @@ import { SERVER_VERSION } from './version.js'
 import { infoValue, type InfoSource } from './info.js'
 import { ServerStats } from './stats.js'
 import { Refusals } from './refusals.js'
+import { TallyWire } from './tally-wire.js'
 import { ThrottledWarning } from './throttled-warning.js'
 
 /** Options of a server. CLI flags map one-to-one onto these. */
@@ -117,6 +118,7 @@ export class ServerCore {
   readonly #ticker: NodeJS.Timeout | undefined
   readonly #frameTimer: NodeJS.Timeout | undefined
   readonly #refusals: Refusals
+  readonly #hello: Uint8Array
 
   private constructor(store: Store, persistence: Persistence | undefined, o: Resolved) {
     this.store = store
@@ -134,6 +136,7 @@ export class ServerCore {
     helloWriter.begin()
     writeHello(helloWriter, hello)
     helloWriter.end()
+    this.#hello = helloWriter.take()
     const source: InfoSource = {
       store,
       stats: this.stats,
@@ -146,7 +149,6 @@ export class ServerCore {
       store,
       limits,
       log: this.log,
-      hello: helloWriter.take(),
       durability: persistence,
       stats: this.stats,
       maxInFlight: o.maxInFlight,
@@ -231,7 +233,7 @@ export class ServerCore {
 
   /** Serves one client over `stream` until either side ends it. */
   handle(stream: Duplex): ServerConnection {
-    const connection = new ServerConnection(stream, this.#context)
+    const connection = new ServerConnection(stream, this.#context, new TallyWire(this.#context, this.#hello))
     this.#connections.add(connection)
     this.#streams.add(stream)
     this.stats.clientConnectionsOpened++
