@@ -19,7 +19,8 @@ interface ServerFlags {
   config?: string
   host: string
   port: number
-  aerospikePort: number | null
+  /** 'off': no Aerospike listener (commander keeps no null: it would make it '') */
+  aerospikePort: number | 'off'
   storage: 'memory' | 'disk'
   dataDir: string
   flushMs?: number
@@ -63,8 +64,8 @@ export function addServerCommand(program: Command): void {
     .option(
       '--aerospike-port <port>',
       "TCP port of Aerospike's protocol (0 picks a free one, off: none)",
-      flag(ruleOf('service', 'port', (c) => c.server.aerospikePort!)),
-      AEROSPIKE_SERVICE_PORT as number | null,
+      flag(ruleOf('service', 'port', (c) => c.server.aerospikePort ?? ('off' as const))),
+      AEROSPIKE_SERVICE_PORT as number | 'off',
     )
     .option('--storage <kind>', 'where namespaces keep records unless configured: disk or memory', flag(word('disk', 'memory')), d.storage)
     .option('--data-dir <dir>', 'directory of the log and snapshots (disk storage)', flag(ruleOf('service', 'data-dir', (c) => c.server.dataDir!)), d.dataDir)
@@ -120,7 +121,7 @@ function mergedOptions(flags: ServerFlags, config: DaemonConfig, fromCli: (name:
   }
   pick('host', 'host', flags.host)
   pick('port', 'port', flags.port)
-  pick('aerospikePort', 'aerospikePort', flags.aerospikePort)
+  pick('aerospikePort', 'aerospikePort', flags.aerospikePort === 'off' ? null : flags.aerospikePort)
   pick('storage', 'storage', flags.storage)
   pick('dataDir', 'dataDir', flags.dataDir)
   pick('segmentBytes', 'segmentBytes', flags.segmentBytes)
