@@ -56,7 +56,10 @@ export function unsupportedField(type: number): TallyError {
 export function requestOf(as: AsRequest): Request {
   if (as.otherFields.length > 0) throw unsupportedField(as.otherFields[0]!)
   if (as.filter !== null) throw unsupported('filter expressions are')
-  const address: RecordAddress = { ns: as.ns, set: as.set, digest: as.digest, userKey: as.userKey }
+  // An empty set name is no set name to a read or a delete (clients send one for a key given by digest alone); a
+  // write of a record in a set must name it, as on Aerospike's server.
+  const set = as.set === '' && (!as.write || as.delete) ? null : as.set
+  const address: RecordAddress = { ns: as.ns, set, digest: as.digest, userKey: as.userKey }
   if (as.write) return writeOf(as, address)
   if (as.read) return readOf(as, address)
   throw parameter('the message neither reads (info1 READ) nor writes (info2 WRITE)')
