@@ -62,7 +62,7 @@ export class ProtoReader {
     })
   }
 
-  /** The next frame's type and body; null once the socket has closed with no whole frame left. */
+  /** The next frame's type and body; null once the socket has closed with no whole frame left. One call at a time. */
   async next(timeoutMs = 30_000): Promise<{ type: number; body: Buffer } | null> {
     const deadline = Date.now() + timeoutMs
     for (;;) {
@@ -79,6 +79,7 @@ export class ProtoReader {
       if (left <= 0) throw new Error(`no whole frame within ${timeoutMs} ms (${this.#buffer.length} bytes buffered)`)
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, left)
+        timer.unref()
         this.#waiting = () => {
           clearTimeout(timer)
           resolve()
