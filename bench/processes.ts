@@ -19,9 +19,15 @@ export interface Running {
 
 /** CPU seconds (user + system) the process has used so far. */
 export function cpuSeconds(pid: number): number {
+  const { user, system } = cpuSplit(pid)
+  return user + system
+}
+
+/** CPU seconds the process has used so far in its own code (user) and in the kernel's (system: syscalls). */
+export function cpuSplit(pid: number): { user: number; system: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  return (Number(fields[11]) + Number(fields[12])) / 100
+  return { user: Number(fields[11]) / 100, system: Number(fields[12]) / 100 }
 }
 
 export function rssBytes(pid: number): number {
