@@ -3,7 +3,7 @@
 // (record requests and batch reads, run through the same operations), compressed messages (answered plain).
 import { decodeAdmin, encodeAdmin } from '../../protocol/aerospike/admin.js'
 import { FIELD, INFO1, MSG, PROTO_TYPE } from '../../protocol/aerospike/constants.js'
-import { decodeInfoRequest, encodeInfoResponse } from '../../protocol/aerospike/info.js'
+import { decodeInfoRequest, encodeInfoResponse, infoError } from '../../protocol/aerospike/info.js'
 import { decodeMessage } from '../../protocol/aerospike/message.js'
 import { inflateMessage, ProtoDecoder, type ProtoFrame } from '../../protocol/aerospike/proto.js'
 import { decodeRequest } from '../../protocol/aerospike/record-request.js'
@@ -137,11 +137,17 @@ export class AerospikeWire implements Wire {
     try {
       commands = decodeInfoRequest(body)
     } catch (err) {
-      this.#writer.bytes(encodeInfoResponse([['', `ERROR:${STATUS.PARAMETER}:${(err as Error).message}`]]))
+      this.#writer.bytes(encodeInfoResponse([['', infoError(STATUS.PARAMETER, (err as Error).message)]]))
       return
     }
-    const answers = runOperation(this.#context, { op: OP.INFO, id: 0, commands }) as InfoResult
-    for (const answer of answers) answer[1] = answer[1].replace(/\n/g, ' ')
+    let answers: InfoResult
+    try {
+      answers = runOperation(this.#context, { op: OP.INFO, id: 0, commands }) as InfoResult
+      for (const answer of answers) answer[1] = answer[1].replace(/\n/g, ' ')
+    } catch (err) {
+      const failure = failureOf(err, this.#context.log, 'an Aerospike info request')
+      answers = commands.map((command) => [command, infoError(failure.code, failure.message)])
+    }
     this.#writer.bytes(encodeInfoResponse(answers))
   }
 
