@@ -29,6 +29,13 @@ t.test('the official client against a Tally server', async (t) => {
     t.match(await client.infoAny('version'), /^version\tTally \d+\.\d+\.\d+\n$/)
   })
 
+  t.test('a client configured with a user and password connects too (security is not enabled: 52)', async (t) => {
+    const withUser = await aerospikeClient(t, server.aerospikePort, { user: 'admin', password: 'secret' })
+    const key = uniqueAsKey()
+    await withUser.put(key, { n: 1 })
+    t.same((await client.get(key)).bins, { n: 1 })
+  })
+
   t.test('put, get, select, exists, touch, remove', async (t) => {
     const key = uniqueAsKey()
     const bins = { i: 7, s: 'héllo', d: 1.5, b: Buffer.from([1, 2, 3]), l: [1, 'a', 2.5, [true]], m: { a: 1, b: 'x' }, t: true }
