@@ -3,6 +3,7 @@ import { Command, InvalidArgumentError } from 'commander'
 import { DEFAULT_BENCH_OPTIONS, parseBins, parseWorkload, type BenchOptions } from './options.js'
 import { progressLine, resultJson, summary } from './report.js'
 import { runBench } from './runner.js'
+import { AEROSPIKE_SERVICE_PORT } from '../server/server.js'
 
 function integer(min: number, max = Number.MAX_SAFE_INTEGER) {
   return (value: string): number => {
@@ -16,6 +17,11 @@ function seconds(value: string): number {
   const n = Number(value)
   if (!(n >= 0) || !Number.isFinite(n)) throw new InvalidArgumentError('must be a number of seconds >= 0')
   return n
+}
+
+function protocol(text: string): BenchOptions['protocol'] {
+  if (text !== 'tally' && text !== 'aerospike') throw new Error(`unknown protocol '${text}': use tally or aerospike`)
+  return text
 }
 
 function parsed<T>(parse: (text: string) => T) {
@@ -35,8 +41,9 @@ export function addBenchCommand(program: Command): void {
     .command('bench')
     .description('load a Tally server and report throughput and latency')
     .helpOption('--help', 'display help for command')
+    .option('--protocol <name>', 'tally (the Tally client) or aerospike (the official Aerospike client, against the Aerospike listener)', parsed(protocol), d.protocol)
     .option('-h, --host <host>', 'server address', d.host)
-    .option('-p, --port <port>', 'server port', integer(1, 65535), d.port)
+    .option('-p, --port <port>', `server port (default: ${d.port}, ${AEROSPIKE_SERVICE_PORT} with --protocol aerospike)`, integer(1, 65535))
     .option('-n, --namespace <ns>', 'namespace', d.namespace)
     .option('-s, --set <set>', 'set name', d.set)
     .option('-k, --keys <n>', 'key space: integer keys 0..n-1', integer(1), d.keys)
@@ -52,14 +59,18 @@ export function addBenchCommand(program: Command): void {
     .option('--timeout-ms <ms>', 'per-request timeout', integer(1), d.timeoutMs)
     .option('--json', 'print the result as one JSON object on the last line of stdout', false)
     .action(async (o: Record<string, unknown>) => {
+      const protocol = o.protocol as BenchOptions['protocol']
+      const workload = o.workload as BenchOptions['workload']
+      if (protocol === 'aerospike' && workload.kind === 'counters') throw new InvalidArgumentError('the counters workload needs --protocol tally: sessions are a Tally client feature')
       const options: BenchOptions = {
         ...d,
+        protocol,
         host: o.host as string,
-        port: o.port as number,
+        port: (o.port as number | undefined) ?? (protocol === 'aerospike' ? AEROSPIKE_SERVICE_PORT : d.port),
         namespace: o.namespace as string,
         set: o.set as string,
         keys: o.keys as number,
-        workload: o.workload as BenchOptions['workload'],
+        workload,
         bins: o.bins as BenchOptions['bins'],
         ttlSec: o.ttl as number | undefined,
         connections: o.connections as number,

@@ -19,6 +19,8 @@ export interface BinSpec {
 }
 
 export interface BenchOptions {
+  /** The protocol, and so the client: Tally's own, or the official Aerospike client against the Aerospike listener. */
+  protocol: 'tally' | 'aerospike'
   host: string
   port: number
   namespace: string
@@ -29,7 +31,10 @@ export interface BenchOptions {
   bins: BinSpec[]
   /** TTL in seconds given with every write; undefined keeps records' TTLs. */
   ttlSec: number | undefined
-  /** Client connections, each with its own `depth` requests in flight. */
+  /**
+   * Client connections, each with its own `depth` requests in flight. The Aerospike client sends one request per
+   * connection at a time: it has `connections` x `depth` connections instead.
+   */
   connections: number
   depth: number
   /** Stop after this many seconds (not counting warm-up)... */
@@ -47,6 +52,7 @@ export interface BenchOptions {
 }
 
 export const DEFAULT_BENCH_OPTIONS: BenchOptions = {
+  protocol: 'tally',
   host: '127.0.0.1',
   port: 3100,
   namespace: 'test',

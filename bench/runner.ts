@@ -1,7 +1,8 @@
-// The load loop of `tally bench`: `connections` clients, each with `depth` workers that issue one request at a
-// time through the public client library, so the figures are what a Node app gets. Latency goes into a
-// histogram; every second a progress line, at the end a summary.
-import { connect, Key, TallyError, type Bins, type Client, type WriteMeta } from '../client/index.js'
+// The load loop of `tally bench`: clients (clients.ts) with workers that each issue one request at a time through
+// the public client library, so the figures are what a Node app gets. Latency goes into a histogram; every second
+// a progress line, at the end a summary.
+import { Key, type Bins, type Client, type WriteMeta } from '../client/index.js'
+import { openClients, type BenchClient } from './clients.js'
 import { Histogram } from './histogram.js'
 import type { BenchOptions, BinSpec } from './options.js'
 
@@ -30,24 +31,12 @@ export interface BenchResult {
 export type ProgressListener = (elapsedSec: number, second: Interval) => void
 
 export async function runBench(options: BenchOptions, onProgress: ProgressListener = () => {}): Promise<BenchResult> {
-  const clients = await openClients(options)
+  const { clients, inFlightEach } = await openClients(options)
   try {
-    return await drive(clients, options, onProgress)
+    return await drive(clients, inFlightEach, options, onProgress)
   } finally {
     await Promise.all(clients.map((c) => c.close()))
   }
-}
-
-async function openClients(options: BenchOptions): Promise<Client[]> {
-  const hosts = `${options.host}:${options.port}`
-  const policy = { totalTimeoutMs: options.timeoutMs, maxRetries: 0 }
-  const clients: Client[] = []
-  // In groups, so that thousands of connections do not all knock at once.
-  for (let i = 0; i < options.connections; i += 100) {
-    const group = Math.min(100, options.connections - i)
-    clients.push(...(await Promise.all(Array.from({ length: group }, () => connect({ hosts, poolSize: 1, policy, connectTimeoutMs: options.timeoutMs })))))
-  }
-  return clients
 }
 
 function newInterval(): Interval {
@@ -60,7 +49,7 @@ function countsFor(interval: Interval, type: string): TypeCounts {
   return counts
 }
 
-async function drive(clients: Client[], options: BenchOptions, onProgress: ProgressListener): Promise<BenchResult> {
+async function drive(clients: BenchClient[], inFlightEach: number, options: BenchOptions, onProgress: ProgressListener): Promise<BenchResult> {
   const { workload, keys, namespace, set } = options
   const meta = options.ttlSec === undefined ? undefined : { ttl: options.ttlSec }
   const binsFor = binMaker(options.bins)
@@ -93,7 +82,7 @@ async function drive(clients: Client[], options: BenchOptions, onProgress: Progr
     if (measuring) tally(measured, type, us, err)
   }
 
-  const worker = async (client: Client): Promise<void> => {
+  const worker = async (client: BenchClient): Promise<void> => {
     for (;;) {
       if (options.throughput > 0) {
         const due = started + (issued / options.throughput) * 1000
@@ -102,16 +91,16 @@ async function drive(clients: Client[], options: BenchOptions, onProgress: Progr
       }
       const t0 = performance.now()
       if (opLimit !== undefined ? issued >= opLimit : t0 >= stopAt) return
-      const key = new Key(namespace, set, workload.kind === 'insert' ? issued : Math.floor(Math.random() * keys))
+      const key = workload.kind === 'insert' ? issued : Math.floor(Math.random() * keys)
       issued++
       let type: string
       let op: Promise<unknown>
       if (workload.kind === 'incr') {
         type = 'incr'
-        op = client.increment(key, 'b', 1, undefined, meta)
+        op = client.increment(key, meta)
       } else if (workload.kind === 'counters') {
         type = 'save'
-        op = saveCounters(client, key, workload, options, meta)
+        op = saveCounters(client.tally!, new Key(namespace, set, key), workload, options, meta)
       } else if (workload.kind === 'ru' && Math.random() * 100 < workload.readPct) {
         type = 'read'
         op = client.get(key)
@@ -129,7 +118,7 @@ async function drive(clients: Client[], options: BenchOptions, onProgress: Progr
   }
 
   try {
-    await Promise.all(clients.flatMap((client) => Array.from({ length: options.depth }, () => worker(client))))
+    await Promise.all(clients.flatMap((client) => Array.from({ length: inFlightEach }, () => worker(client))))
   } finally {
     clearInterval(ticker)
   }
@@ -153,7 +142,8 @@ function tally(interval: Interval, type: string, us: number, err: unknown): void
     counts.ops++
     interval.latency.record(us)
   } else {
-    const code = err instanceof TallyError ? err.code : -1
+    // TallyError and AerospikeError alike carry the status as a numeric code.
+    const code = typeof (err as { code?: unknown })?.code === 'number' ? (err as { code: number }).code : -1
     counts.errors.set(code, (counts.errors.get(code) ?? 0) + 1)
   }
 }

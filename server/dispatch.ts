@@ -40,7 +40,7 @@ export function dispatch(context: OpContext, buf: Buffer, start: number, end: nu
       throw new TallyError(STATUS.RECORD_TOO_BIG, message)
     }
     w.end()
-    count(context, request, result, STATUS.OK, tally)
+    countOutcome(context, request, result, STATUS.OK, tally)
     return id
   } catch (err) {
     w.rollback()
@@ -49,10 +49,10 @@ export function dispatch(context: OpContext, buf: Buffer, start: number, end: nu
     if (err instanceof TallyError) failure = err
     else if (err instanceof EncodeError) failure = new TallyError(STATUS.SERVER_ERROR, `cannot encode the answer: ${err.message}`)
     else {
-      logInternalError(log, id, err)
+      logInternalError(log, `request ${id}`, err)
       failure = new TallyError(STATUS.SERVER_ERROR, `internal error: ${(err as Error)?.message ?? String(err)}`)
     }
-    if (request !== undefined) count(context, request, undefined, failure.code, tally, failure.index)
+    if (request !== undefined) countOutcome(context, request, undefined, failure.code, tally, failure.index)
     w.begin()
     writeErrorResponse(w, id, failure.code, failure.message, failure.gen, failure.index)
     w.end()
@@ -66,9 +66,11 @@ export const STACK_TRACE_INTERVAL_MS = 10_000
 // Per logger, so that servers in one process keep their own count.
 const traces = new WeakMap<Logger, { loggedMs: number; unlogged: number }>()
 
-// A failing request can come thousands of times a second: its stack goes to the log once per interval, with the
-// number of internal errors since the last one logged.
-function logInternalError(log: Logger, id: number, err: unknown): void {
+/**
+ * Logs an unexpected exception from serving `what` (`request 7`). A failing request can come thousands of times a
+ * second: its stack goes to the log once per interval, with the number of internal errors since the last one logged.
+ */
+export function logInternalError(log: Logger, what: string, err: unknown): void {
   let trace = traces.get(log)
   if (trace === undefined) traces.set(log, (trace = { loggedMs: -Infinity, unlogged: 0 }))
   const now = Date.now()
@@ -77,13 +79,13 @@ function logInternalError(log: Logger, id: number, err: unknown): void {
     return
   }
   const since = trace.unlogged > 0 ? ` (${trace.unlogged} more internal errors since the last one logged)` : ''
-  log.error(`request ${id} failed unexpectedly${since}: ${(err as Error)?.stack ?? String(err)}`)
+  log.error(`${what} failed unexpectedly${since}: ${(err as Error)?.stack ?? String(err)}`)
   trace.loggedMs = now
   trace.unlogged = 0
 }
 
-// Counts an outcome for its namespace, and the request for the batch's latency.
-function count(context: OpContext, request: Request, result: unknown, status: number, tally: BatchTally, failedIndex?: number): void {
+/** Counts a request's outcome for its namespace, and the request for the batch's latency. */
+export function countOutcome(context: OpContext, request: Request, result: unknown, status: number, tally: BatchTally, failedIndex?: number): void {
   if (request.op === OP.INFO) return
   if (request.op === OP.BATCH_OPERATE) {
     tally.writes += request.items.length

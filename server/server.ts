@@ -18,13 +18,22 @@ import { SERVER_VERSION } from './version.js'
 import { infoValue, type InfoSource } from './info.js'
 import { ServerStats } from './stats.js'
 import { Refusals } from './refusals.js'
+import { TallyWire } from './tally-wire.js'
+import { AerospikeWire } from './aerospike/aerospike-wire.js'
+import { listen, stopListening } from './listener.js'
 import { ThrottledWarning } from './throttled-warning.js'
 
 /** Options of a server. CLI flags map one-to-one onto these. */
 export interface ServerOptions {
   host?: string
-  /** TCP port; 0 picks a free one (read it back from `address`). */
+  /** TCP port of Tally's protocol; 0 picks a free one (read it back from `address`). */
   port?: number
+  /**
+   * TCP port of Aerospike's protocol (docs/aerospike.md); 0 picks a free one (read it back from `aerospikeAddress`);
+   * null: no such listener. `tally server` opens it on AEROSPIKE_SERVICE_PORT unless told otherwise; here it is
+   * opened only when asked for, so that a server started on port 0 takes no fixed port.
+   */
+  aerospikePort?: number | null
   /**
    * Where namespaces keep records unless they say otherwise: `disk` (logged to `dataDir`, restored on restart) or
    * `memory` (gone when the server stops).
@@ -81,6 +90,7 @@ export interface ServerOptions {
 export const DEFAULT_SERVER_OPTIONS = {
   host: '127.0.0.1',
   port: 3100,
+  aerospikePort: null as number | null,
   storage: 'disk',
   dataDir: './data',
   commitToDevice: true,
@@ -101,7 +111,13 @@ export const DEFAULT_SERVER_OPTIONS = {
   closeGraceMs: 5000,
 } as const
 
-/** Serves Tally's protocol on any duplex stream; owns the store and its persistence. Create with `open`. */
+/** The port `tally server` gives the Aerospike listener unless told otherwise: Aerospike's own. */
+export const AEROSPIKE_SERVICE_PORT = 3000
+
+/** The protocols a connection may speak: Tally's own, or Aerospike's (docs/aerospike.md). */
+export type Protocol = 'tally' | 'aerospike'
+
+/** Serves Tally's and Aerospike's protocols on any duplex stream; owns the store and its persistence. Create with `open`. */
 export class ServerCore {
   readonly store: Store
   /** Persistence of the disk namespaces; undefined when every namespace is in memory. */
@@ -110,6 +126,8 @@ export class ServerCore {
   readonly log: Logger
   /** Where the TCP shell listens, once it does (the real port when 0 was asked for). */
   listeningOn: { address: string; port: number } | undefined
+  /** Where the Aerospike listener listens, once it does; undefined without one. */
+  aerospikeListeningOn: { address: string; port: number } | undefined
   readonly #context: ConnectionContext
   readonly #connections = new Set<ServerConnection>()
   readonly #streams = new Set<Duplex>()
@@ -117,6 +135,7 @@ export class ServerCore {
   readonly #ticker: NodeJS.Timeout | undefined
   readonly #frameTimer: NodeJS.Timeout | undefined
   readonly #refusals: Refusals
+  readonly #hello: Uint8Array
 
   private constructor(store: Store, persistence: Persistence | undefined, o: Resolved) {
     this.store = store
@@ -134,19 +153,21 @@ export class ServerCore {
     helloWriter.begin()
     writeHello(helloWriter, hello)
     helloWriter.end()
+    this.#hello = helloWriter.take()
     const source: InfoSource = {
       store,
       stats: this.stats,
       connections: () => this.connections,
       buffers: () => this.buffers(),
-      serviceConfig: () => ({ ...serviceConfig(o), ...this.listeningOn }),
+      serviceConfig: () => ({ ...serviceConfig(o), port: this.aerospikeListeningOn?.port ?? o.aerospikePort ?? 'off' }),
+      networkConfig: () => ({ 'service.address': this.listeningOn?.address ?? o.host, 'service.port': this.listeningOn?.port ?? o.port }),
+      aerospike: () => this.aerospikeListeningOn,
       storageSpace: () => persistence?.space,
     }
     this.#context = {
       store,
       limits,
       log: this.log,
-      hello: helloWriter.take(),
       durability: persistence,
       stats: this.stats,
       maxInFlight: o.maxInFlight,
@@ -229,9 +250,11 @@ export class ServerCore {
     return this.#connections.size
   }
 
-  /** Serves one client over `stream` until either side ends it. */
-  handle(stream: Duplex): ServerConnection {
-    const connection = new ServerConnection(stream, this.#context)
+  /** Serves one client of `protocol` over `stream` until either side ends it. */
+  handle(stream: Duplex, protocol: Protocol = 'tally'): ServerConnection {
+    const context = this.#context
+    const wire = protocol === 'tally' ? new TallyWire(context, this.#hello) : new AerospikeWire(context)
+    const connection = new ServerConnection(stream, context, wire)
     this.#connections.add(connection)
     this.#streams.add(stream)
     this.stats.clientConnectionsOpened++
@@ -243,11 +266,11 @@ export class ServerCore {
     return connection
   }
 
-  /** Answers a connection over `maxConnections` with status 8, then closes it (see refusals.ts). */
-  refuse(stream: Duplex, peer?: string): void {
+  /** Answers a connection over `maxConnections` with status 8 (Aerospike's: closes it at once), then closes it (see refusals.ts). */
+  refuse(stream: Duplex, peer?: string, protocol: Protocol = 'tally'): void {
     this.#streams.add(stream)
     stream.once('close', () => this.#streams.delete(stream))
-    this.#refusals.refuse(stream, peer)
+    this.#refusals.refuse(stream, peer, protocol === 'tally')
   }
 
   /**
@@ -270,7 +293,7 @@ export class ServerCore {
 }
 
 /** Options with every default filled in. */
-type Resolved = Required<Omit<ServerOptions, 'clock' | 'log' | 'fileSystem' | 'namespaces'>> & ServerOptions
+type Resolved = Required<Omit<ServerOptions, 'clock' | 'log' | 'fileSystem' | 'namespaces' | 'aerospikePort'>> & ServerOptions
 
 /** The service settings in force, under their config-file names, for `get-config`. */
 function serviceConfig(o: Resolved): Record<string, string | number | boolean> {
@@ -298,45 +321,38 @@ export interface TallyServer {
   readonly core: ServerCore
   /** The address actually bound (the real port when 0 was asked for). */
   readonly address: { host: string; port: number }
+  /** Where the Aerospike listener is bound; undefined when it is off. */
+  readonly aerospikeAddress: { host: string; port: number } | undefined
   /** Stops accepting, lets connections finish what they sent, then closes them. */
   close(): Promise<void>
 }
 
-/** Starts a server listening on `host:port`. Resolves once it accepts connections. */
+/** Starts a server listening on `host:port`, and on `host:aerospikePort` unless it is null. Resolves once both accept connections. */
 export async function startServer(options: ServerOptions = {}): Promise<TallyServer> {
   const core = await ServerCore.open(options)
-  const host = options.host ?? DEFAULT_SERVER_OPTIONS.host
-  const maxConnections = options.maxConnections ?? DEFAULT_SERVER_OPTIONS.maxConnections
-  const idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_SERVER_OPTIONS.idleTimeoutMs
-  // allowHalfOpen: a client that ends its side still gets every answer; the connection ends the socket itself.
-  const listener = net.createServer({ noDelay: true, allowHalfOpen: true }, (socket) => {
-    // Over the limit, a client is told so rather than dropped (Node's own maxConnections closes without a word).
-    if (core.connections >= maxConnections) return core.refuse(socket, socket.remoteAddress)
-    if (idleTimeoutMs > 0) {
-      socket.setTimeout(idleTimeoutMs, () => {
-        core.log.debug(`closing a connection from ${socket.remoteAddress}: idle for ${idleTimeoutMs} ms`)
-        socket.destroy()
-      })
-    }
-    core.handle(socket)
-  })
-  await new Promise<void>((resolve, reject) => {
-    listener.once('error', (err) => core.close().then(() => reject(err), () => reject(err)))
-    // A deep accept queue, so that a thousand clients connecting at once are not dropped (Node's default is 511).
-    listener.listen({ port: options.port ?? DEFAULT_SERVER_OPTIONS.port, host, backlog: 4096 }, () => {
-      listener.off('error', reject)
-      resolve()
-    })
-  })
-  const bound = listener.address() as net.AddressInfo
-  core.listeningOn = { address: bound.address, port: bound.port }
+  const d = DEFAULT_SERVER_OPTIONS
+  const shared = { host: options.host ?? d.host, maxConnections: options.maxConnections ?? d.maxConnections, idleTimeoutMs: options.idleTimeoutMs ?? d.idleTimeoutMs }
+  const aerospikePort = options.aerospikePort === undefined ? d.aerospikePort : options.aerospikePort
+  const listeners: net.Server[] = []
+  try {
+    listeners.push(await listen(core, { ...shared, port: options.port ?? d.port, protocol: 'tally' }))
+    if (aerospikePort !== null) listeners.push(await listen(core, { ...shared, port: aerospikePort, protocol: 'aerospike' }))
+  } catch (err) {
+    await Promise.all(listeners.map(stopListening))
+    await core.close()
+    throw err
+  }
+  const [tally, aerospike] = listeners.map((listener) => listener.address() as net.AddressInfo)
+  core.listeningOn = { address: tally!.address, port: tally!.port }
+  if (aerospike !== undefined) core.aerospikeListeningOn = { address: aerospike.address, port: aerospike.port }
   let closing: Promise<void> | undefined
   return {
     core,
-    address: { host: bound.address, port: bound.port },
+    address: { host: tally!.address, port: tally!.port },
+    aerospikeAddress: aerospike === undefined ? undefined : { host: aerospike.address, port: aerospike.port },
     close: () =>
       (closing ??= (async () => {
-        const stopped = new Promise<void>((resolve) => listener.close(() => resolve()))
+        const stopped = Promise.all(listeners.map(stopListening))
         await core.close()
         await stopped
       })()),

@@ -4,7 +4,7 @@ import type { Command } from 'commander'
 import { connect } from '../../client/index.js'
 import { port } from './args.js'
 
-const DEFAULT_COMMANDS = ['status', 'build', 'namespaces', 'statistics']
+const DEFAULT_COMMANDS = ['status', 'version', 'build', 'namespaces', 'statistics']
 
 /** `a=1;b=x` as an object, numbers as numbers. */
 export function parsePairs(value: string): Record<string, string | number | boolean> {
@@ -22,7 +22,7 @@ export function parsePairs(value: string): Record<string, string | number | bool
 export function addInfoCommand(program: Command): void {
   program
     .command('info')
-    .description(`ask a server for facts: ${['status', 'build', 'namespaces', 'namespace/<ns>', 'sets/<ns>', 'statistics', 'latencies', 'get-config'].join(', ')}`)
+    .description(`ask a server for facts: ${['status', 'version', 'build', 'namespaces', 'namespace/<ns>', 'sets/<ns>', 'bins/<ns>', 'statistics', 'latencies', 'get-config'].join(', ')}`)
     .argument('[commands...]', 'info commands', DEFAULT_COMMANDS)
     .option('--host <host>', 'server address', '127.0.0.1')
     .option('--port <port>', 'server port', port, 3100)

@@ -4,8 +4,8 @@ import t from 'tap'
 import { addBenchCommand } from '../../bench/command.js'
 import { Histogram } from '../../bench/histogram.js'
 import { parseBins, parseWorkload } from '../../bench/options.js'
-import { Key } from '../../client/index.js'
-import { runCli, runTool } from '../helpers/cli.js'
+import { connect, Key } from '../../client/index.js'
+import { runCli, runTool, startCliServer } from '../helpers/cli.js'
 import { testClient, testServer } from '../helpers/server.js'
 
 t.test('workload and bin specs', async (t) => {
@@ -69,6 +69,7 @@ t.test('bad flags are refused with a message', async (t) => {
     [['--bins', 'Q'], /cannot read bin spec 'Q'/],
     [['--port', '70000'], /--port.*integer from 1 to 65535/],
     [['--duration', '-1'], /--duration.*seconds >= 0/],
+    [['--protocol', 'redis'], /unknown protocol 'redis': use tally or aerospike/],
   ] as const
   for (const [args, pattern] of cases) t.match(flagError([...args]), pattern, args.join(' '))
   // One through the real command: a non-zero exit and the message on stderr.
@@ -141,6 +142,23 @@ t.test('a short run against a real server', async (t) => {
     const result = JSON.parse(stdout.trim().split('\n').pop()!)
     t.ok(result.opsPerSec <= 260, `${result.opsPerSec} ops/s`)
   })
+})
+
+t.test('--protocol aerospike drives the official client against the Aerospike listener', async (t) => {
+  // Its own process, as the official client blocks its thread while connecting; the server in another.
+  const server = await startCliServer(t)
+  const run = await runCli(['bench', '--protocol', 'aerospike', '--port', String(server.aerospikePort), '--keys', '50', '--ops', '400', '--connections', '2', '--depth', '4', '--json', ...PATIENT])
+  t.equal(run.code, 0, run.stderr)
+  const result = JSON.parse(run.stdout.trim().split('\n').pop()!)
+  t.match(result, { workload: 'incr', ops: 400, totalOps: 400, errors: {} })
+  const client = await connect({ hosts: `127.0.0.1:${server.port}` })
+  t.teardown(() => client.close())
+  let sum = 0
+  for (let i = 0; i < 50; i++) sum += Number((await client.get(new Key('test', 'bench', i)).catch(() => ({ bins: { b: 0 } }))).bins.b)
+  t.equal(sum, 400, 'every increment reached the server exactly once')
+  const counters = await runCli(['bench', '--protocol', 'aerospike', '--port', String(server.aerospikePort), '--workload', 'counters', '--ops', '1'])
+  t.equal(counters.code, 1)
+  t.match(counters.stderr, /the counters workload needs --protocol tally/)
 })
 
 t.test('no server: bench fails with a connection error', async (t) => {

@@ -11,7 +11,7 @@ t.test('tally info and the data commands', async (t) => {
   t.test('info', async (t) => {
     const plain = await cli('info')
     t.equal(plain.code, 0, plain.stderr)
-    t.match(plain.stdout, /^status: ok\nbuild: \d+\.\d+\.\d+\nnamespaces: test\nstatistics: objects=\d+;.*client_connections=1;/)
+    t.match(plain.stdout, /^status: ok\nversion: Tally \d+\.\d+\.\d+\nbuild: 7\.1\.0\.0\nnamespaces: test\nstatistics: objects=\d+;.*client_connections=1;/)
     const one = await cli('info', 'status')
     t.equal(one.stdout, 'ok\n')
     const lines = await cli('info', '-l', 'namespace/test')
