@@ -3,12 +3,13 @@
 import { SERVER_MESSAGE_ID } from '../protocol/messages.js'
 import { FrameWriter } from '../protocol/msgpack-writer.js'
 import { writeErrorResponse } from '../protocol/response-codec.js'
+import type { BatchTally } from './metrics/batch-tally.js'
 import type { LogFailure } from './persist/log-writer.js'
 
 /**
  * One batch's answers waiting for the log. `marks` holds, per request, [id, end of its answer in `bytes`, log
- * position after it], so that a failure can be traced to the requests whose changes it undid. `start`, `reads`
- * and `writes` are for the latency histograms.
+ * position after it], so that a failure can be traced to the requests whose changes it undid. `start` and `tally`
+ * are for the latency histograms.
  */
 export interface Held {
   bytes: Buffer
@@ -17,8 +18,7 @@ export interface Held {
   done: boolean
   failure: LogFailure | undefined
   start: number
-  reads: number
-  writes: number
+  tally: BatchTally
 }
 
 /**
