@@ -1,6 +1,12 @@
-// `tally bench`: flags (long names as documented, short ones as in asbench), progress, summary, JSON.
+// `tally bench`: flags (long names as documented, short ones as in asbench), progress, summary, JSON, and the HTML
+// report.
+import fs from 'node:fs'
+import path from 'node:path'
 import { Command, InvalidArgumentError } from 'commander'
+import { describeSystemError } from '../server/system-errors.js'
 import { DEFAULT_BENCH_OPTIONS, parseBins, parseWorkload, type BenchOptions } from './options.js'
+import { reportData, secondPoint, type SecondPoint } from './report/data.js'
+import { writeReport } from './report/page.js'
 import { progressLine, resultJson, summary } from './report.js'
 import { runBench } from './runner.js'
 import { AEROSPIKE_SERVICE_PORT } from '../server/server.js'
@@ -34,6 +40,16 @@ function parsed<T>(parse: (text: string) => T) {
   }
 }
 
+// A report that could not be written at the end of a long run would be a pity: the directory is checked first.
+function checkWritable(file: string): void {
+  const dir = path.dirname(path.resolve(file))
+  try {
+    fs.accessSync(dir, fs.constants.W_OK)
+  } catch (err) {
+    throw new Error(`cannot write the report ${file}: ${dir}: ${describeSystemError(err)}`)
+  }
+}
+
 /** Adds the `bench` command to the `tally` program. */
 export function addBenchCommand(program: Command): void {
   const d = DEFAULT_BENCH_OPTIONS
@@ -58,6 +74,7 @@ export function addBenchCommand(program: Command): void {
     .option('--warmup <seconds>', 'seconds of load before measuring', seconds, d.warmupSec)
     .option('--timeout-ms <ms>', 'per-request timeout', integer(1), d.timeoutMs)
     .option('--json', 'print the result as one JSON object on the last line of stdout', false)
+    .option('--report <file>', 'write an HTML report of the run (charts per second, histograms per op type) to this file')
     .action(async (o: Record<string, unknown>) => {
       const protocol = o.protocol as BenchOptions['protocol']
       const workload = o.workload as BenchOptions['workload']
@@ -81,12 +98,22 @@ export function addBenchCommand(program: Command): void {
         warmupSec: o.warmup as number,
         timeoutMs: o.timeoutMs as number,
         json: o.json as boolean,
+        report: o.report as string | undefined,
       }
+      if (options.report !== undefined) checkWritable(options.report)
       // With --json, stdout carries only the result; progress goes to stderr.
       const progress = options.json ? process.stderr : process.stdout
-      const result = await runBench(options, (elapsed, second) => progress.write(progressLine(elapsed, second) + '\n'))
+      const timeline: SecondPoint[] = []
+      const result = await runBench(options, (elapsed, second) => {
+        progress.write(progressLine(elapsed, second) + '\n')
+        timeline.push(secondPoint(elapsed, second))
+      })
       const json = resultJson(options, result)
       progress.write(summary(json) + '\n')
+      if (options.report !== undefined) {
+        writeReport(options.report, reportData(options, result.measured, json, timeline))
+        progress.write(`report: ${options.report}\n`)
+      }
       if (options.json) process.stdout.write(JSON.stringify(json) + '\n')
     })
 }

@@ -49,6 +49,8 @@ export interface BenchOptions {
   timeoutMs: number
   /** Print one JSON object as the last line of stdout. */
   json: boolean
+  /** Write an HTML report of the run to this file. */
+  report: string | undefined
 }
 
 export const DEFAULT_BENCH_OPTIONS: BenchOptions = {
@@ -69,6 +71,7 @@ export const DEFAULT_BENCH_OPTIONS: BenchOptions = {
   warmupSec: 0,
   timeoutMs: 5000,
   json: false,
+  report: undefined,
 }
 
 /** Parses `incr`, `insert`, `ru,READPCT` (READPCT from 0 to 100) or `counters[,RECORDS[,COUNTERS]]` (default 3 and 2). */

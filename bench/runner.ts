@@ -1,15 +1,20 @@
 // The load loop of `tally bench`: clients (clients.ts) with workers that each issue one request at a time through
-// the public client library, so the figures are what a Node app gets. Latency goes into a histogram; every second
-// a progress line, at the end a summary.
-import { Key, type Bins, type Client, type WriteMeta } from '../client/index.js'
+// the public client library, so the figures are what a Node app gets. Latency goes into a histogram per op type and
+// one for all; every second a progress line, at the end a summary. A server that cannot be reached, or that
+// refuses every request alike, ends the run at once with why.
+import net from 'node:net'
+import { Key, type Client, type Bins, type WriteMeta } from '../client/index.js'
+import { statusName } from '../protocol/status.js'
 import { openClients, type BenchClient } from './clients.js'
 import { Histogram } from './histogram.js'
 import type { BenchOptions, BinSpec } from './options.js'
 
 /** Counts for one op type. */
-interface TypeCounts {
+export interface TypeCounts {
   ops: number
   errors: Map<number, number>
+  /** Latencies of its successful requests, in µs. */
+  latency: Histogram
 }
 
 /** What one second (or the whole run) saw. */
@@ -30,7 +35,11 @@ export interface BenchResult {
 /** Receives a progress report once a second. */
 export type ProgressListener = (elapsedSec: number, second: Interval) => void
 
+/** Requests that all failed alike, with none succeeding, after which the run stops (or after its first second). */
+const FAILURES_TO_GIVE_UP = 100
+
 export async function runBench(options: BenchOptions, onProgress: ProgressListener = () => {}): Promise<BenchResult> {
+  await probe(options)
   const { clients, inFlightEach } = await openClients(options)
   try {
     return await drive(clients, inFlightEach, options, onProgress)
@@ -39,13 +48,32 @@ export async function runBench(options: BenchOptions, onProgress: ProgressListen
   }
 }
 
+// One TCP connection first: a server that is not there is reported at once, rather than after the connect timeout.
+function probe({ host, port, timeoutMs }: BenchOptions): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host, port, timeout: timeoutMs })
+    const fail = (why: string): void => {
+      socket.destroy()
+      reject(new Error(`cannot connect to ${host}:${port}: ${why}`))
+    }
+    socket.once('connect', () => {
+      socket.destroy()
+      resolve()
+    })
+    socket.once('timeout', () => fail(`no answer within ${timeoutMs} ms (--timeout-ms)`))
+    socket.once('error', (err: NodeJS.ErrnoException) =>
+      fail(err.code === 'ECONNREFUSED' ? 'connection refused (is a server listening there? --host, --port)' : err.message),
+    )
+  })
+}
+
 function newInterval(): Interval {
   return { seconds: 0, byType: new Map(), latency: new Histogram() }
 }
 
 function countsFor(interval: Interval, type: string): TypeCounts {
   let counts = interval.byType.get(type)
-  if (counts === undefined) interval.byType.set(type, (counts = { ops: 0, errors: new Map() }))
+  if (counts === undefined) interval.byType.set(type, (counts = { ops: 0, errors: new Map(), latency: new Histogram() }))
   return counts
 }
 
@@ -63,16 +91,25 @@ async function drive(clients: BenchClient[], inFlightEach: number, options: Benc
   let measuredAt = measuring ? started : 0
   const measured = newInterval()
   let second = newInterval()
+  const refusals = new Refusals()
 
-  const ticker = setInterval(() => {
-    second.seconds = 1
-    onProgress((performance.now() - started) / 1000, second)
+  let secondStart = started
+  // Reports the second (or, at the end, the part of one) since the last report.
+  const report = (now: number): void => {
+    second.seconds = (now - secondStart) / 1000
+    onProgress((now - started) / 1000, second)
     second = newInterval()
+    secondStart = now
+  }
+  const ticker = setInterval(() => {
+    report(performance.now())
+    refusals.check(true)
   }, 1000)
 
   const record = (type: string, t0: number, err: unknown): void => {
     const now = performance.now()
     completed++
+    refusals.note(err)
     if (!measuring && now >= measureFrom) {
       measuring = true
       measuredAt = now
@@ -90,7 +127,7 @@ async function drive(clients: BenchClient[], inFlightEach: number, options: Benc
         if (wait > 1) await new Promise((r) => setTimeout(r, wait))
       }
       const t0 = performance.now()
-      if (opLimit !== undefined ? issued >= opLimit : t0 >= stopAt) return
+      if (refusals.reason !== undefined || (opLimit !== undefined ? issued >= opLimit : t0 >= stopAt)) return
       const key = workload.kind === 'insert' ? issued : Math.floor(Math.random() * keys)
       issued++
       let type: string
@@ -122,6 +159,10 @@ async function drive(clients: BenchClient[], inFlightEach: number, options: Benc
   } finally {
     clearInterval(ticker)
   }
+  const now = performance.now()
+  if (second.byType.size > 0 && now - secondStart >= 100) report(now)
+  refusals.check(true)
+  if (refusals.reason !== undefined) throw new Error(refusals.reason)
   measured.seconds = measuring ? (performance.now() - measuredAt) / 1000 : 0
   return { measured, totalOps: completed }
 }
@@ -136,14 +177,52 @@ function saveCounters(client: Client, key: Key, workload: { records: number; cou
   return session.saveChanges()
 }
 
+/**
+ * Watches for a server that refuses every request alike (a namespace that does not exist, a full disk): once
+ * FAILURES_TO_GIVE_UP requests, or all of the first second's, failed with one status and none succeeded, `reason`
+ * says so and the run stops.
+ */
+class Refusals {
+  reason: string | undefined
+  #succeeded = 0
+  #failed = 0
+  #first: { code: number; message: string } | undefined
+  #mixed = false
+
+  note(err: unknown): void {
+    if (err === undefined) {
+      this.#succeeded++
+      return
+    }
+    const code = statusOf(err)
+    if (this.#first === undefined) this.#first = { code, message: (err as Error)?.message ?? String(err) }
+    else if (code !== this.#first.code) this.#mixed = true
+    this.#failed++
+    this.check(false)
+  }
+
+  /** Decides, on `timeUp` (a second has passed, or the run ended) or once enough requests have failed. */
+  check(timeUp: boolean): void {
+    if (this.reason !== undefined || this.#succeeded > 0 || this.#mixed || this.#first === undefined) return
+    if (!timeUp && this.#failed < FAILURES_TO_GIVE_UP) return
+    const { code, message } = this.#first
+    this.reason = `all ${this.#failed} requests failed with ${statusName(code)} (${code}), none succeeded: ${message}`
+  }
+}
+
+// TallyError and AerospikeError alike carry the status as a numeric code; anything else counts as -1.
+function statusOf(err: unknown): number {
+  return typeof (err as { code?: unknown })?.code === 'number' ? (err as { code: number }).code : -1
+}
+
 function tally(interval: Interval, type: string, us: number, err: unknown): void {
   const counts = countsFor(interval, type)
   if (err === undefined) {
     counts.ops++
+    counts.latency.record(us)
     interval.latency.record(us)
   } else {
-    // TallyError and AerospikeError alike carry the status as a numeric code.
-    const code = typeof (err as { code?: unknown })?.code === 'number' ? (err as { code: number }).code : -1
+    const code = statusOf(err)
     counts.errors.set(code, (counts.errors.get(code) ?? 0) + 1)
   }
 }

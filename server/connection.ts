@@ -9,9 +9,9 @@ import { TallyError } from '../protocol/errors.js'
 import { SERVER_MESSAGE_ID } from '../protocol/messages.js'
 import { STATUS } from '../protocol/status.js'
 import type { AnswerBudget, BudgetUser, FrameBudget } from './budgets.js'
-import type { BatchTally } from './dispatch.js'
 import { withFailures, type Held } from './held-answers.js'
 import type { Logger } from './log.js'
+import type { BatchTally } from './metrics/batch-tally.js'
 import type { OpContext } from './ops/index.js'
 import type { LogFailure } from './persist/log-writer.js'
 import type { ServerStats } from './stats.js'
@@ -81,7 +81,7 @@ export class ServerConnection implements BudgetUser {
   #heldRequests = 0
   #marks: number[] = [] // [tag, answer end, log position] per request answered, when answers may be held
   #position = 0 // log position when the first request not yet flushed began
-  #tally: BatchTally = { reads: 0, writes: 0 } // requests answered and not yet flushed
+  #tally: BatchTally // requests answered and not yet flushed
   #batchStart = 0
   #peerEnded = false // no more requests will come: answer what came, then end
   #stopped = false // broken framing: nothing more is read
@@ -98,6 +98,7 @@ export class ServerConnection implements BudgetUser {
     this.#answers = context.answers
     this.#wire = wire
     this.#unfinished = new UnfinishedFrame(context.frames, this, wire)
+    this.#tally = context.stats.tally()
     stream.on('data', (chunk: Buffer) => {
       wire.push(chunk)
       this.#pump()
@@ -204,7 +205,6 @@ export class ServerConnection implements BudgetUser {
     const durability = this.#context.durability
     clock.hold()
     try {
-      const tally = this.#tally
       for (;;) {
         while (!this.#blocked && !this.#stopped && !this.#full() && wire.nextFrame()) {
           this.#requests++
@@ -212,7 +212,7 @@ export class ServerConnection implements BudgetUser {
             this.#batchStart = performance.now()
             if (durability !== undefined) this.#position = durability.position
           }
-          const tag = wire.serve(tally)
+          const tag = wire.serve(this.#tally)
           if (durability !== undefined) this.#marks.push(tag, wire.answerBytes, durability.position)
           if (wire.answerBytes >= FLUSH_BYTES) this.#flush()
         }
@@ -240,7 +240,7 @@ export class ServerConnection implements BudgetUser {
    */
   #full(): boolean {
     return (
-      this.#heldRequests + this.#tally.reads + this.#tally.writes >= this.#context.maxInFlight ||
+      this.#heldRequests + this.#tally.requests >= this.#context.maxInFlight ||
       this.#answerBytes >= this.#context.maxAnswerBytes ||
       this.#answers.full
     )
@@ -249,18 +249,18 @@ export class ServerConnection implements BudgetUser {
   #flush(): void {
     if (this.#wire.answerBytes === 0 || this.#stream.destroyed) return
     const bytes = this.#wire.takeAnswers()
-    const { reads, writes } = this.#tally
-    this.#tally.reads = this.#tally.writes = 0
     const barrier = this.#context.durability?.barrier()
     if (barrier === undefined && this.#held.length === 0) {
       this.#marks.length = 0
-      this.#record(this.#batchStart, reads, writes)
+      this.#tally.record(this.#batchStart)
       return this.#write(bytes)
     }
-    const held: Held = { bytes, marks: this.#marks, position: this.#position, done: barrier === undefined, failure: undefined, start: this.#batchStart, reads, writes }
+    const tally = this.#tally
+    this.#tally = this.#context.stats.tally()
+    const held: Held = { bytes, marks: this.#marks, position: this.#position, done: barrier === undefined, failure: undefined, start: this.#batchStart, tally }
     this.#marks = []
     this.#held.push(held)
-    this.#heldRequests += reads + writes
+    this.#heldRequests += tally.requests
     this.#hold(bytes.length)
     barrier?.then((failure) => this.#settle(held, failure))
   }
@@ -270,20 +270,12 @@ export class ServerConnection implements BudgetUser {
     held.failure = failure
     while (this.#held[0]?.done) {
       const next = this.#held.shift()!
-      this.#heldRequests -= next.reads + next.writes
+      this.#heldRequests -= next.tally.requests
       this.#hold(-next.bytes.length)
-      this.#record(next.start, next.reads, next.writes)
+      next.tally.record(next.start)
       this.#write(next.failure === undefined ? next.bytes : withFailures(next, next.failure, this.#wire))
     }
     this.#pump() // read what waited behind the held batches, or end
-  }
-
-  // Every request of a batch is answered together: they share the batch's latency, from its first read to its write.
-  #record(start: number, reads: number, writes: number): void {
-    const us = (performance.now() - start) * 1000
-    const { read, write } = this.#context.stats.current
-    read.add(us, reads)
-    write.add(us, writes)
   }
 
   // Answers the stream could not take at once count as held until 'drain'; if that spends the answer budget, the

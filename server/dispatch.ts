@@ -9,14 +9,9 @@ import { decodeRequest, peekRequestId } from '../protocol/request-codec.js'
 import { writeBatchOperateResponse, writeBatchResponse, writeErrorResponse, writeInfoResponse, writeRecordResponse } from '../protocol/response-codec.js'
 import { STATUS } from '../protocol/status.js'
 import type { Logger } from './log.js'
+import type { BatchTally } from './metrics/batch-tally.js'
 import { runOperation, type OpContext } from './ops/index.js'
 import type { NamespaceRequestStats } from './store/request-stats.js'
-
-/** Reads and writes answered in the current batch, for the latency histograms. */
-export interface BatchTally {
-  reads: number
-  writes: number
-}
 
 /**
  * Decodes the request in `buf[start, end)`, runs it, and writes its answer as one frame into `w`. Returns the id it
@@ -87,8 +82,8 @@ export function logInternalError(log: Logger, what: string, err: unknown): void 
 /** Counts a request's outcome for its namespace, and the request for the batch's latency. */
 export function countOutcome(context: OpContext, request: Request, result: unknown, status: number, tally: BatchTally, failedIndex?: number): void {
   if (request.op === OP.INFO) return
+  tally.add(request, status)
   if (request.op === OP.BATCH_OPERATE) {
-    tally.writes += request.items.length
     request.items.forEach((item, i) => {
       const c = context.store.findNamespace(item.address.ns)?.requestStats
       if (c === undefined) return
@@ -98,7 +93,6 @@ export function countOutcome(context: OpContext, request: Request, result: unkno
     return
   }
   if (request.op === OP.BATCH_GET) {
-    tally.reads += request.addresses.length
     if (status !== STATUS.OK) return
     ;(result as BatchItem[]).forEach((item, i) => {
       const c = context.store.findNamespace(request.addresses[i]!.ns)?.requestStats
@@ -111,8 +105,6 @@ export function countOutcome(context: OpContext, request: Request, result: unkno
   }
   const c = context.store.findNamespace(request.address.ns)?.requestStats
   const reads = request.op === OP.GET || request.op === OP.EXISTS || (request.op === OP.OPERATE && request.ops.every((o) => o.op === BIN_OP.READ))
-  if (reads) tally.reads++
-  else tally.writes++
   if (c === undefined) return
   if (reads) {
     if (status === STATUS.OK) c.client_read_success++

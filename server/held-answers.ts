@@ -2,12 +2,13 @@
 // the requests whose changes it undid are answered with the storage error instead, in their protocol's form.
 import { TallyError } from '../protocol/errors.js'
 import { SERVER_MESSAGE_ID } from '../protocol/messages.js'
+import type { BatchTally } from './metrics/batch-tally.js'
 import type { LogFailure } from './persist/log-writer.js'
 
 /**
  * One batch's answers waiting for the log. `marks` holds, per request, [tag, end of its answer in `bytes`, log
- * position after it], so that a failure can be traced to the requests whose changes it undid. `start`, `reads`
- * and `writes` are for the latency histograms.
+ * position after it], so that a failure can be traced to the requests whose changes it undid. `start` and `tally`
+ * are for the latency histograms.
  */
 export interface Held {
   bytes: Buffer
@@ -16,8 +17,7 @@ export interface Held {
   done: boolean
   failure: LogFailure | undefined
   start: number
-  reads: number
-  writes: number
+  tally: BatchTally
 }
 
 /** Writes the answer that replaces a request's when its change was undone (connection.ts `Wire`). */

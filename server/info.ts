@@ -1,14 +1,16 @@
 // Info commands, as Aerospike's asinfo knows them: `status`, `build`, `namespaces`, `namespace/<ns>`, `sets/<ns>`,
-// `bins/<ns>`, `statistics`, `latencies`, `get-config`, and those the Aerospike clients ask while connecting and
-// tending (`node`, `replicas`, `peers-clear-std`, ...). Values are `key=value;key=value` text, Aerospike's format, so
-// that operators (and their scripts) read them the same way. Both listeners answer with these same values.
+// `bins/<ns>`, `statistics`, `latencies`, `get-config`, Tally's `slowlog`, and those the Aerospike clients ask while
+// connecting and tending (`node`, `replicas`, `peers-clear-std`, ...). Values are `key=value;key=value` text,
+// Aerospike's format, so that operators (and their scripts) read them the same way. Both listeners answer with these
+// same values.
 import { describeValue } from '../protocol/errors.js'
 import { STATUS } from '../protocol/status.js'
 import { clusterValue, COMPATIBLE_BUILD, type AerospikeService } from './aerospike/cluster-info.js'
 import { MAX_BIN_NAMES } from './store/bin-names.js'
 import type { Namespace } from './store/namespace.js'
 import type { Store } from './store/store.js'
-import type { LatencyHistogram, ServerStats } from './stats.js'
+import { latenciesValue, slowLogValue } from './metrics/info-values.js'
+import type { ServerStats } from './stats.js'
 import { SERVER_VERSION } from './version.js'
 
 /** What the info commands read from a running server. */
@@ -44,7 +46,8 @@ export function infoValue(source: InfoSource, command: string): string {
   if (command === 'edition') return 'Tally'
   if (command === 'namespaces') return store.namespaces.map((ns) => ns.name).join(';')
   if (command === 'statistics') return pairs(statistics(source))
-  if (command === 'latencies' || command.startsWith('latencies:')) return latencies(source.stats)
+  if (command === 'latencies' || command.startsWith('latencies:')) return latenciesValue(source.stats.ops, command.slice(10))
+  if (command === 'slowlog') return slowLogValue(source.stats.slowLog)
   if (command === 'sets') return store.namespaces.map(sets).filter((s) => s !== '').join(';')
   if (command.startsWith('sets/')) return setsOf(store, command.slice(5))
   if (command === 'bins') return store.namespaces.map((ns) => `${ns.name}:${bins(ns)}`).join(';')
@@ -151,6 +154,7 @@ function statistics(source: InfoSource): Record<string, string | number | boolea
     client_slow_readers_closed: stats.clientSlowReadersClosed,
     client_answer_buffer_bytes: buffers.answerBytes,
     client_frame_buffer_bytes: buffers.frameBytes,
+    slow_ops: stats.slowLog.count,
     uptime: Math.floor((Date.now() - stats.started) / 1000),
     heap_used_bytes: memory.heapUsed,
     rss_bytes: memory.rss,
@@ -161,14 +165,4 @@ function statistics(source: InfoSource): Record<string, string | number | boolea
 function storageStatistics(source: InfoSource): Record<string, number> {
   const space = source.storageSpace()
   return space === undefined ? {} : { storage_free_bytes: space.freeBytes, storage_total_bytes: space.totalBytes, device_available_pct: availablePct(space) }
-}
-
-/** `read:msec,<ops/s>,<% over 1 ms>,<% over 8 ms>,<% over 64 ms>;write:...` over the last ticker interval. */
-function latencies(stats: ServerStats): string {
-  const { last } = stats
-  const row = (name: string, h: LatencyHistogram): string => {
-    const perSec = last.seconds > 0 ? h.total / last.seconds : 0
-    return `${name}:msec,${perSec.toFixed(1)},${h.overPct(1).toFixed(2)},${h.overPct(8).toFixed(2)},${h.overPct(64).toFixed(2)}`
-  }
-  return `${row('read', last.read)};${row('write', last.write)}`
 }

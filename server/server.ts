@@ -17,6 +17,9 @@ import { Store } from './store/store.js'
 import { SERVER_VERSION } from './version.js'
 import { infoValue, type InfoSource } from './info.js'
 import { ServerStats } from './stats.js'
+import type { MetricsEndpoint } from './metrics/http.js'
+import { OP_KINDS } from './metrics/op-latencies.js'
+import { DEFAULT_SLOW_LOG } from './slow-log.js'
 import { Refusals } from './refusals.js'
 import { TallyWire } from './tally-wire.js'
 import { AerospikeWire } from './aerospike/aerospike-wire.js'
@@ -77,6 +80,12 @@ export interface ServerOptions {
   frameTimeoutMs?: number
   /** Interval of the ticker log line and of the reported latencies; 0: no ticker. */
   tickerIntervalMs?: number
+  /** Port of the Prometheus endpoint (GET /metrics), at `host`; undefined: none. 0 picks a free one. */
+  metricsPort?: number
+  /** Requests at least this slow (batch read to answer) are counted and kept in the slow log; 0: none. */
+  slowLogThresholdMs?: number
+  /** Most slow requests the slow log keeps (the newest). */
+  slowLogMaxEntries?: number
   /** Namespaces to serve; default: `test` with the default settings. */
   namespaces?: Partial<NamespaceConfig>[]
   /** How often namespaces that do not set their own sweep expired records (Aerospike's nsup-period); 0: never. */
@@ -107,6 +116,8 @@ export const DEFAULT_SERVER_OPTIONS = {
   maxTotalFrameBufferBytes: 256 * 1024 * 1024,
   frameTimeoutMs: 10_000,
   tickerIntervalMs: 10_000,
+  slowLogThresholdMs: DEFAULT_SLOW_LOG.thresholdMs,
+  slowLogMaxEntries: DEFAULT_SLOW_LOG.maxEntries,
   nsupPeriodMs: 1000,
   closeGraceMs: 5000,
 } as const
@@ -122,7 +133,7 @@ export class ServerCore {
   readonly store: Store
   /** Persistence of the disk namespaces; undefined when every namespace is in memory. */
   readonly persistence: Persistence | undefined
-  readonly stats = new ServerStats()
+  readonly stats: ServerStats
   readonly log: Logger
   /** Where the TCP shell listens, once it does (the real port when 0 was asked for). */
   listeningOn: { address: string; port: number } | undefined
@@ -141,6 +152,10 @@ export class ServerCore {
     this.store = store
     this.persistence = persistence
     this.log = o.log ?? silentLogger
+    this.stats = new ServerStats(
+      store.namespaces.map((ns) => ns.name),
+      { thresholdMs: o.slowLogThresholdMs, maxEntries: o.slowLogMaxEntries },
+    )
     const limits = { maxFrameBytes: o.maxFrameBytes, maxBatchKeys: o.maxBatchKeys }
     const hello: Hello = {
       protocol: PROTOCOL_VERSION,
@@ -205,15 +220,19 @@ export class ServerCore {
     return { answerBytes: this.#context.answers.used, frameBytes }
   }
 
-  // The periodic status line: records, request rates over the interval, memory, connections.
+  // The periodic status line: records, request rates by op kind over the interval, memory, connections.
   #tick(): void {
-    this.stats.rollInterval()
-    const { read, write, seconds } = this.stats.last
+    const { ops } = this.stats
+    ops.roll()
+    const perKind = OP_KINDS.map((kind, k) => {
+      const total = ops.last.reduce((n, h, slot) => (slot % OP_KINDS.length === k ? n + h.total : n), 0)
+      return `${kind} ${Math.round(total / ops.lastSeconds)}`
+    })
     const objects = this.store.namespaces.map((ns) => `${ns.name} ${ns.objects}`).join(', ')
     const memory = process.memoryUsage()
     const mb = (bytes: number): string => `${Math.round(bytes / 2 ** 20)} MB`
     this.log.info(
-      `ticker: objects ${objects} | ops/s read ${Math.round(read.total / seconds)} write ${Math.round(write.total / seconds)}` +
+      `ticker: objects ${objects} | ops/s ${perKind.join(' ')} | slow ${this.stats.slowLog.count}` +
         ` | memory rss ${mb(memory.rss)} heap ${mb(memory.heapUsed)} | connections ${this.connections}`,
     )
   }
@@ -293,7 +312,7 @@ export class ServerCore {
 }
 
 /** Options with every default filled in. */
-type Resolved = Required<Omit<ServerOptions, 'clock' | 'log' | 'fileSystem' | 'namespaces' | 'aerospikePort'>> & ServerOptions
+type Resolved = Required<Omit<ServerOptions, 'clock' | 'log' | 'fileSystem' | 'namespaces' | 'aerospikePort' | 'metricsPort'>> & ServerOptions
 
 /** The service settings in force, under their config-file names, for `get-config`. */
 function serviceConfig(o: Resolved): Record<string, string | number | boolean> {
@@ -311,6 +330,9 @@ function serviceConfig(o: Resolved): Record<string, string | number | boolean> {
     'batch-max-requests': o.maxBatchKeys,
     'max-frame-size': o.maxFrameBytes,
     'ticker-interval': o.tickerIntervalMs / 1000,
+    'metrics-port': o.metricsPort ?? 'none',
+    'slowlog-threshold-ms': o.slowLogThresholdMs,
+    'slowlog-max-entries': o.slowLogMaxEntries,
     'segment-size': o.segmentBytes,
     'snapshot-log-size': o.snapshotLogBytes,
   }
@@ -323,6 +345,8 @@ export interface TallyServer {
   readonly address: { host: string; port: number }
   /** Where the Aerospike listener is bound; undefined when it is off. */
   readonly aerospikeAddress: { host: string; port: number } | undefined
+  /** Where GET /metrics is served, when `metricsPort` is set. */
+  readonly metrics: { host: string; port: number } | undefined
   /** Stops accepting, lets connections finish what they sent, then closes them. */
   close(): Promise<void>
 }
@@ -331,15 +355,27 @@ export interface TallyServer {
 export async function startServer(options: ServerOptions = {}): Promise<TallyServer> {
   const core = await ServerCore.open(options)
   const d = DEFAULT_SERVER_OPTIONS
-  const shared = { host: options.host ?? d.host, maxConnections: options.maxConnections ?? d.maxConnections, idleTimeoutMs: options.idleTimeoutMs ?? d.idleTimeoutMs }
+  const host = options.host ?? d.host
+  const shared = { host, maxConnections: options.maxConnections ?? d.maxConnections, idleTimeoutMs: options.idleTimeoutMs ?? d.idleTimeoutMs }
   const aerospikePort = options.aerospikePort === undefined ? d.aerospikePort : options.aerospikePort
   const listeners: net.Server[] = []
+  let metrics: MetricsEndpoint | undefined
+  const stop = async (): Promise<void> => {
+    const stopped = Promise.all(listeners.map(stopListening))
+    await metrics?.close()
+    await core.close()
+    await stopped
+  }
   try {
     listeners.push(await listen(core, { ...shared, port: options.port ?? d.port, protocol: 'tally' }))
     if (aerospikePort !== null) listeners.push(await listen(core, { ...shared, port: aerospikePort, protocol: 'aerospike' }))
+    if (options.metricsPort !== undefined) {
+      // Loaded only when asked for: prom-client takes a tenth of a second to load.
+      const { serveMetrics } = await import('./metrics/http.js')
+      metrics = await serveMetrics(core, host, options.metricsPort, core.log)
+    }
   } catch (err) {
-    await Promise.all(listeners.map(stopListening))
-    await core.close()
+    await stop()
     throw err
   }
   const [tally, aerospike] = listeners.map((listener) => listener.address() as net.AddressInfo)
@@ -350,11 +386,7 @@ export async function startServer(options: ServerOptions = {}): Promise<TallySer
     core,
     address: { host: tally!.address, port: tally!.port },
     aerospikeAddress: aerospike === undefined ? undefined : { host: aerospike.address, port: aerospike.port },
-    close: () =>
-      (closing ??= (async () => {
-        const stopped = Promise.all(listeners.map(stopListening))
-        await core.close()
-        await stopped
-      })()),
+    metrics: metrics?.address,
+    close: () => (closing ??= stop()),
   }
 }

@@ -7,7 +7,8 @@ import { MsgpackReader } from '../protocol/msgpack-reader.js'
 import { FrameWriter } from '../protocol/msgpack-writer.js'
 import { writeErrorResponse } from '../protocol/response-codec.js'
 import type { ConnectionContext, Wire } from './connection.js'
-import { dispatch, type BatchTally } from './dispatch.js'
+import { dispatch } from './dispatch.js'
+import type { BatchTally } from './metrics/batch-tally.js'
 
 export class TallyWire implements Wire {
   readonly greeting: Uint8Array

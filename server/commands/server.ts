@@ -30,6 +30,7 @@ interface ServerFlags {
   answerBufferTotalBytes: number
   frameBufferTotalBytes: number
   frameTimeoutMs: number
+  metricsPort?: number
   logLevel: LogLevel
   logFile?: string
   pidfile?: string
@@ -49,8 +50,13 @@ type DaemonReport = { listening: string } | { failed: string; logged: boolean }
 function readiness(server: TallyServer): string {
   const { host, port } = server.address
   const aerospike = server.aerospikeAddress
-  const more = aerospike === undefined ? '' : `aerospike protocol listening on ${aerospike.host}:${aerospike.port}\n`
-  return `listening on ${host}:${port}\n${more}`
+  let lines = `listening on ${host}:${port}\n`
+  if (aerospike !== undefined) lines += `aerospike protocol listening on ${aerospike.host}:${aerospike.port}\n`
+  if (server.metrics !== undefined) {
+    const at = server.metrics.host.includes(':') ? `[${server.metrics.host}]` : server.metrics.host
+    lines += `metrics on http://${at}:${server.metrics.port}/metrics\n`
+  }
+  return lines
 }
 
 export function addServerCommand(program: Command): void {
@@ -100,6 +106,7 @@ export function addServerCommand(program: Command): void {
       d.maxTotalFrameBufferBytes,
     )
     .option('--frame-timeout-ms <ms>', 'close a connection that leaves a frame unfinished this long (0: never)', flag(ruleOf('service', 'frame-timeout-ms', (c) => c.server.frameTimeoutMs!)), d.frameTimeoutMs)
+    .option('--metrics-port <port>', 'serve Prometheus metrics at http://HOST:PORT/metrics (default: none)', flag(ruleOf('service', 'metrics-port', (c) => c.server.metricsPort!)))
     .option('--log-level <level>', 'level of the lines written to stderr: debug, info, warn, error or silent', flag(logLevel), 'info' as LogLevel)
     .option('--log-file <file>', 'also write log lines to this file (reopened on SIGHUP)', flag(filePath))
     .option('--pidfile <file>', 'write the process id here once listening; removed on shutdown', flag(ruleOf('service', 'pidfile', (c) => c.pidfile!)))
@@ -130,6 +137,7 @@ function mergedOptions(flags: ServerFlags, config: DaemonConfig, fromCli: (name:
   pick('answerBufferTotalBytes', 'maxTotalAnswerBufferBytes', flags.answerBufferTotalBytes)
   pick('frameBufferTotalBytes', 'maxTotalFrameBufferBytes', flags.frameBufferTotalBytes)
   pick('frameTimeoutMs', 'frameTimeoutMs', flags.frameTimeoutMs)
+  if (flags.metricsPort !== undefined) options.metricsPort = flags.metricsPort
   if (flags.flushMs !== undefined) {
     options.commitToDevice = false
     options.flushMs = flags.flushMs

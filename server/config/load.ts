@@ -47,6 +47,9 @@ const SERVICE: Record<string, Apply<DaemonConfig>> = {
   'ticker-interval': (v, c) => (c.tickerIntervalMs = duration('s', PERIOD(1000))(v)),
   'segment-size': (v, c) => (c.server.segmentBytes = size({ min: 64 * K, max: 16 * K ** 3 })(v)),
   'snapshot-log-size': (v, c) => (c.server.snapshotLogBytes = size({ min: 64 * K, max: K ** 4 })(v)),
+  'metrics-port': (v, c) => (c.server.metricsPort = integer(0, 65535)(v)),
+  'slowlog-threshold-ms': (v, c) => (c.server.slowLogThresholdMs = integer(0, MAX_TIMER_MS)(v)),
+  'slowlog-max-entries': (v, c) => (c.server.slowLogMaxEntries = integer(1, 100_000)(v)),
 }
 
 const NETWORK_SERVICE: Record<string, Apply<DaemonConfig>> = {

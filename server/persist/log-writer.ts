@@ -9,6 +9,7 @@
 import { TallyError } from '../../protocol/errors.js'
 import { STATUS } from '../../protocol/status.js'
 import type { Logger } from '../log.js'
+import { LatencyHistogram } from '../metrics/latency-histogram.js'
 import type { DeleteMutation, Mutation, RecordState, WriteMutation } from '../store/namespace.js'
 import { ENTRY, EntryWriter } from './entries.js'
 import { isOutOfSpace, type FileSystem } from './files.js'
@@ -73,6 +74,8 @@ const RETRY_MS = 1000
 const QUIET_MS = 10_000
 
 export class LogWriter {
+  /** The fsyncs of group commits and their latencies, for the metrics. */
+  readonly fsyncs = new LatencyHistogram()
   readonly #o: LogWriterOptions
   readonly #buffer = new EntryWriter(64 * 1024)
   #fd = -1
@@ -272,11 +275,13 @@ export class LogWriter {
 
   async #sync(): Promise<void> {
     const target = this.#written
+    const started = performance.now()
     try {
       await this.#o.fs.fdatasync(this.#fd)
     } catch (err) {
       return this.#fail(err, 'sync')
     }
+    this.fsyncs.add((performance.now() - started) * 1000, 1)
     this.#synced = target
     this.#flushDue = false
     this.#settle()
