@@ -102,6 +102,7 @@ export class LogWriter {
   #abandoned = false
   readonly #flushTimer: NodeJS.Timeout
   #retryTimer: NodeJS.Timeout | undefined
+  #reopening: Promise<void> | undefined // a retry under way, which close() waits for rather than racing it
 
   private constructor(options: LogWriterOptions) {
     this.#o = options
@@ -202,6 +203,7 @@ export class LogWriter {
     clearTimeout(this.#retryTimer)
     for (const rotation of this.#rotation.splice(0)) rotation.reject(new Error('the log is closing'))
     await this.#running
+    await this.#reopening
     if (this.#restate !== undefined && !this.#abandoned) await this.#restateBeforeClosing()
     this.#flushDue = true
     await this.#cycle()
@@ -420,22 +422,24 @@ export class LogWriter {
   // only once there is room again.
   #reopen(delayMs: number, waitForSpace: boolean): void {
     if (this.#closing) return
-    this.#retryTimer = setTimeout(async () => {
-      if (waitForSpace && !(await this.#hasRoom())) return this.#reopen(RETRY_MS, true)
-      this.#restart().then(
-        () => {
-          this.#down = undefined
-          this.#o.log.warn(`the log goes on in segment ${this.#seq}; writes are accepted again`)
-          this.#o.onStateChange(undefined)
-          this.#schedule()
-        },
-        (err) => {
-          if (delayMs === 0) this.#o.log.error(`the log is down, writes are refused: ${this.#error(err, 'open').message}`)
-          this.#reopen(RETRY_MS, isOutOfSpace(err))
-        },
-      )
+    this.#retryTimer = setTimeout(() => {
+      this.#reopening = this.#tryReopen(delayMs, waitForSpace).finally(() => (this.#reopening = undefined))
     }, delayMs)
     if (delayMs > 0) this.#retryTimer.unref()
+  }
+
+  async #tryReopen(delayMs: number, waitForSpace: boolean): Promise<void> {
+    if (waitForSpace && !(await this.#hasRoom())) return this.#reopen(RETRY_MS, true)
+    try {
+      await this.#restart()
+    } catch (err) {
+      if (delayMs === 0) this.#o.log.error(`the log is down, writes are refused: ${this.#error(err, 'open').message}`)
+      return this.#reopen(RETRY_MS, isOutOfSpace(err))
+    }
+    this.#down = undefined
+    this.#o.log.warn(`the log goes on in segment ${this.#seq}; writes are accepted again`)
+    this.#o.onStateChange(undefined)
+    this.#schedule()
   }
 
   /** The segment after a failure, restating what the failure cut. */
