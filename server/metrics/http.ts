@@ -6,6 +6,14 @@ import type { Logger } from '../log.js'
 import { describeSystemError, systemErrorCode } from '../system-errors.js'
 import { metricsRegistry, type MetricsSource } from './registry.js'
 
+/**
+ * Connections the endpoint keeps open at once; more are closed as they come. Prometheus uses one per scrape target,
+ * so this is plenty, and whoever else reaches the port cannot make the server hold sockets without bound.
+ */
+export const METRICS_MAX_CONNECTIONS = 32
+/** A connection that sends no complete request within this long is closed. */
+export const METRICS_REQUEST_TIMEOUT_MS = 10_000
+
 /** A running metrics endpoint. */
 export interface MetricsEndpoint {
   /** The address actually bound (the real port when 0 was asked for). */
@@ -28,6 +36,9 @@ export async function serveMetrics(source: MetricsSource, host: string, port: nu
       },
     )
   })
+  server.maxConnections = METRICS_MAX_CONNECTIONS
+  server.headersTimeout = server.requestTimeout = METRICS_REQUEST_TIMEOUT_MS
+  server.keepAliveTimeout = METRICS_REQUEST_TIMEOUT_MS
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject)

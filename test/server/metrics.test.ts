@@ -1,8 +1,11 @@
 // GET /metrics of a real server after known requests: the text parses strictly as Prometheus reads it, and the
 // figures are the requests made: records, requests by op kind and status, latency histograms, connections, the
 // log's fsyncs (each made slow on purpose, so that the buckets they land in are known).
+import { once } from 'node:events'
+import net from 'node:net'
 import t from 'tap'
 import { Key, ops } from '../../client/index.js'
+import { METRICS_MAX_CONNECTIONS } from '../../server/metrics/http.js'
 import { nodeFileSystem } from '../../server/persist/files.js'
 import { tempDataDir } from '../helpers/data-dir.js'
 import { parsePrometheus, sampleValue, type PromFamily } from '../helpers/prometheus.js'
@@ -87,6 +90,29 @@ t.test('only GET /metrics; no endpoint unless asked; a taken port is named', asy
   const plain = await testServer(t)
   t.equal(plain.metrics, undefined)
   await t.rejects(testServer(t, { metricsPort: server.metrics!.port }), { message: /cannot serve metrics on 127\.0\.0\.1:\d+: the port is in use .*--metrics-port/ })
+})
+
+t.test('the endpoint holds a bounded number of connections, and still answers once they go', async (t) => {
+  const server = await testServer(t, { metricsPort: 0 })
+  const sockets: net.Socket[] = []
+  t.teardown(() => sockets.forEach((s) => s.destroy()))
+  const closed: boolean[] = []
+  // Idle connections that never send a request: past the bound, each is closed by the server at once.
+  for (let i = 0; i < METRICS_MAX_CONNECTIONS + 8; i++) {
+    const socket = net.connect(server.metrics!.port, '127.0.0.1')
+    sockets.push(socket)
+    closed.push(false)
+    socket.on('close', () => (closed[i] = true))
+    socket.on('error', () => {})
+    await once(socket, 'connect')
+  }
+  const deadline = Date.now() + 10_000
+  while (closed.filter(Boolean).length < 8 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
+  t.equal(closed.filter(Boolean).length, 8, 'the connections over the bound were closed')
+  t.equal(closed.slice(0, METRICS_MAX_CONNECTIONS).filter(Boolean).length, 0, 'those within it were kept')
+  sockets.forEach((s) => s.destroy())
+  await new Promise((r) => setTimeout(r, 100))
+  t.equal((await fetch(`http://127.0.0.1:${server.metrics!.port}/metrics`)).status, 200)
 })
 
 t.test('the reader refuses what Prometheus would', async (t) => {
