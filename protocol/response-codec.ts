@@ -45,16 +45,20 @@ export function writeAnswerWithoutId(w: MsgpackWriter, result: RecordResult | Re
   batchOperateItems(w, result)
 }
 
-/** The answer `body` (`[id, status, ...]`) without its id: `[status, ...]`. */
+/** The answer `body` (`[id, status, ...]`) without its id, `[status, ...]`, in memory of its own. */
 export function answerWithoutId(body: Uint8Array): Uint8Array {
   const [fields, head] = arrayHeader(body)
   const id = body[head]!
   const idBytes = id <= 0x7f ? 1 : id === 0xcc ? 2 : id === 0xcd ? 3 : id === 0xce ? 5 : 0
   if (fields < 2 || idBytes === 0) throw new Error('an answer must be an array starting with id and status')
-  const w = new MsgpackWriter(body.length)
-  w.array(fields - 1)
-  w.raw(body.subarray(head + idBytes))
-  return w.take()
+  const rest = body.subarray(head + idBytes)
+  const newHead = fields - 1 < 16 ? 1 : fields - 1 < 0x10000 ? 3 : 5
+  const out = new Uint8Array(newHead + rest.length)
+  if (newHead === 1) out[0] = 0x90 | (fields - 1)
+  else if (newHead === 3) out.set([0xdc, (fields - 1) >> 8, (fields - 1) & 0xff])
+  else out.set([0xdd, (fields - 1) >>> 24, ((fields - 1) >> 16) & 0xff, ((fields - 1) >> 8) & 0xff, (fields - 1) & 0xff])
+  out.set(rest, newHead)
+  return out
 }
 
 /** An answer kept without its id, `[status, ...]`, written as the answer to request `id`: `[id, status, ...]`. */

@@ -19,6 +19,7 @@ import { infoValue, type InfoSource } from './info.js'
 import { ServerStats } from './stats.js'
 import { Refusals } from './refusals.js'
 import { ThrottledWarning } from './throttled-warning.js'
+import { DEFAULT_WRITE_WINDOW, WriteWindow } from './window/write-window.js'
 
 /** Options of a server. CLI flags map one-to-one onto these. */
 export interface ServerOptions {
@@ -68,6 +69,10 @@ export interface ServerOptions {
   frameTimeoutMs?: number
   /** Interval of the ticker log line and of the reported latencies; 0: no ticker. */
   tickerIntervalMs?: number
+  /** Most answers to write tokens remembered, over all clients (PROTOCOL.md §3.1); 0: none, tokens are ignored. */
+  maxWriteWindowEntries?: number
+  /** Answers to write tokens are kept at least this long while there is room; a client silent this long is forgotten. */
+  writeWindowAgeMs?: number
   /** Namespaces to serve; default: `test` with the default settings. */
   namespaces?: Partial<NamespaceConfig>[]
   /** How often namespaces that do not set their own sweep expired records (Aerospike's nsup-period); 0: never. */
@@ -99,6 +104,8 @@ export const DEFAULT_SERVER_OPTIONS = {
   tickerIntervalMs: 10_000,
   nsupPeriodMs: 1000,
   closeGraceMs: 5000,
+  maxWriteWindowEntries: DEFAULT_WRITE_WINDOW.maxEntries,
+  writeWindowAgeMs: DEFAULT_WRITE_WINDOW.maxAgeMs,
 } as const
 
 /** Serves Tally's protocol on any duplex stream; owns the store and its persistence. Create with `open`. */
@@ -118,7 +125,7 @@ export class ServerCore {
   readonly #frameTimer: NodeJS.Timeout | undefined
   readonly #refusals: Refusals
 
-  private constructor(store: Store, persistence: Persistence | undefined, o: Resolved) {
+  private constructor(store: Store, persistence: Persistence | undefined, window: WriteWindow, o: Resolved) {
     this.store = store
     this.persistence = persistence
     this.log = o.log ?? silentLogger
@@ -129,6 +136,7 @@ export class ServerCore {
       maxFrameBytes: o.maxFrameBytes,
       maxRecordBytes: Math.min(...store.namespaces.map((ns) => ns.config.maxRecordBytes)),
       maxBatchKeys: o.maxBatchKeys,
+      writeWindowMs: window.enabled ? window.maxAgeMs : 0,
     }
     const helloWriter = new FrameWriter(256)
     helloWriter.begin()
@@ -141,6 +149,7 @@ export class ServerCore {
       buffers: () => this.buffers(),
       serviceConfig: () => ({ ...serviceConfig(o), ...this.listeningOn }),
       storageSpace: () => persistence?.space,
+      window: () => window.stats(),
     }
     this.#context = {
       store,
@@ -158,6 +167,7 @@ export class ServerCore {
         frameTimeouts: new ThrottledWarning(this.log, (n, s) => `closed ${n} more connections for unfinished frames in the last ${s} s (frame-timeout-ms)`),
       },
       info: (command) => infoValue(source, command),
+      window,
     }
     this.#refusals = new Refusals(this.log, this.stats, o.maxConnections)
     this.#closeGraceMs = o.closeGraceMs
@@ -206,6 +216,7 @@ export class ServerCore {
     const defaults = { storage: o.storage, commitToDevice: o.commitToDevice, flushMs: o.flushMs, nsupPeriodMs: o.nsupPeriodMs }
     const namespaces = (o.namespaces ?? [{}]).map((ns) => ({ ...defaults, ...ns }))
     const store = new Store({ namespaces, clock: o.clock })
+    const window = new WriteWindow({ maxEntries: o.maxWriteWindowEntries, maxAgeMs: o.writeWindowAgeMs }, store.clock)
     let persistence: Persistence | undefined
     if (store.namespaces.some((ns) => ns.config.storage === 'disk')) {
       try {
@@ -215,13 +226,15 @@ export class ServerCore {
           segmentBytes: o.segmentBytes,
           snapshotLogBytes: o.snapshotLogBytes,
           ...(o.fileSystem === undefined ? {} : { fs: o.fileSystem }),
+          ...(window.enabled ? { window } : {}),
         })
       } catch (err) {
         store.close()
         throw err
       }
+      window.attach(persistence)
     }
-    return new ServerCore(store, persistence, o)
+    return new ServerCore(store, persistence, window, o)
   }
 
   /** Open connections. */
@@ -290,6 +303,8 @@ function serviceConfig(o: Resolved): Record<string, string | number | boolean> {
     'ticker-interval': o.tickerIntervalMs / 1000,
     'segment-size': o.segmentBytes,
     'snapshot-log-size': o.snapshotLogBytes,
+    'write-window-max': o.maxWriteWindowEntries,
+    'write-window-age': o.writeWindowAgeMs / 1000,
   }
 }
 
