@@ -1,8 +1,15 @@
-// `tally bench`: flags (long names as documented, short ones as in asbench), progress, summary, JSON.
+// `tally bench`: flags (long names as documented, short ones as in asbench), progress, summary, JSON, and the HTML
+// report.
+import fs from 'node:fs'
+import path from 'node:path'
 import { Command, InvalidArgumentError } from 'commander'
+import { describeSystemError } from '../server/system-errors.js'
 import { DEFAULT_BENCH_OPTIONS, parseBins, parseWorkload, type BenchOptions } from './options.js'
+import { reportData, secondPoint, type SecondPoint } from './report/data.js'
+import { writeReport } from './report/page.js'
 import { progressLine, resultJson, summary } from './report.js'
 import { runBench } from './runner.js'
+import { AEROSPIKE_SERVICE_PORT } from '../server/server.js'
 
 function integer(min: number, max = Number.MAX_SAFE_INTEGER) {
   return (value: string): number => {
@@ -18,6 +25,11 @@ function seconds(value: string): number {
   return n
 }
 
+function protocol(text: string): BenchOptions['protocol'] {
+  if (text !== 'tally' && text !== 'aerospike') throw new Error(`unknown protocol '${text}': use tally or aerospike`)
+  return text
+}
+
 function parsed<T>(parse: (text: string) => T) {
   return (value: string): T => {
     try {
@@ -28,6 +40,16 @@ function parsed<T>(parse: (text: string) => T) {
   }
 }
 
+// A report that could not be written at the end of a long run would be a pity: the directory is checked first.
+function checkWritable(file: string): void {
+  const dir = path.dirname(path.resolve(file))
+  try {
+    fs.accessSync(dir, fs.constants.W_OK)
+  } catch (err) {
+    throw new Error(`cannot write the report ${file}: ${dir}: ${describeSystemError(err)}`)
+  }
+}
+
 /** Adds the `bench` command to the `tally` program. */
 export function addBenchCommand(program: Command): void {
   const d = DEFAULT_BENCH_OPTIONS
@@ -35,8 +57,9 @@ export function addBenchCommand(program: Command): void {
     .command('bench')
     .description('load a Tally server and report throughput and latency')
     .helpOption('--help', 'display help for command')
+    .option('--protocol <name>', 'tally (the Tally client) or aerospike (the official Aerospike client, against the Aerospike listener)', parsed(protocol), d.protocol)
     .option('-h, --host <host>', 'server address', d.host)
-    .option('-p, --port <port>', 'server port', integer(1, 65535), d.port)
+    .option('-p, --port <port>', `server port (default: ${d.port}, ${AEROSPIKE_SERVICE_PORT} with --protocol aerospike)`, integer(1, 65535))
     .option('-n, --namespace <ns>', 'namespace', d.namespace)
     .option('-s, --set <set>', 'set name', d.set)
     .option('-k, --keys <n>', 'key space: integer keys 0..n-1', integer(1), d.keys)
@@ -51,15 +74,20 @@ export function addBenchCommand(program: Command): void {
     .option('--warmup <seconds>', 'seconds of load before measuring', seconds, d.warmupSec)
     .option('--timeout-ms <ms>', 'per-request timeout', integer(1), d.timeoutMs)
     .option('--json', 'print the result as one JSON object on the last line of stdout', false)
+    .option('--report <file>', 'write an HTML report of the run (charts per second, histograms per op type) to this file')
     .action(async (o: Record<string, unknown>) => {
+      const protocol = o.protocol as BenchOptions['protocol']
+      const workload = o.workload as BenchOptions['workload']
+      if (protocol === 'aerospike' && workload.kind === 'counters') throw new InvalidArgumentError('the counters workload needs --protocol tally: sessions are a Tally client feature')
       const options: BenchOptions = {
         ...d,
+        protocol,
         host: o.host as string,
-        port: o.port as number,
+        port: (o.port as number | undefined) ?? (protocol === 'aerospike' ? AEROSPIKE_SERVICE_PORT : d.port),
         namespace: o.namespace as string,
         set: o.set as string,
         keys: o.keys as number,
-        workload: o.workload as BenchOptions['workload'],
+        workload,
         bins: o.bins as BenchOptions['bins'],
         ttlSec: o.ttl as number | undefined,
         connections: o.connections as number,
@@ -70,12 +98,22 @@ export function addBenchCommand(program: Command): void {
         warmupSec: o.warmup as number,
         timeoutMs: o.timeoutMs as number,
         json: o.json as boolean,
+        report: o.report as string | undefined,
       }
+      if (options.report !== undefined) checkWritable(options.report)
       // With --json, stdout carries only the result; progress goes to stderr.
       const progress = options.json ? process.stderr : process.stdout
-      const result = await runBench(options, (elapsed, second) => progress.write(progressLine(elapsed, second) + '\n'))
+      const timeline: SecondPoint[] = []
+      const result = await runBench(options, (elapsed, second) => {
+        progress.write(progressLine(elapsed, second) + '\n')
+        timeline.push(secondPoint(elapsed, second))
+      })
       const json = resultJson(options, result)
       progress.write(summary(json) + '\n')
+      if (options.report !== undefined) {
+        writeReport(options.report, reportData(options, result.measured, json, timeline))
+        progress.write(`report: ${options.report}\n`)
+      }
       if (options.json) process.stdout.write(JSON.stringify(json) + '\n')
     })
 }

@@ -27,7 +27,7 @@ const counter = (c: number): Key => new Key('test', 'crash-run', `c${c}`)
 async function start(dir: string, mode: string): Promise<{ child: ChildProcess; port: number; output: () => string }> {
   const flags = ['--storage', 'disk', '--data-dir', dir, '--segment-bytes', String(SEGMENT_BYTES), '--snapshot-log-bytes', String(SNAPSHOT_LOG_BYTES), '--log-level', 'info']
   if (mode === 'flush-ms') flags.push('--flush-ms', '1000')
-  const child = spawn(process.execPath, [CLI, 'server', '--host', '127.0.0.1', '--port', '0', ...flags], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [CLI, 'server', '--host', '127.0.0.1', '--port', '0', '--aerospike-port', 'off', ...flags], { stdio: ['ignore', 'pipe', 'pipe'] })
   let seen = ''
   const port = await new Promise<number>((resolve, reject) => {
     const onData = (d: Buffer): void => {

@@ -24,7 +24,7 @@ interface Server {
 }
 
 async function start(flags: string[]): Promise<Server> {
-  const child = spawn(process.execPath, [CLI, 'server', '--host', '127.0.0.1', '--port', '0', ...flags], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [CLI, 'server', '--host', '127.0.0.1', '--port', '0', '--aerospike-port', 'off', ...flags], { stdio: ['ignore', 'pipe', 'pipe'] })
   let seen = ''
   const port = await new Promise<number>((resolve, reject) => {
     const onData = (d: Buffer): void => {

@@ -54,6 +54,16 @@ export class Histogram {
     return this.#max
   }
 
+  /** The buckets that hold values, in order: each one's range [lowUs, highUs) and count. */
+  buckets(): { lowUs: number; highUs: number; count: number }[] {
+    const out: { lowUs: number; highUs: number; count: number }[] = []
+    for (let i = 0; i < this.#counts.length; i++) {
+      if (this.#counts[i] === 0) continue
+      out.push({ lowUs: i === 0 ? 0 : upperEdge(i - 1), highUs: upperEdge(i), count: this.#counts[i]! })
+    }
+    return out
+  }
+
   reset(): void {
     this.#counts.fill(0)
     this.#total = 0

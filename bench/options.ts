@@ -19,6 +19,8 @@ export interface BinSpec {
 }
 
 export interface BenchOptions {
+  /** The protocol, and so the client: Tally's own, or the official Aerospike client against the Aerospike listener. */
+  protocol: 'tally' | 'aerospike'
   host: string
   port: number
   namespace: string
@@ -29,7 +31,10 @@ export interface BenchOptions {
   bins: BinSpec[]
   /** TTL in seconds given with every write; undefined keeps records' TTLs. */
   ttlSec: number | undefined
-  /** Client connections, each with its own `depth` requests in flight. */
+  /**
+   * Client connections, each with its own `depth` requests in flight. The Aerospike client sends one request per
+   * connection at a time: it has `connections` x `depth` connections instead.
+   */
   connections: number
   depth: number
   /** Stop after this many seconds (not counting warm-up)... */
@@ -44,9 +49,12 @@ export interface BenchOptions {
   timeoutMs: number
   /** Print one JSON object as the last line of stdout. */
   json: boolean
+  /** Write an HTML report of the run to this file. */
+  report: string | undefined
 }
 
 export const DEFAULT_BENCH_OPTIONS: BenchOptions = {
+  protocol: 'tally',
   host: '127.0.0.1',
   port: 3100,
   namespace: 'test',
@@ -63,6 +71,7 @@ export const DEFAULT_BENCH_OPTIONS: BenchOptions = {
   warmupSec: 0,
   timeoutMs: 5000,
   json: false,
+  report: undefined,
 }
 
 /** Parses `incr`, `insert`, `ru,READPCT` (READPCT from 0 to 100) or `counters[,RECORDS[,COUNTERS]]` (default 3 and 2). */

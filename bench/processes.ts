@@ -13,13 +13,21 @@ export interface Running {
   child: ChildProcess
   pid: number
   port: number
+  /** The Aerospike listener's port, when the server opened one. */
+  aerospikePort?: number
 }
 
 /** CPU seconds (user + system) the process has used so far. */
 export function cpuSeconds(pid: number): number {
+  const { user, system } = cpuSplit(pid)
+  return user + system
+}
+
+/** CPU seconds the process has used so far in its own code (user) and in the kernel's (system: syscalls). */
+export function cpuSplit(pid: number): { user: number; system: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  return (Number(fields[11]) + Number(fields[12])) / 100
+  return { user: Number(fields[11]) / 100, system: Number(fields[12]) / 100 }
 }
 
 export function rssBytes(pid: number): number {
@@ -44,9 +52,13 @@ export function freePort(): Promise<number> {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
-/** `tally server` from `cli` (this checkout's by default) on a free port, records in memory. */
+/**
+ * `tally server` from `cli` (this checkout's by default) on a free port, records in memory. This checkout's has no
+ * Aerospike listener unless `flags` ask for one (checkouts from before it know no such flag).
+ */
 export function startTally(cli = CLI, flags = ['--storage', 'memory']): Promise<Running> {
-  return startListening([cli, 'server', '--host', '127.0.0.1', '--port', '0', '--log-level', 'warn', ...flags])
+  const aerospike = cli === CLI && !flags.includes('--aerospike-port') ? ['--aerospike-port', 'off'] : []
+  return startListening([cli, 'server', '--host', '127.0.0.1', '--port', '0', '--log-level', 'warn', ...aerospike, ...flags])
 }
 
 /** `node ...args`, once it has printed `listening on HOST:PORT`. */
@@ -56,7 +68,7 @@ export async function startListening(args: string[]): Promise<Running> {
   const port = await new Promise<number>((resolve, reject) => {
     const onData = (d: Buffer): void => {
       seen += d
-      const m = /listening on [^\s:]+:(\d+)/.exec(seen)
+      const m = /^listening on [^\s:]+:(\d+)/m.exec(seen)
       if (m) resolve(Number(m[1]))
     }
     child.stdout!.on('data', onData)
@@ -66,7 +78,9 @@ export async function startListening(args: string[]): Promise<Running> {
   })
   child.stdout!.resume()
   child.stderr!.resume()
-  return { child, pid: child.pid!, port }
+  // Both readiness lines come in one write.
+  const aerospike = /aerospike protocol listening on [^\s:]+:(\d+)/.exec(seen)?.[1]
+  return { child, pid: child.pid!, port, ...(aerospike === undefined ? {} : { aerospikePort: Number(aerospike) }) }
 }
 
 /** redis-server on a free port, persistence off. */

@@ -21,7 +21,7 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[(xs.lengt
 
 async function start(dir: string): Promise<{ child: ChildProcess; port: number; ms: number; output: () => string }> {
   const started = performance.now()
-  const child = spawn(process.execPath, [CLI, 'server', '--host', '127.0.0.1', '--port', '0', '--storage', 'disk', '--data-dir', dir, '--flush-ms', '1000', '--log-level', 'info'], {
+  const child = spawn(process.execPath, [CLI, 'server', '--host', '127.0.0.1', '--port', '0', '--aerospike-port', 'off', '--storage', 'disk', '--data-dir', dir, '--flush-ms', '1000', '--log-level', 'info'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let seen = ''

@@ -1,14 +1,20 @@
-// The load loop of `tally bench`: `connections` clients, each with `depth` workers that issue one request at a
-// time through the public client library, so the figures are what a Node app gets. Latency goes into a
-// histogram; every second a progress line, at the end a summary.
-import { connect, Key, TallyError, type Bins, type Client, type WriteMeta } from '../client/index.js'
+// The load loop of `tally bench`: clients (clients.ts) with workers that each issue one request at a time through
+// the public client library, so the figures are what a Node app gets. Latency goes into a histogram per op type and
+// one for all; every second a progress line, at the end a summary. A server that cannot be reached, or that
+// refuses every request alike, ends the run at once with why.
+import net from 'node:net'
+import { Key, type Client, type Bins, type WriteMeta } from '../client/index.js'
+import { statusName } from '../protocol/status.js'
+import { openClients, type BenchClient } from './clients.js'
 import { Histogram } from './histogram.js'
 import type { BenchOptions, BinSpec } from './options.js'
 
 /** Counts for one op type. */
-interface TypeCounts {
+export interface TypeCounts {
   ops: number
   errors: Map<number, number>
+  /** Latencies of its successful requests, in µs. */
+  latency: Histogram
 }
 
 /** What one second (or the whole run) saw. */
@@ -29,25 +35,36 @@ export interface BenchResult {
 /** Receives a progress report once a second. */
 export type ProgressListener = (elapsedSec: number, second: Interval) => void
 
+/** Requests that all failed alike, with none succeeding, after which the run stops (or after its first second). */
+const FAILURES_TO_GIVE_UP = 100
+
 export async function runBench(options: BenchOptions, onProgress: ProgressListener = () => {}): Promise<BenchResult> {
-  const clients = await openClients(options)
+  await probe(options)
+  const { clients, inFlightEach } = await openClients(options)
   try {
-    return await drive(clients, options, onProgress)
+    return await drive(clients, inFlightEach, options, onProgress)
   } finally {
     await Promise.all(clients.map((c) => c.close()))
   }
 }
 
-async function openClients(options: BenchOptions): Promise<Client[]> {
-  const hosts = `${options.host}:${options.port}`
-  const policy = { totalTimeoutMs: options.timeoutMs, maxRetries: 0 }
-  const clients: Client[] = []
-  // In groups, so that thousands of connections do not all knock at once.
-  for (let i = 0; i < options.connections; i += 100) {
-    const group = Math.min(100, options.connections - i)
-    clients.push(...(await Promise.all(Array.from({ length: group }, () => connect({ hosts, poolSize: 1, policy, connectTimeoutMs: options.timeoutMs })))))
-  }
-  return clients
+// One TCP connection first: a server that is not there is reported at once, rather than after the connect timeout.
+function probe({ host, port, timeoutMs }: BenchOptions): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host, port, timeout: timeoutMs })
+    const fail = (why: string): void => {
+      socket.destroy()
+      reject(new Error(`cannot connect to ${host}:${port}: ${why}`))
+    }
+    socket.once('connect', () => {
+      socket.destroy()
+      resolve()
+    })
+    socket.once('timeout', () => fail(`no answer within ${timeoutMs} ms (--timeout-ms)`))
+    socket.once('error', (err: NodeJS.ErrnoException) =>
+      fail(err.code === 'ECONNREFUSED' ? 'connection refused (is a server listening there? --host, --port)' : err.message),
+    )
+  })
 }
 
 function newInterval(): Interval {
@@ -56,11 +73,11 @@ function newInterval(): Interval {
 
 function countsFor(interval: Interval, type: string): TypeCounts {
   let counts = interval.byType.get(type)
-  if (counts === undefined) interval.byType.set(type, (counts = { ops: 0, errors: new Map() }))
+  if (counts === undefined) interval.byType.set(type, (counts = { ops: 0, errors: new Map(), latency: new Histogram() }))
   return counts
 }
 
-async function drive(clients: Client[], options: BenchOptions, onProgress: ProgressListener): Promise<BenchResult> {
+async function drive(clients: BenchClient[], inFlightEach: number, options: BenchOptions, onProgress: ProgressListener): Promise<BenchResult> {
   const { workload, keys, namespace, set } = options
   const meta = options.ttlSec === undefined ? undefined : { ttl: options.ttlSec }
   const binsFor = binMaker(options.bins)
@@ -74,16 +91,25 @@ async function drive(clients: Client[], options: BenchOptions, onProgress: Progr
   let measuredAt = measuring ? started : 0
   const measured = newInterval()
   let second = newInterval()
+  const refusals = new Refusals()
 
-  const ticker = setInterval(() => {
-    second.seconds = 1
-    onProgress((performance.now() - started) / 1000, second)
+  let secondStart = started
+  // Reports the second (or, at the end, the part of one) since the last report.
+  const report = (now: number): void => {
+    second.seconds = (now - secondStart) / 1000
+    onProgress((now - started) / 1000, second)
     second = newInterval()
+    secondStart = now
+  }
+  const ticker = setInterval(() => {
+    report(performance.now())
+    refusals.check(true)
   }, 1000)
 
   const record = (type: string, t0: number, err: unknown): void => {
     const now = performance.now()
     completed++
+    refusals.note(err)
     if (!measuring && now >= measureFrom) {
       measuring = true
       measuredAt = now
@@ -93,7 +119,7 @@ async function drive(clients: Client[], options: BenchOptions, onProgress: Progr
     if (measuring) tally(measured, type, us, err)
   }
 
-  const worker = async (client: Client): Promise<void> => {
+  const worker = async (client: BenchClient): Promise<void> => {
     for (;;) {
       if (options.throughput > 0) {
         const due = started + (issued / options.throughput) * 1000
@@ -101,17 +127,17 @@ async function drive(clients: Client[], options: BenchOptions, onProgress: Progr
         if (wait > 1) await new Promise((r) => setTimeout(r, wait))
       }
       const t0 = performance.now()
-      if (opLimit !== undefined ? issued >= opLimit : t0 >= stopAt) return
-      const key = new Key(namespace, set, workload.kind === 'insert' ? issued : Math.floor(Math.random() * keys))
+      if (refusals.reason !== undefined || (opLimit !== undefined ? issued >= opLimit : t0 >= stopAt)) return
+      const key = workload.kind === 'insert' ? issued : Math.floor(Math.random() * keys)
       issued++
       let type: string
       let op: Promise<unknown>
       if (workload.kind === 'incr') {
         type = 'incr'
-        op = client.increment(key, 'b', 1, undefined, meta)
+        op = client.increment(key, meta)
       } else if (workload.kind === 'counters') {
         type = 'save'
-        op = saveCounters(client, key, workload, options, meta)
+        op = saveCounters(client.tally!, new Key(namespace, set, key), workload, options, meta)
       } else if (workload.kind === 'ru' && Math.random() * 100 < workload.readPct) {
         type = 'read'
         op = client.get(key)
@@ -129,10 +155,14 @@ async function drive(clients: Client[], options: BenchOptions, onProgress: Progr
   }
 
   try {
-    await Promise.all(clients.flatMap((client) => Array.from({ length: options.depth }, () => worker(client))))
+    await Promise.all(clients.flatMap((client) => Array.from({ length: inFlightEach }, () => worker(client))))
   } finally {
     clearInterval(ticker)
   }
+  const now = performance.now()
+  if (second.byType.size > 0 && now - secondStart >= 100) report(now)
+  refusals.check(true)
+  if (refusals.reason !== undefined) throw new Error(refusals.reason)
   measured.seconds = measuring ? (performance.now() - measuredAt) / 1000 : 0
   return { measured, totalOps: completed }
 }
@@ -147,13 +177,52 @@ function saveCounters(client: Client, key: Key, workload: { records: number; cou
   return session.saveChanges()
 }
 
+/**
+ * Watches for a server that refuses every request alike (a namespace that does not exist, a full disk): once
+ * FAILURES_TO_GIVE_UP requests, or all of the first second's, failed with one status and none succeeded, `reason`
+ * says so and the run stops.
+ */
+class Refusals {
+  reason: string | undefined
+  #succeeded = 0
+  #failed = 0
+  #first: { code: number; message: string } | undefined
+  #mixed = false
+
+  note(err: unknown): void {
+    if (err === undefined) {
+      this.#succeeded++
+      return
+    }
+    const code = statusOf(err)
+    if (this.#first === undefined) this.#first = { code, message: (err as Error)?.message ?? String(err) }
+    else if (code !== this.#first.code) this.#mixed = true
+    this.#failed++
+    this.check(false)
+  }
+
+  /** Decides, on `timeUp` (a second has passed, or the run ended) or once enough requests have failed. */
+  check(timeUp: boolean): void {
+    if (this.reason !== undefined || this.#succeeded > 0 || this.#mixed || this.#first === undefined) return
+    if (!timeUp && this.#failed < FAILURES_TO_GIVE_UP) return
+    const { code, message } = this.#first
+    this.reason = `all ${this.#failed} requests failed with ${statusName(code)} (${code}), none succeeded: ${message}`
+  }
+}
+
+// TallyError and AerospikeError alike carry the status as a numeric code; anything else counts as -1.
+function statusOf(err: unknown): number {
+  return typeof (err as { code?: unknown })?.code === 'number' ? (err as { code: number }).code : -1
+}
+
 function tally(interval: Interval, type: string, us: number, err: unknown): void {
   const counts = countsFor(interval, type)
   if (err === undefined) {
     counts.ops++
+    counts.latency.record(us)
     interval.latency.record(us)
   } else {
-    const code = err instanceof TallyError ? err.code : -1
+    const code = statusOf(err)
     counts.errors.set(code, (counts.errors.get(code) ?? 0) + 1)
   }
 }

@@ -1,20 +1,17 @@
-// One client connection over any duplex stream: cut frames, decode, dispatch, and answer everything produced by
-// one read in one write. With persistence, a batch's answers are held until the log says its changes are durable.
-// Backpressure: when the peer stops reading our answers, or too many requests or answer bytes wait (for the log or
-// for the peer), we stop reading its requests, so a slow or stuck client costs bounded memory; budgets shared with
-// the other connections bound them all together. Broken framing, or a frame left unfinished, ends the connection.
+// One client connection over any duplex stream, whatever protocol it speaks (a `Wire`: Tally's, or Aerospike's):
+// cut frames, serve them, and answer everything produced by one read in one write. With persistence, a batch's
+// answers are held until the log says its changes are durable. Backpressure: when the peer stops reading our
+// answers, or too many requests or answer bytes wait (for the log or for the peer), we stop reading its requests, so
+// a slow or stuck client costs bounded memory; budgets shared with the other connections bound them all together.
+// Broken framing, or a frame left unfinished, ends the connection.
 import type { Duplex } from 'node:stream'
 import { TallyError } from '../protocol/errors.js'
-import { FrameDecoder } from '../protocol/frame.js'
 import { SERVER_MESSAGE_ID } from '../protocol/messages.js'
-import { MsgpackReader } from '../protocol/msgpack-reader.js'
-import { FrameWriter } from '../protocol/msgpack-writer.js'
-import { writeErrorResponse } from '../protocol/response-codec.js'
 import { STATUS } from '../protocol/status.js'
 import type { AnswerBudget, BudgetUser, FrameBudget } from './budgets.js'
-import { dispatch, type BatchTally } from './dispatch.js'
 import { withFailures, type Held } from './held-answers.js'
 import type { Logger } from './log.js'
+import type { BatchTally } from './metrics/batch-tally.js'
 import type { OpContext } from './ops/index.js'
 import type { LogFailure } from './persist/log-writer.js'
 import type { ServerStats } from './stats.js'
@@ -30,10 +27,37 @@ export interface Durability {
   barrier(): Promise<LogFailure | undefined> | undefined
 }
 
+/**
+ * A protocol as a connection speaks it: it cuts the bytes received into frames, serves each into answers, and
+ * writes the answers a connection sends on its own. Answers accumulate until the connection takes them.
+ */
+export interface Wire {
+  /** Sent first on every connection (Tally's hello), if any. */
+  readonly greeting: Uint8Array | undefined
+  /** Bytes received and not yet cut into frames. */
+  readonly bufferedBytes: number
+  /** Bytes the next frame takes, header included, as far as known (see FrameDecoder.nextFrameBytes). */
+  readonly nextFrameBytes: number
+  /** Bytes of answers written and not yet taken. */
+  readonly answerBytes: number
+  push(chunk: Buffer): void
+  /** Finds the next whole frame: true if there is one. Throws a TallyError when the framing is broken. */
+  nextFrame(): boolean
+  /**
+   * Serves the frame found and appends its answer; never throws. Returns the answer's tag: SERVER_MESSAGE_ID for an
+   * answer that stands whatever the log does, anything else for one `failedAnswer` replaces if its change is undone.
+   */
+  serve(tally: BatchTally): number
+  /** The answers written so far; the wire starts again with none. */
+  takeAnswers(): Buffer
+  /** Appends the answer that says why the connection is closing (status 4, 8 or 9). */
+  writeClosing(error: TallyError): void
+  /** The answer, in place of the one tagged `tag`, to a request whose change a storage failure undid. */
+  failedAnswer(tag: number, error: TallyError): Uint8Array
+}
+
 export interface ConnectionContext extends OpContext {
   log: Logger
-  /** The hello, a whole frame, sent first on every connection. */
-  hello: Uint8Array
   durability: Durability | undefined
   stats: ServerStats
   /** Most requests of one connection being served at once, waiting for the log included. */
@@ -50,16 +74,14 @@ export class ServerConnection implements BudgetUser {
   readonly #stream: Duplex
   readonly #context: ConnectionContext
   readonly #answers: AnswerBudget
-  readonly #decoder: FrameDecoder
+  readonly #wire: Wire
   readonly #unfinished: UnfinishedFrame
-  readonly #writer = new FrameWriter()
-  readonly #reader = new MsgpackReader({ mapsAsObjects: false })
   #blocked = false // the peer is not reading: wait for 'drain'
   #held: Held[] = []
   #heldRequests = 0
-  #marks: number[] = [] // [id, answer end, log position] per request in the writer, when answers may be held
-  #position = 0 // log position when the writer's first request began
-  #tally: BatchTally = { reads: 0, writes: 0 } // requests answered in the writer
+  #marks: number[] = [] // [tag, answer end, log position] per request answered, when answers may be held
+  #position = 0 // log position when the first request not yet flushed began
+  #tally: BatchTally // requests answered and not yet flushed
   #batchStart = 0
   #peerEnded = false // no more requests will come: answer what came, then end
   #stopped = false // broken framing: nothing more is read
@@ -70,14 +92,15 @@ export class ServerConnection implements BudgetUser {
   #queuedBytes = 0 // the stream's part of #answerBytes, counted from a write it could not take at once to 'drain'
   #released = false // the stream closed: nothing is counted in the budgets any more
 
-  constructor(stream: Duplex, context: ConnectionContext) {
+  constructor(stream: Duplex, context: ConnectionContext, wire: Wire) {
     this.#stream = stream
     this.#context = context
     this.#answers = context.answers
-    this.#decoder = new FrameDecoder(context.limits.maxFrameBytes)
-    this.#unfinished = new UnfinishedFrame(context.frames, this, this.#decoder)
+    this.#wire = wire
+    this.#unfinished = new UnfinishedFrame(context.frames, this, wire)
+    this.#tally = context.stats.tally()
     stream.on('data', (chunk: Buffer) => {
-      this.#decoder.push(chunk)
+      wire.push(chunk)
       this.#pump()
     })
     stream.on('drain', () => {
@@ -93,7 +116,7 @@ export class ServerConnection implements BudgetUser {
     })
     stream.on('error', (err) => context.log.debug(`connection error: ${err.message}`))
     stream.once('close', () => this.#release())
-    stream.write(context.hello)
+    if (wire.greeting !== undefined) stream.write(wire.greeting)
   }
 
   /** Requests answered on this connection. */
@@ -108,7 +131,7 @@ export class ServerConnection implements BudgetUser {
 
   /** Bytes received and not yet cut into frames. */
   get bufferedInputBytes(): number {
-    return this.#decoder.bufferedBytes
+    return this.#wire.bufferedBytes
   }
 
   /** Answers what has been received, then ends the connection. */
@@ -177,22 +200,21 @@ export class ServerConnection implements BudgetUser {
 
   // Serves the frames received, as far as backpressure allows.
   #serve(): void {
-    const decoder = this.#decoder
+    const wire = this.#wire
     const clock = this.#context.store.clock
     const durability = this.#context.durability
     clock.hold()
     try {
-      const tally = this.#tally
       for (;;) {
-        while (!this.#blocked && !this.#stopped && !this.#full() && decoder.nextFrame()) {
+        while (!this.#blocked && !this.#stopped && !this.#full() && wire.nextFrame()) {
           this.#requests++
-          if (this.#writer.length === 0) {
+          if (wire.answerBytes === 0) {
             this.#batchStart = performance.now()
             if (durability !== undefined) this.#position = durability.position
           }
-          const id = dispatch(this.#context, decoder.frame, decoder.frameStart, decoder.frameEnd, this.#reader, this.#writer, this.#context.log, tally)
-          if (durability !== undefined) this.#marks.push(id, this.#writer.length, durability.position)
-          if (this.#writer.length >= FLUSH_BYTES) this.#flush()
+          const tag = wire.serve(this.#tally)
+          if (durability !== undefined) this.#marks.push(tag, wire.answerBytes, durability.position)
+          if (wire.answerBytes >= FLUSH_BYTES) this.#flush()
         }
         // A batch that filled up is sent (or held); if that made room, the frames behind it are read now.
         const filled = this.#full()
@@ -200,8 +222,8 @@ export class ServerConnection implements BudgetUser {
         if (!filled || this.#full() || this.#blocked || this.#stopped) break
       }
       // The peer ended its side with part of a frame unsent: that frame will never be whole.
-      if (this.#peerEnded && !this.#stopped && !this.#blocked && !this.#full() && decoder.bufferedBytes > 0) {
-        this.#fail(new TallyError(STATUS.PARAMETER, `the connection ended in the middle of a frame (${decoder.bufferedBytes} bytes)`))
+      if (this.#peerEnded && !this.#stopped && !this.#blocked && !this.#full() && wire.bufferedBytes > 0) {
+        this.#fail(new TallyError(STATUS.PARAMETER, `the connection ended in the middle of a frame (${wire.bufferedBytes} bytes)`))
         this.#flush()
       }
     } catch (err) {
@@ -218,27 +240,27 @@ export class ServerConnection implements BudgetUser {
    */
   #full(): boolean {
     return (
-      this.#heldRequests + this.#tally.reads + this.#tally.writes >= this.#context.maxInFlight ||
+      this.#heldRequests + this.#tally.requests >= this.#context.maxInFlight ||
       this.#answerBytes >= this.#context.maxAnswerBytes ||
       this.#answers.full
     )
   }
 
   #flush(): void {
-    if (this.#writer.length === 0 || this.#stream.destroyed) return
-    const bytes = this.#writer.take()
-    const { reads, writes } = this.#tally
-    this.#tally.reads = this.#tally.writes = 0
+    if (this.#wire.answerBytes === 0 || this.#stream.destroyed) return
+    const bytes = this.#wire.takeAnswers()
     const barrier = this.#context.durability?.barrier()
     if (barrier === undefined && this.#held.length === 0) {
       this.#marks.length = 0
-      this.#record(this.#batchStart, reads, writes)
+      this.#tally.record(this.#batchStart)
       return this.#write(bytes)
     }
-    const held: Held = { bytes, marks: this.#marks, position: this.#position, done: barrier === undefined, failure: undefined, start: this.#batchStart, reads, writes }
+    const tally = this.#tally
+    this.#tally = this.#context.stats.tally()
+    const held: Held = { bytes, marks: this.#marks, position: this.#position, done: barrier === undefined, failure: undefined, start: this.#batchStart, tally }
     this.#marks = []
     this.#held.push(held)
-    this.#heldRequests += reads + writes
+    this.#heldRequests += tally.requests
     this.#hold(bytes.length)
     barrier?.then((failure) => this.#settle(held, failure))
   }
@@ -248,20 +270,12 @@ export class ServerConnection implements BudgetUser {
     held.failure = failure
     while (this.#held[0]?.done) {
       const next = this.#held.shift()!
-      this.#heldRequests -= next.reads + next.writes
+      this.#heldRequests -= next.tally.requests
       this.#hold(-next.bytes.length)
-      this.#record(next.start, next.reads, next.writes)
-      this.#write(next.failure === undefined ? next.bytes : withFailures(next, next.failure))
+      next.tally.record(next.start)
+      this.#write(next.failure === undefined ? next.bytes : withFailures(next, next.failure, this.#wire))
     }
     this.#pump() // read what waited behind the held batches, or end
-  }
-
-  // Every request of a batch is answered together: they share the batch's latency, from its first read to its write.
-  #record(start: number, reads: number, writes: number): void {
-    const us = (performance.now() - start) * 1000
-    const { read, write } = this.#context.stats.current
-    read.add(us, reads)
-    write.add(us, writes)
   }
 
   // Answers the stream could not take at once count as held until 'drain'; if that spends the answer budget, the
@@ -299,16 +313,14 @@ export class ServerConnection implements BudgetUser {
   #fail(err: TallyError, log = true): void {
     if (log) this.#context.log.warn(`closing a connection: ${err.message}`)
     this.#unfinished.close()
-    this.#writer.begin()
-    writeErrorResponse(this.#writer, SERVER_MESSAGE_ID, err.code ?? STATUS.PARAMETER, err.message)
-    this.#writer.end()
-    if (this.#context.durability !== undefined) this.#marks.push(SERVER_MESSAGE_ID, this.#writer.length, this.#context.durability.position)
+    this.#wire.writeClosing(err)
+    if (this.#context.durability !== undefined) this.#marks.push(SERVER_MESSAGE_ID, this.#wire.answerBytes, this.#context.durability.position)
     this.#stopped = true
   }
 
   #endIfDone(): void {
     if (this.#ended || this.#held.length > 0) return
-    if (!this.#stopped && !(this.#peerEnded && this.#decoder.bufferedBytes === 0)) return
+    if (!this.#stopped && !(this.#peerEnded && this.#wire.bufferedBytes === 0)) return
     this.#ended = true
     this.#stream.pause()
     this.#stream.end(() => this.#stream.destroy())

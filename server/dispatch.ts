@@ -9,15 +9,10 @@ import { decodeRequest, peekRequestId } from '../protocol/request-codec.js'
 import { writeBatchOperateResponse, writeBatchResponse, writeErrorResponse, writeInfoResponse, writeRecordResponse } from '../protocol/response-codec.js'
 import { STATUS } from '../protocol/status.js'
 import type { Logger } from './log.js'
+import type { BatchTally } from './metrics/batch-tally.js'
 import { runOperation, type OpContext } from './ops/index.js'
 import type { NamespaceRequestStats } from './store/request-stats.js'
 import { tokenOf } from './window/write-window.js'
-
-/** Reads and writes answered in the current batch, for the latency histograms. */
-export interface BatchTally {
-  reads: number
-  writes: number
-}
 
 /**
  * Decodes the request in `buf[start, end)`, runs it, and writes its answer as one frame into `w`. Returns the id it
@@ -33,7 +28,7 @@ export function dispatch(context: OpContext, buf: Buffer, start: number, end: nu
     id = request.id
     token = context.window?.enabled === true ? tokenOf(request) : undefined
     if (token !== undefined && context.window!.replay(token, id, w)) {
-      tally.writes++
+      tally.requests++ // held like any other answer; not counted again as served
       return id
     }
     const result = runOperation(context, request)
@@ -49,7 +44,7 @@ export function dispatch(context: OpContext, buf: Buffer, start: number, end: nu
     }
     w.end()
     if (token !== undefined) context.window!.remember(token, result as RecordResult | RecordResult[], w)
-    count(context, request, result, STATUS.OK, tally)
+    countOutcome(context, request, result, STATUS.OK, tally)
     return id
   } catch (err) {
     w.rollback()
@@ -58,10 +53,10 @@ export function dispatch(context: OpContext, buf: Buffer, start: number, end: nu
     if (err instanceof TallyError) failure = err
     else if (err instanceof EncodeError) failure = new TallyError(STATUS.SERVER_ERROR, `cannot encode the answer: ${err.message}`)
     else {
-      logInternalError(log, id, err)
+      logInternalError(log, `request ${id}`, err)
       failure = new TallyError(STATUS.SERVER_ERROR, `internal error: ${(err as Error)?.message ?? String(err)}`)
     }
-    if (request !== undefined) count(context, request, undefined, failure.code, tally, failure.index)
+    if (request !== undefined) countOutcome(context, request, undefined, failure.code, tally, failure.index)
     w.begin()
     writeErrorResponse(w, id, failure.code, failure.message, failure.gen, failure.index)
     w.end()
@@ -76,9 +71,11 @@ export const STACK_TRACE_INTERVAL_MS = 10_000
 // Per logger, so that servers in one process keep their own count.
 const traces = new WeakMap<Logger, { loggedMs: number; unlogged: number }>()
 
-// A failing request can come thousands of times a second: its stack goes to the log once per interval, with the
-// number of internal errors since the last one logged.
-function logInternalError(log: Logger, id: number, err: unknown): void {
+/**
+ * Logs an unexpected exception from serving `what` (`request 7`). A failing request can come thousands of times a
+ * second: its stack goes to the log once per interval, with the number of internal errors since the last one logged.
+ */
+export function logInternalError(log: Logger, what: string, err: unknown): void {
   let trace = traces.get(log)
   if (trace === undefined) traces.set(log, (trace = { loggedMs: -Infinity, unlogged: 0 }))
   const now = Date.now()
@@ -87,16 +84,16 @@ function logInternalError(log: Logger, id: number, err: unknown): void {
     return
   }
   const since = trace.unlogged > 0 ? ` (${trace.unlogged} more internal errors since the last one logged)` : ''
-  log.error(`request ${id} failed unexpectedly${since}: ${(err as Error)?.stack ?? String(err)}`)
+  log.error(`${what} failed unexpectedly${since}: ${(err as Error)?.stack ?? String(err)}`)
   trace.loggedMs = now
   trace.unlogged = 0
 }
 
-// Counts an outcome for its namespace, and the request for the batch's latency.
-function count(context: OpContext, request: Request, result: unknown, status: number, tally: BatchTally, failedIndex?: number): void {
+/** Counts a request's outcome for its namespace, and the request for the batch's latency. */
+export function countOutcome(context: OpContext, request: Request, result: unknown, status: number, tally: BatchTally, failedIndex?: number): void {
   if (request.op === OP.INFO) return
+  tally.add(request, status)
   if (request.op === OP.BATCH_OPERATE) {
-    tally.writes += request.items.length
     request.items.forEach((item, i) => {
       const c = context.store.findNamespace(item.address.ns)?.requestStats
       if (c === undefined) return
@@ -106,7 +103,6 @@ function count(context: OpContext, request: Request, result: unknown, status: nu
     return
   }
   if (request.op === OP.BATCH_GET) {
-    tally.reads += request.addresses.length
     if (status !== STATUS.OK) return
     ;(result as BatchItem[]).forEach((item, i) => {
       const c = context.store.findNamespace(request.addresses[i]!.ns)?.requestStats
@@ -119,8 +115,6 @@ function count(context: OpContext, request: Request, result: unknown, status: nu
   }
   const c = context.store.findNamespace(request.address.ns)?.requestStats
   const reads = request.op === OP.GET || request.op === OP.EXISTS || (request.op === OP.OPERATE && request.ops.every((o) => o.op === BIN_OP.READ))
-  if (reads) tally.reads++
-  else tally.writes++
   if (c === undefined) return
   if (reads) {
     if (status === STATUS.OK) c.client_read_success++

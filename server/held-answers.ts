@@ -1,14 +1,14 @@
 // Answers waiting for the log: a batch's answers are held until its changes are durable. After a storage failure,
-// the requests whose changes it undid are answered with the storage error instead.
+// the requests whose changes it undid are answered with the storage error instead, in their protocol's form.
+import { TallyError } from '../protocol/errors.js'
 import { SERVER_MESSAGE_ID } from '../protocol/messages.js'
-import { FrameWriter } from '../protocol/msgpack-writer.js'
-import { writeErrorResponse } from '../protocol/response-codec.js'
+import type { BatchTally } from './metrics/batch-tally.js'
 import type { LogFailure } from './persist/log-writer.js'
 
 /**
- * One batch's answers waiting for the log. `marks` holds, per request, [id, end of its answer in `bytes`, log
- * position after it], so that a failure can be traced to the requests whose changes it undid. `start`, `reads`
- * and `writes` are for the latency histograms.
+ * One batch's answers waiting for the log. `marks` holds, per request, [tag, end of its answer in `bytes`, log
+ * position after it], so that a failure can be traced to the requests whose changes it undid. `start` and `tally`
+ * are for the latency histograms.
  */
 export interface Held {
   bytes: Buffer
@@ -17,32 +17,32 @@ export interface Held {
   done: boolean
   failure: LogFailure | undefined
   start: number
-  reads: number
-  writes: number
+  tally: BatchTally
+}
+
+/** Writes the answer that replaces a request's when its change was undone (connection.ts `Wire`). */
+export interface FailedAnswers {
+  failedAnswer(tag: number, error: TallyError): Uint8Array
 }
 
 /**
  * A held batch after a storage failure: requests whose logged changes were undone are answered with the error;
  * the others (reads, memory namespaces, acknowledged changes) keep their answers.
  */
-export function withFailures(held: Held, failure: LogFailure): Buffer {
+export function withFailures(held: Held, failure: LogFailure, answers: FailedAnswers): Buffer {
   const { bytes, marks } = held
-  const w = new FrameWriter(bytes.length + marks.length * 32)
+  const error = new TallyError(failure.error.code, `not applied: ${failure.error.message}`)
+  const parts: Uint8Array[] = []
   let answerStart = 0
   let before = held.position
   for (let k = 0; k < marks.length; k += 3) {
-    const [id, answerEnd, after] = [marks[k]!, marks[k + 1]!, marks[k + 2]!]
-    if (id !== SERVER_MESSAGE_ID && undoneWithin(failure.undone, before, after)) {
-      w.begin()
-      writeErrorResponse(w, id, failure.error.code, `not applied: ${failure.error.message}`)
-      w.end()
-    } else {
-      w.raw(bytes.subarray(answerStart, answerEnd))
-    }
+    const [tag, answerEnd, after] = [marks[k]!, marks[k + 1]!, marks[k + 2]!]
+    if (tag !== SERVER_MESSAGE_ID && undoneWithin(failure.undone, before, after)) parts.push(answers.failedAnswer(tag, error))
+    else parts.push(bytes.subarray(answerStart, answerEnd))
     answerStart = answerEnd
     before = after
   }
-  return w.take()
+  return Buffer.concat(parts)
 }
 
 /** True if a position in `undone` (ascending) lies in (from, to]. */

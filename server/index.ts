@@ -1,5 +1,5 @@
 // The public API of the Tally server, for embedding it in a Node process or a test.
-export { startServer, ServerCore, DEFAULT_SERVER_OPTIONS, type ServerOptions, type TallyServer } from './server.js'
+export { startServer, ServerCore, DEFAULT_SERVER_OPTIONS, AEROSPIKE_SERVICE_PORT, type Protocol, type ServerOptions, type TallyServer } from './server.js'
 export { Store, DEFAULT_NAMESPACE, type StoreOptions } from './store/store.js'
 export type { Mutation, NamespaceConfig } from './store/namespace.js'
 export { ManualClock, systemClock, type Clock } from './store/clock.js'

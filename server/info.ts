@@ -1,11 +1,16 @@
 // Info commands, as Aerospike's asinfo knows them: `status`, `build`, `namespaces`, `namespace/<ns>`, `sets/<ns>`,
-// `statistics`, `latencies`, `get-config`. Values are `key=value;key=value` text, Aerospike's format, so that
-// operators (and their scripts) read them the same way.
+// `bins/<ns>`, `statistics`, `latencies`, `get-config`, Tally's `slowlog`, and those the Aerospike clients ask while
+// connecting and tending (`node`, `replicas`, `peers-clear-std`, ...). Values are `key=value;key=value` text,
+// Aerospike's format, so that operators (and their scripts) read them the same way. Both listeners answer with these
+// same values.
 import { describeValue } from '../protocol/errors.js'
 import { STATUS } from '../protocol/status.js'
+import { clusterValue, COMPATIBLE_BUILD, type AerospikeService } from './aerospike/cluster-info.js'
+import { MAX_BIN_NAMES } from './store/bin-names.js'
 import type { Namespace } from './store/namespace.js'
 import type { Store } from './store/store.js'
-import type { LatencyHistogram, ServerStats } from './stats.js'
+import { latenciesValue, slowLogValue } from './metrics/info-values.js'
+import type { ServerStats } from './stats.js'
 import { SERVER_VERSION } from './version.js'
 import type { WindowStats } from './window/write-window.js'
 
@@ -18,6 +23,10 @@ export interface InfoSource {
   buffers(): { answerBytes: number; frameBytes: number }
   /** Service settings in force, by their config names. */
   serviceConfig: () => Record<string, string | number | boolean>
+  /** Network settings in force (Tally's listener), by their config names: `service.address`, `service.port`. */
+  networkConfig: () => Record<string, string | number | boolean>
+  /** Where the Aerospike listener is, once it listens; undefined when it is off. */
+  aerospike: () => AerospikeService
   /** Space on the data directory's file system, when there are disk namespaces. */
   storageSpace: () => { freeBytes: number; totalBytes: number } | undefined
   /** The window of answers to write tokens. */
@@ -35,18 +44,40 @@ const pairs = (values: Record<string, string | number | boolean>): string =>
 export function infoValue(source: InfoSource, command: string): string {
   const { store } = source
   if (command === 'status') return 'ok'
-  if (command === 'build') return SERVER_VERSION
+  if (command === 'build') return COMPATIBLE_BUILD
+  if (command === 'version') return `Tally ${SERVER_VERSION}`
   if (command === 'edition') return 'Tally'
   if (command === 'namespaces') return store.namespaces.map((ns) => ns.name).join(';')
   if (command === 'statistics') return pairs(statistics(source))
-  if (command === 'latencies' || command.startsWith('latencies:')) return latencies(source.stats)
+  if (command === 'latencies' || command.startsWith('latencies:')) return latenciesValue(source.stats.ops, command.slice(10))
+  if (command === 'slowlog') return slowLogValue(source.stats.slowLog)
   if (command === 'sets') return store.namespaces.map(sets).filter((s) => s !== '').join(';')
-  if (command.startsWith('sets/')) return withNamespace(store, command.slice(5), sets)
-  if (command.startsWith('namespace/')) return withNamespace(store, command.slice(10), (ns) => pairs(namespaceStats(ns, source)))
+  if (command.startsWith('sets/')) return setsOf(store, command.slice(5))
+  if (command === 'bins') return store.namespaces.map((ns) => `${ns.name}:${bins(ns)}`).join(';')
+  if (command.startsWith('bins/')) return withNamespace(store, command.slice(5), bins)
+  if (command.startsWith('namespace/')) return withNamespace(store, command.slice(10), (ns) => pairs({ ...namespaceStats(ns, source), ...namespaceConfig(ns) }))
   if (command === 'get-config' || command === 'get-config:context=service') return pairs(source.serviceConfig())
+  if (command === 'get-config:context=network') return pairs(source.networkConfig())
   const nsConfig = /^get-config:context=namespace;id=(.+)$/.exec(command)
   if (nsConfig) return withNamespace(store, nsConfig[1]!, (ns) => pairs(namespaceConfig(ns)))
-  return UNKNOWN
+  return clusterValue(command, store.namespaces.map((ns) => ns.name), source.aerospike()) ?? UNKNOWN
+}
+
+// `sets/<ns>` or `sets/<ns>/<set>`.
+function setsOf(store: Store, params: string): string {
+  const slash = params.indexOf('/')
+  if (slash < 0) return withNamespace(store, params, sets)
+  const name = params.slice(slash + 1)
+  return withNamespace(store, params.slice(0, slash), (ns) => {
+    const set = ns.sets().find((s) => s.name === name)
+    return set === undefined ? `ERROR:${STATUS.NOT_FOUND}:set ${describeValue(name)} holds no records` : `objects=${set.objects}`
+  })
+}
+
+/** Aerospike's `bins/<ns>` value: `bin_names=N,bin_names_quota=Q,name,name,...`. */
+function bins(ns: Namespace): string {
+  const names = ns.binNames()
+  return [`bin_names=${names.length}`, `bin_names_quota=${MAX_BIN_NAMES}`, ...names].join(',')
 }
 
 function withNamespace(store: Store, name: string, value: (ns: Namespace) => string): string {
@@ -92,6 +123,9 @@ function namespaceConfig(ns: Namespace): Record<string, string | number | boolea
     'evict-used-pct': c.evictUsedPct,
     'commit-to-device': c.storage === 'disk' && c.commitToDevice,
     'flush-ms': c.flushMs,
+    'replication-factor': 1,
+    'strong-consistency': false,
+    'allow-ttl-without-nsup': true,
   }
 }
 
@@ -124,6 +158,7 @@ function statistics(source: InfoSource): Record<string, string | number | boolea
     client_answer_buffer_bytes: buffers.answerBytes,
     client_frame_buffer_bytes: buffers.frameBytes,
     ...windowStatistics(source.window()),
+    slow_ops: stats.slowLog.count,
     uptime: Math.floor((Date.now() - stats.started) / 1000),
     heap_used_bytes: memory.heapUsed,
     rss_bytes: memory.rss,
@@ -147,14 +182,4 @@ function windowStatistics(w: WindowStats): Record<string, number> {
 function storageStatistics(source: InfoSource): Record<string, number> {
   const space = source.storageSpace()
   return space === undefined ? {} : { storage_free_bytes: space.freeBytes, storage_total_bytes: space.totalBytes, device_available_pct: availablePct(space) }
-}
-
-/** `read:msec,<ops/s>,<% over 1 ms>,<% over 8 ms>,<% over 64 ms>;write:...` over the last ticker interval. */
-function latencies(stats: ServerStats): string {
-  const { last } = stats
-  const row = (name: string, h: LatencyHistogram): string => {
-    const perSec = last.seconds > 0 ? h.total / last.seconds : 0
-    return `${name}:msec,${perSec.toFixed(1)},${h.overPct(1).toFixed(2)},${h.overPct(8).toFixed(2)},${h.overPct(64).toFixed(2)}`
-  }
-  return `${row('read', last.read)};${row('write', last.write)}`
 }

@@ -1,5 +1,6 @@
 // Connections the server has no room for (proto-fd-max): answered with a connection error, status 8 (PROTOCOL.md
-// §5.3), rather than dropped without a word, then closed; counted, and logged at most once per 10 s.
+// §5.3), rather than dropped without a word, then closed; counted, and logged at most once per 10 s. Aerospike's
+// protocol has no message a server sends unasked: its clients are closed without one, as Aerospike closes them.
 import type { Duplex } from 'node:stream'
 import { SERVER_MESSAGE_ID } from '../protocol/messages.js'
 import { FrameWriter } from '../protocol/msgpack-writer.js'
@@ -31,10 +32,10 @@ export class Refusals {
   }
 
   /**
-   * Answers `stream` with the refusal and closes it as soon as the answer is out, so that a flood of connections
+   * Answers `stream` with the refusal (unless `answer` is false) and closes it as soon as the answer is out, so that a flood of connections
    * does not hold descriptors (the kernel still delivers the answer, then the close).
    */
-  refuse(stream: Duplex, peer = 'a client'): void {
+  refuse(stream: Duplex, peer = 'a client', answer = true): void {
     this.#stats.clientConnectionsRefused++
     this.#warning.note(`refused a connection from ${peer}: ${this.#reason}`)
     const timer = setTimeout(() => stream.destroy(), REFUSED_GRACE_MS)
@@ -42,7 +43,7 @@ export class Refusals {
     stream.once('close', () => clearTimeout(timer))
     stream.on('error', () => {})
     stream.resume() // whatever it sends is dropped
-    stream.end(this.#answer, () => stream.destroy())
+    stream.end(answer ? this.#answer : undefined, () => stream.destroy())
   }
 
   /** Logs the refusals not logged yet (when the server stops). */

@@ -17,15 +17,27 @@ import { Store } from './store/store.js'
 import { SERVER_VERSION } from './version.js'
 import { infoValue, type InfoSource } from './info.js'
 import { ServerStats } from './stats.js'
+import type { MetricsEndpoint } from './metrics/http.js'
+import { OP_KINDS } from './metrics/op-latencies.js'
+import { DEFAULT_SLOW_LOG } from './slow-log.js'
 import { Refusals } from './refusals.js'
+import { TallyWire } from './tally-wire.js'
+import { AerospikeWire } from './aerospike/aerospike-wire.js'
+import { listen, stopListening } from './listener.js'
 import { ThrottledWarning } from './throttled-warning.js'
 import { DEFAULT_WRITE_WINDOW, WriteWindow } from './window/write-window.js'
 
 /** Options of a server. CLI flags map one-to-one onto these. */
 export interface ServerOptions {
   host?: string
-  /** TCP port; 0 picks a free one (read it back from `address`). */
+  /** TCP port of Tally's protocol; 0 picks a free one (read it back from `address`). */
   port?: number
+  /**
+   * TCP port of Aerospike's protocol (docs/aerospike.md); 0 picks a free one (read it back from `aerospikeAddress`);
+   * null: no such listener. `tally server` opens it on AEROSPIKE_SERVICE_PORT unless told otherwise; here it is
+   * opened only when asked for, so that a server started on port 0 takes no fixed port.
+   */
+  aerospikePort?: number | null
   /**
    * Where namespaces keep records unless they say otherwise: `disk` (logged to `dataDir`, restored on restart) or
    * `memory` (gone when the server stops).
@@ -73,6 +85,12 @@ export interface ServerOptions {
   maxWriteWindowEntries?: number
   /** Answers to write tokens are kept at least this long while there is room; a client silent this long is forgotten. */
   writeWindowAgeMs?: number
+  /** Port of the Prometheus endpoint (GET /metrics), at `host`; undefined: none. 0 picks a free one. */
+  metricsPort?: number
+  /** Requests at least this slow (batch read to answer) are counted and kept in the slow log; 0: none. */
+  slowLogThresholdMs?: number
+  /** Most slow requests the slow log keeps (the newest). */
+  slowLogMaxEntries?: number
   /** Namespaces to serve; default: `test` with the default settings. */
   namespaces?: Partial<NamespaceConfig>[]
   /** How often namespaces that do not set their own sweep expired records (Aerospike's nsup-period); 0: never. */
@@ -86,6 +104,7 @@ export interface ServerOptions {
 export const DEFAULT_SERVER_OPTIONS = {
   host: '127.0.0.1',
   port: 3100,
+  aerospikePort: null as number | null,
   storage: 'disk',
   dataDir: './data',
   commitToDevice: true,
@@ -102,21 +121,31 @@ export const DEFAULT_SERVER_OPTIONS = {
   maxTotalFrameBufferBytes: 256 * 1024 * 1024,
   frameTimeoutMs: 10_000,
   tickerIntervalMs: 10_000,
+  slowLogThresholdMs: DEFAULT_SLOW_LOG.thresholdMs,
+  slowLogMaxEntries: DEFAULT_SLOW_LOG.maxEntries,
   nsupPeriodMs: 1000,
   closeGraceMs: 5000,
   maxWriteWindowEntries: DEFAULT_WRITE_WINDOW.maxEntries,
   writeWindowAgeMs: DEFAULT_WRITE_WINDOW.maxAgeMs,
 } as const
 
-/** Serves Tally's protocol on any duplex stream; owns the store and its persistence. Create with `open`. */
+/** The port `tally server` gives the Aerospike listener unless told otherwise: Aerospike's own. */
+export const AEROSPIKE_SERVICE_PORT = 3000
+
+/** The protocols a connection may speak: Tally's own, or Aerospike's (docs/aerospike.md). */
+export type Protocol = 'tally' | 'aerospike'
+
+/** Serves Tally's and Aerospike's protocols on any duplex stream; owns the store and its persistence. Create with `open`. */
 export class ServerCore {
   readonly store: Store
   /** Persistence of the disk namespaces; undefined when every namespace is in memory. */
   readonly persistence: Persistence | undefined
-  readonly stats = new ServerStats()
+  readonly stats: ServerStats
   readonly log: Logger
   /** Where the TCP shell listens, once it does (the real port when 0 was asked for). */
   listeningOn: { address: string; port: number } | undefined
+  /** Where the Aerospike listener listens, once it does; undefined without one. */
+  aerospikeListeningOn: { address: string; port: number } | undefined
   readonly #context: ConnectionContext
   readonly #connections = new Set<ServerConnection>()
   readonly #streams = new Set<Duplex>()
@@ -124,11 +153,16 @@ export class ServerCore {
   readonly #ticker: NodeJS.Timeout | undefined
   readonly #frameTimer: NodeJS.Timeout | undefined
   readonly #refusals: Refusals
+  readonly #hello: Uint8Array
 
   private constructor(store: Store, persistence: Persistence | undefined, window: WriteWindow, o: Resolved) {
     this.store = store
     this.persistence = persistence
     this.log = o.log ?? silentLogger
+    this.stats = new ServerStats(
+      store.namespaces.map((ns) => ns.name),
+      { thresholdMs: o.slowLogThresholdMs, maxEntries: o.slowLogMaxEntries },
+    )
     const limits = { maxFrameBytes: o.maxFrameBytes, maxBatchKeys: o.maxBatchKeys }
     const hello: Hello = {
       protocol: PROTOCOL_VERSION,
@@ -142,12 +176,15 @@ export class ServerCore {
     helloWriter.begin()
     writeHello(helloWriter, hello)
     helloWriter.end()
+    this.#hello = helloWriter.take()
     const source: InfoSource = {
       store,
       stats: this.stats,
       connections: () => this.connections,
       buffers: () => this.buffers(),
-      serviceConfig: () => ({ ...serviceConfig(o), ...this.listeningOn }),
+      serviceConfig: () => ({ ...serviceConfig(o), port: this.aerospikeListeningOn?.port ?? o.aerospikePort ?? 'off' }),
+      networkConfig: () => ({ 'service.address': this.listeningOn?.address ?? o.host, 'service.port': this.listeningOn?.port ?? o.port }),
+      aerospike: () => this.aerospikeListeningOn,
       storageSpace: () => persistence?.space,
       window: () => window.stats(),
     }
@@ -155,7 +192,6 @@ export class ServerCore {
       store,
       limits,
       log: this.log,
-      hello: helloWriter.take(),
       durability: persistence,
       stats: this.stats,
       maxInFlight: o.maxInFlight,
@@ -194,15 +230,19 @@ export class ServerCore {
     return { answerBytes: this.#context.answers.used, frameBytes }
   }
 
-  // The periodic status line: records, request rates over the interval, memory, connections.
+  // The periodic status line: records, request rates by op kind over the interval, memory, connections.
   #tick(): void {
-    this.stats.rollInterval()
-    const { read, write, seconds } = this.stats.last
+    const { ops } = this.stats
+    ops.roll()
+    const perKind = OP_KINDS.map((kind, k) => {
+      const total = ops.last.reduce((n, h, slot) => (slot % OP_KINDS.length === k ? n + h.total : n), 0)
+      return `${kind} ${Math.round(total / ops.lastSeconds)}`
+    })
     const objects = this.store.namespaces.map((ns) => `${ns.name} ${ns.objects}`).join(', ')
     const memory = process.memoryUsage()
     const mb = (bytes: number): string => `${Math.round(bytes / 2 ** 20)} MB`
     this.log.info(
-      `ticker: objects ${objects} | ops/s read ${Math.round(read.total / seconds)} write ${Math.round(write.total / seconds)}` +
+      `ticker: objects ${objects} | ops/s ${perKind.join(' ')} | slow ${this.stats.slowLog.count}` +
         ` | memory rss ${mb(memory.rss)} heap ${mb(memory.heapUsed)} | connections ${this.connections}`,
     )
   }
@@ -242,9 +282,11 @@ export class ServerCore {
     return this.#connections.size
   }
 
-  /** Serves one client over `stream` until either side ends it. */
-  handle(stream: Duplex): ServerConnection {
-    const connection = new ServerConnection(stream, this.#context)
+  /** Serves one client of `protocol` over `stream` until either side ends it. */
+  handle(stream: Duplex, protocol: Protocol = 'tally'): ServerConnection {
+    const context = this.#context
+    const wire = protocol === 'tally' ? new TallyWire(context, this.#hello) : new AerospikeWire(context)
+    const connection = new ServerConnection(stream, context, wire)
     this.#connections.add(connection)
     this.#streams.add(stream)
     this.stats.clientConnectionsOpened++
@@ -256,11 +298,11 @@ export class ServerCore {
     return connection
   }
 
-  /** Answers a connection over `maxConnections` with status 8, then closes it (see refusals.ts). */
-  refuse(stream: Duplex, peer?: string): void {
+  /** Answers a connection over `maxConnections` with status 8 (Aerospike's: closes it at once), then closes it (see refusals.ts). */
+  refuse(stream: Duplex, peer?: string, protocol: Protocol = 'tally'): void {
     this.#streams.add(stream)
     stream.once('close', () => this.#streams.delete(stream))
-    this.#refusals.refuse(stream, peer)
+    this.#refusals.refuse(stream, peer, protocol === 'tally')
   }
 
   /**
@@ -283,7 +325,7 @@ export class ServerCore {
 }
 
 /** Options with every default filled in. */
-type Resolved = Required<Omit<ServerOptions, 'clock' | 'log' | 'fileSystem' | 'namespaces'>> & ServerOptions
+type Resolved = Required<Omit<ServerOptions, 'clock' | 'log' | 'fileSystem' | 'namespaces' | 'aerospikePort' | 'metricsPort'>> & ServerOptions
 
 /** The service settings in force, under their config-file names, for `get-config`. */
 function serviceConfig(o: Resolved): Record<string, string | number | boolean> {
@@ -301,6 +343,9 @@ function serviceConfig(o: Resolved): Record<string, string | number | boolean> {
     'batch-max-requests': o.maxBatchKeys,
     'max-frame-size': o.maxFrameBytes,
     'ticker-interval': o.tickerIntervalMs / 1000,
+    'metrics-port': o.metricsPort ?? 'none',
+    'slowlog-threshold-ms': o.slowLogThresholdMs,
+    'slowlog-max-entries': o.slowLogMaxEntries,
     'segment-size': o.segmentBytes,
     'snapshot-log-size': o.snapshotLogBytes,
     'write-window-max': o.maxWriteWindowEntries,
@@ -313,47 +358,50 @@ export interface TallyServer {
   readonly core: ServerCore
   /** The address actually bound (the real port when 0 was asked for). */
   readonly address: { host: string; port: number }
+  /** Where the Aerospike listener is bound; undefined when it is off. */
+  readonly aerospikeAddress: { host: string; port: number } | undefined
+  /** Where GET /metrics is served, when `metricsPort` is set. */
+  readonly metrics: { host: string; port: number } | undefined
   /** Stops accepting, lets connections finish what they sent, then closes them. */
   close(): Promise<void>
 }
 
-/** Starts a server listening on `host:port`. Resolves once it accepts connections. */
+/** Starts a server listening on `host:port`, and on `host:aerospikePort` unless it is null. Resolves once both accept connections. */
 export async function startServer(options: ServerOptions = {}): Promise<TallyServer> {
   const core = await ServerCore.open(options)
-  const host = options.host ?? DEFAULT_SERVER_OPTIONS.host
-  const maxConnections = options.maxConnections ?? DEFAULT_SERVER_OPTIONS.maxConnections
-  const idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_SERVER_OPTIONS.idleTimeoutMs
-  // allowHalfOpen: a client that ends its side still gets every answer; the connection ends the socket itself.
-  const listener = net.createServer({ noDelay: true, allowHalfOpen: true }, (socket) => {
-    // Over the limit, a client is told so rather than dropped (Node's own maxConnections closes without a word).
-    if (core.connections >= maxConnections) return core.refuse(socket, socket.remoteAddress)
-    if (idleTimeoutMs > 0) {
-      socket.setTimeout(idleTimeoutMs, () => {
-        core.log.debug(`closing a connection from ${socket.remoteAddress}: idle for ${idleTimeoutMs} ms`)
-        socket.destroy()
-      })
+  const d = DEFAULT_SERVER_OPTIONS
+  const host = options.host ?? d.host
+  const shared = { host, maxConnections: options.maxConnections ?? d.maxConnections, idleTimeoutMs: options.idleTimeoutMs ?? d.idleTimeoutMs }
+  const aerospikePort = options.aerospikePort === undefined ? d.aerospikePort : options.aerospikePort
+  const listeners: net.Server[] = []
+  let metrics: MetricsEndpoint | undefined
+  const stop = async (): Promise<void> => {
+    const stopped = Promise.all(listeners.map(stopListening))
+    await metrics?.close()
+    await core.close()
+    await stopped
+  }
+  try {
+    listeners.push(await listen(core, { ...shared, port: options.port ?? d.port, protocol: 'tally' }))
+    if (aerospikePort !== null) listeners.push(await listen(core, { ...shared, port: aerospikePort, protocol: 'aerospike' }))
+    if (options.metricsPort !== undefined) {
+      // Loaded only when asked for: prom-client takes a tenth of a second to load.
+      const { serveMetrics } = await import('./metrics/http.js')
+      metrics = await serveMetrics(core, host, options.metricsPort, core.log)
     }
-    core.handle(socket)
-  })
-  await new Promise<void>((resolve, reject) => {
-    listener.once('error', (err) => core.close().then(() => reject(err), () => reject(err)))
-    // A deep accept queue, so that a thousand clients connecting at once are not dropped (Node's default is 511).
-    listener.listen({ port: options.port ?? DEFAULT_SERVER_OPTIONS.port, host, backlog: 4096 }, () => {
-      listener.off('error', reject)
-      resolve()
-    })
-  })
-  const bound = listener.address() as net.AddressInfo
-  core.listeningOn = { address: bound.address, port: bound.port }
+  } catch (err) {
+    await stop()
+    throw err
+  }
+  const [tally, aerospike] = listeners.map((listener) => listener.address() as net.AddressInfo)
+  core.listeningOn = { address: tally!.address, port: tally!.port }
+  if (aerospike !== undefined) core.aerospikeListeningOn = { address: aerospike.address, port: aerospike.port }
   let closing: Promise<void> | undefined
   return {
     core,
-    address: { host: bound.address, port: bound.port },
-    close: () =>
-      (closing ??= (async () => {
-        const stopped = new Promise<void>((resolve) => listener.close(() => resolve()))
-        await core.close()
-        await stopped
-      })()),
+    address: { host: tally!.address, port: tally!.port },
+    aerospikeAddress: aerospike === undefined ? undefined : { host: aerospike.address, port: aerospike.port },
+    metrics: metrics?.address,
+    close: () => (closing ??= stop()),
   }
 }

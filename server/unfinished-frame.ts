@@ -1,9 +1,14 @@
 // The frame a connection is in the middle of receiving: its room in the frame budget shared by all connections,
 // and how long it has stayed unfinished (for the frame timeout).
 import { TallyError } from '../protocol/errors.js'
-import type { FrameDecoder } from '../protocol/frame.js'
 import { STATUS } from '../protocol/status.js'
 import type { BudgetUser, FrameBudget } from './budgets.js'
+
+/** What is known of the frame being received (FrameDecoder, ProtoDecoder, a connection's Wire). */
+export interface FrameProgress {
+  readonly bufferedBytes: number
+  readonly nextFrameBytes: number
+}
 
 /** Frames up to this size (about one read of a socket) are read without reserving room in the frame budget. */
 const FREE_FRAME_BYTES = 64 * 1024
@@ -15,14 +20,14 @@ const FREE_FRAME_BYTES = 64 * 1024
 export class UnfinishedFrame {
   readonly #budget: FrameBudget
   readonly #user: BudgetUser
-  readonly #decoder: FrameDecoder
+  readonly #decoder: FrameProgress
   #reserved = 0 // bytes of the budget reserved for the frame...
   #reservedFor = -1 // ...numbered so
   #waitedFor = -1 // the frame numbered so had to wait for room
   #timedFor = -1 // the frame numbered so is being timed...
   #since = 0 // ...since then
 
-  constructor(budget: FrameBudget, user: BudgetUser, decoder: FrameDecoder) {
+  constructor(budget: FrameBudget, user: BudgetUser, decoder: FrameProgress) {
     this.#budget = budget
     this.#user = user
     this.#decoder = decoder

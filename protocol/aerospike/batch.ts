@@ -187,6 +187,11 @@ export class BatchAnswerWriter {
     this.#writer.skip(PROTO_HEADER_BYTES)
   }
 
+  /** Bytes of the answer so far, frame headers included. */
+  get bytes(): number {
+    return this.#writer.pos
+  }
+
   /** Appends the answer for the row at `index`; if a value cannot be encoded, nothing of it is left (status 4). */
   add(index: number, response: AsResponseInput): void {
     const start = this.#writer.pos

@@ -73,6 +73,24 @@ export class ProtoDecoder {
     return this.#buffered
   }
 
+  /**
+   * Bytes the next frame takes with its header, as far as known: its full size once its header has come in (as
+   * the header says, checked or not), the header's size before that; 0 when nothing is buffered. More than
+   * `bufferedBytes` while a frame is unfinished.
+   */
+  get nextFrameBytes(): number {
+    if (this.#buffered === 0) return 0
+    if (this.#buffered < PROTO_HEADER_BYTES) return PROTO_HEADER_BYTES
+    const first = this.#chunks[0]!
+    const whole = first.length - this.#offset >= PROTO_HEADER_BYTES
+    if (!whole) this.#gatherHeader()
+    const header = whole ? first : this.#header
+    const at = whole ? this.#offset : 0
+    const high = header[at + 2]! * 0x100 + header[at + 3]!
+    const low = header[at + 4]! * 0x100_0000 + ((header[at + 5]! << 16) | (header[at + 6]! << 8) | header[at + 7]!)
+    return PROTO_HEADER_BYTES + high * TWO_32 + low
+  }
+
   push(chunk: Buffer): void {
     if (chunk.length === 0) return
     this.#chunks.push(chunk)

@@ -9,7 +9,7 @@ import { emptyConfig, loadConfig, ruleOf, type DaemonConfig } from '../config/lo
 import { filePath, logLevel, word } from '../config/values.js'
 import { openLogSink, type LogLevel, type LogSink } from '../log.js'
 import { checkPidfile, removePidfile, writePidfile } from '../pidfile.js'
-import { DEFAULT_SERVER_OPTIONS, startServer, type ServerOptions, type TallyServer } from '../server.js'
+import { AEROSPIKE_SERVICE_PORT, DEFAULT_SERVER_OPTIONS, startServer, type ServerOptions, type TallyServer } from '../server.js'
 import { SERVER_VERSION } from '../version.js'
 import { flag } from './args.js'
 import { makeDirectory } from '../directories.js'
@@ -19,6 +19,8 @@ interface ServerFlags {
   config?: string
   host: string
   port: number
+  /** 'off': no Aerospike listener (commander keeps no null: it would make it '') */
+  aerospikePort: number | 'off'
   storage: 'memory' | 'disk'
   dataDir: string
   flushMs?: number
@@ -30,6 +32,7 @@ interface ServerFlags {
   frameTimeoutMs: number
   writeWindowMax?: number
   writeWindowAge?: number
+  metricsPort?: number
   logLevel: LogLevel
   logFile?: string
   pidfile?: string
@@ -39,8 +42,24 @@ interface ServerFlags {
 /** Set in the environment of the child a daemonizing parent starts. */
 const DAEMON_CHILD = 'TALLY_DAEMON_CHILD'
 
-/** What a daemon's child tells its parent: that it listens, or why it could not start (and if its log file says so). */
+/**
+ * What a daemon's child tells its parent: that it listens (its readiness lines), or why it could not start (and if
+ * its log file says so).
+ */
 type DaemonReport = { listening: string } | { failed: string; logged: boolean }
+
+/** The readiness lines: where each protocol listens, Tally's first. */
+function readiness(server: TallyServer): string {
+  const { host, port } = server.address
+  const aerospike = server.aerospikeAddress
+  let lines = `listening on ${host}:${port}\n`
+  if (aerospike !== undefined) lines += `aerospike protocol listening on ${aerospike.host}:${aerospike.port}\n`
+  if (server.metrics !== undefined) {
+    const at = server.metrics.host.includes(':') ? `[${server.metrics.host}]` : server.metrics.host
+    lines += `metrics on http://${at}:${server.metrics.port}/metrics\n`
+  }
+  return lines
+}
 
 export function addServerCommand(program: Command): void {
   const d = DEFAULT_SERVER_OPTIONS
@@ -49,7 +68,13 @@ export function addServerCommand(program: Command): void {
     .description('run the Tally server (in the foreground unless --daemon)')
     .option('--config <file>', 'config file (Aerospike block style); flags given here override it')
     .option('--host <host>', 'address to listen on (any: every IPv4 interface)', flag(ruleOf('network service', 'address', (c) => c.server.host!)), d.host)
-    .option('--port <port>', 'TCP port (0 picks a free one)', flag(ruleOf('network service', 'port', (c) => c.server.port!)), d.port)
+    .option('--port <port>', "TCP port of Tally's protocol (0 picks a free one)", flag(ruleOf('network service', 'port', (c) => c.server.port!)), d.port)
+    .option(
+      '--aerospike-port <port>',
+      "TCP port of Aerospike's protocol (0 picks a free one, off: none)",
+      flag(ruleOf('service', 'port', (c) => c.server.aerospikePort ?? ('off' as const))),
+      AEROSPIKE_SERVICE_PORT as number | 'off',
+    )
     .option('--storage <kind>', 'where namespaces keep records unless configured: disk or memory', flag(word('disk', 'memory')), d.storage)
     .option('--data-dir <dir>', 'directory of the log and snapshots (disk storage)', flag(ruleOf('service', 'data-dir', (c) => c.server.dataDir!)), d.dataDir)
     .option(
@@ -93,6 +118,7 @@ export function addServerCommand(program: Command): void {
       'keep answers to write tokens at least this long while there is room (default 60s)',
       flag(ruleOf('service', 'write-window-age', (c) => c.server.writeWindowAgeMs!)),
     )
+    .option('--metrics-port <port>', 'serve Prometheus metrics at http://HOST:PORT/metrics (default: none)', flag(ruleOf('service', 'metrics-port', (c) => c.server.metricsPort!)))
     .option('--log-level <level>', 'level of the lines written to stderr: debug, info, warn, error or silent', flag(logLevel), 'info' as LogLevel)
     .option('--log-file <file>', 'also write log lines to this file (reopened on SIGHUP)', flag(filePath))
     .option('--pidfile <file>', 'write the process id here once listening; removed on shutdown', flag(ruleOf('service', 'pidfile', (c) => c.pidfile!)))
@@ -114,6 +140,7 @@ function mergedOptions(flags: ServerFlags, config: DaemonConfig, fromCli: (name:
   }
   pick('host', 'host', flags.host)
   pick('port', 'port', flags.port)
+  pick('aerospikePort', 'aerospikePort', flags.aerospikePort === 'off' ? null : flags.aerospikePort)
   pick('storage', 'storage', flags.storage)
   pick('dataDir', 'dataDir', flags.dataDir)
   pick('segmentBytes', 'segmentBytes', flags.segmentBytes)
@@ -124,6 +151,7 @@ function mergedOptions(flags: ServerFlags, config: DaemonConfig, fromCli: (name:
   pick('frameTimeoutMs', 'frameTimeoutMs', flags.frameTimeoutMs)
   if (flags.writeWindowMax !== undefined) options.maxWriteWindowEntries = flags.writeWindowMax
   if (flags.writeWindowAge !== undefined) options.writeWindowAgeMs = flags.writeWindowAge
+  if (flags.metricsPort !== undefined) options.metricsPort = flags.metricsPort
   if (flags.flushMs !== undefined) {
     options.commitToDevice = false
     options.flushMs = flags.flushMs
@@ -152,9 +180,9 @@ async function run(flags: ServerFlags, config: DaemonConfig, fromCli: (name: str
     await tellParent({ failed: (err as Error).message, logged: (flags.logFile ?? config.logging.file) !== undefined })
     throw err
   }
-  const { host, port } = server.address
-  process.stdout.write(`listening on ${host}:${port}\n`)
-  await tellParent({ listening: `${host}:${port}` }) // the daemonizing parent then lets go
+  const lines = readiness(server)
+  process.stdout.write(lines) // one write: a reader waiting for the first line finds the second with it
+  await tellParent({ listening: lines }) // the daemonizing parent then lets go
   log.info(`tally ${SERVER_VERSION} (pid ${process.pid}) serving namespaces ${server.core.store.namespaces.map((ns) => ns.name).join(', ')}`)
   let stopping = false
   const stop = (signal: string): void => {
@@ -210,8 +238,9 @@ async function start(options: ServerOptions, pidfile: string | undefined, log: L
     const dir = path.dirname(pidfile)
     prepareDirectory({ dir, what: `the directory ${dir} of the pidfile ${pidfile}`, choose: 'choose another --pidfile (pidfile in the config)' })
   }
-  const target = { host: options.host ?? DEFAULT_SERVER_OPTIONS.host, port: options.port ?? DEFAULT_SERVER_OPTIONS.port, dataDir: options.dataDir ?? DEFAULT_SERVER_OPTIONS.dataDir }
-  const storage = options.storage ?? DEFAULT_SERVER_OPTIONS.storage
+  const d = DEFAULT_SERVER_OPTIONS
+  const target = { host: options.host ?? d.host, port: options.port ?? d.port, aerospikePort: options.aerospikePort ?? null, dataDir: options.dataDir ?? d.dataDir }
+  const storage = options.storage ?? d.storage
   if ((options.namespaces ?? [{}]).some((ns) => (ns.storage ?? storage) === 'disk'))
     prepareDirectory({ dir: target.dataDir, what: `the data directory ${target.dataDir}`, choose: 'choose another --data-dir (data-dir in the config)' })
   let server: TallyServer
@@ -254,7 +283,7 @@ async function daemonize(flags: ServerFlags, config: DaemonConfig): Promise<void
   })
   child.unref()
   child.disconnect()
-  process.stdout.write(`listening on ${listening}\n`)
+  process.stdout.write(listening)
   process.stdout.write(`tally server running as process ${child.pid}, logging to ${logFile}\n`)
 }
 

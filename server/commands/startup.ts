@@ -27,25 +27,32 @@ export function prepareDirectory(place: Place): void {
 export interface StartupTarget {
   host: string
   port: number
+  /** The Aerospike listener's port; null without one. */
+  aerospikePort: number | null
   dataDir: string
 }
 
 const CHOOSE_PORT = 'choose another port with --port (port in the network service block of the config)'
+const CHOOSE_AEROSPIKE_PORT = 'choose another port with --aerospike-port (port in the service block of the config), or off'
 
-function networkProblem(code: string, o: StartupTarget): string {
+// `port`: the port that failed (Node's error says which).
+function networkProblem(code: string, o: StartupTarget, port: number): string {
+  const aerospike = port === o.aerospikePort && port !== o.port
+  const choose = aerospike ? CHOOSE_AEROSPIKE_PORT : CHOOSE_PORT
+  const what = aerospike ? `port ${port} (the Aerospike protocol's)` : `port ${port}`
   switch (code) {
     case 'EADDRINUSE':
-      return `port ${o.port} on ${o.host} is in use (by another server?): stop what holds it, or ${CHOOSE_PORT}`
+      return `${what} on ${o.host} is in use (by another server?): stop what holds it, or ${choose}`
     case 'EADDRNOTAVAIL':
       return `${o.host} is not an address of this machine: choose another with --host (address in the network service block of the config)`
     case 'EACCES':
     case 'EPERM':
-      return `port ${o.port} is privileged (below 1024): ${CHOOSE_PORT}, or give the server CAP_NET_BIND_SERVICE`
+      return `${what} is privileged (below 1024): ${choose}, or give the server CAP_NET_BIND_SERVICE`
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
       return `the host name ${o.host} cannot be resolved: choose an IP address with --host`
     default:
-      return `cannot listen on ${o.host}:${o.port}: ${code}`
+      return `cannot listen on ${o.host}:${port}: ${code}`
   }
 }
 
@@ -54,7 +61,7 @@ export function explainStartupError(err: unknown, o: StartupTarget): Error {
   const code = systemErrorCode(err)
   if (code === undefined) return err as Error
   const e = err as NodeJS.ErrnoException
-  if (e.syscall === 'listen' || e.syscall === 'bind' || e.syscall === 'getaddrinfo') return new Error(networkProblem(code, o))
+  if (e.syscall === 'listen' || e.syscall === 'bind' || e.syscall === 'getaddrinfo') return new Error(networkProblem(code, o, (e as { port?: number }).port ?? o.port))
   if (e.path === undefined) return new Error(describeSystemError(err))
   const inData = !path.relative(path.resolve(o.dataDir), path.resolve(e.path)).startsWith('..')
   const verb = e.syscall === 'scandir' ? 'list' : (e.syscall ?? 'use')

@@ -8,7 +8,7 @@ import type { NamespaceConfig } from '../store/namespace.js'
 import { DEFAULT_NAMESPACE } from '../store/store.js'
 import { describeSystemError } from '../system-errors.js'
 import { ConfigError, parseConfig, type Block, type Setting } from './parse.js'
-import { bool, count, duration, filePath, host, integer, logLevel, MAX_TIMER_MS, seconds, size, type Range } from './values.js'
+import { bool, count, duration, filePath, host, integer, logLevel, MAX_TIMER_MS, portOrOff, seconds, size, type Range } from './values.js'
 
 /** Everything a config file can say: server options, and what only the daemon uses. */
 export interface DaemonConfig {
@@ -31,6 +31,8 @@ const PERIOD = (minMs: number): Range => ({ min: minMs, max: DAY_MS, off: true }
 // Every setting, by the block it goes in: its rule (with its range) and where its value goes. A flag of `tally
 // server` that stands for a setting is checked by the same rule (`ruleOf`).
 const SERVICE: Record<string, Apply<DaemonConfig>> = {
+  // Aerospike's service port, as in an Aerospike config: the Aerospike listener (Tally's own is network service).
+  port: (v, c) => (c.server.aerospikePort = portOrOff(v)),
   pidfile: (v, c) => (c.pidfile = filePath(v)),
   'data-dir': (v, c) => (c.server.dataDir = filePath(v)),
   'proto-fd-max': (v, c) => (c.server.maxConnections = integer(1, 1_000_000)(v)),
@@ -47,6 +49,9 @@ const SERVICE: Record<string, Apply<DaemonConfig>> = {
   'snapshot-log-size': (v, c) => (c.server.snapshotLogBytes = size({ min: 64 * K, max: K ** 4 })(v)),
   'write-window-max': (v, c) => (c.server.maxWriteWindowEntries = count({ min: K, max: K ** 3, off: true })(v)),
   'write-window-age': (v, c) => (c.server.writeWindowAgeMs = duration('s', { min: 1000, max: DAY_MS })(v)),
+  'metrics-port': (v, c) => (c.server.metricsPort = integer(0, 65535)(v)),
+  'slowlog-threshold-ms': (v, c) => (c.server.slowLogThresholdMs = integer(0, MAX_TIMER_MS)(v)),
+  'slowlog-max-entries': (v, c) => (c.server.slowLogMaxEntries = integer(1, 100_000)(v)),
 }
 
 const NETWORK_SERVICE: Record<string, Apply<DaemonConfig>> = {

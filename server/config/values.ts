@@ -87,6 +87,15 @@ export function integer(min: number, max: number) {
   }
 }
 
+/** A TCP port from 0 (any free one) to 65535, or `off` (null): no listener. */
+export function portOrOff(values: string[]): number | null {
+  const text = one(values, 'a port or off')
+  if (text === 'off') return null
+  const n = Number(text)
+  if (!/^\d+$/.test(text) || n > 65535) throw new Error(`'${text}' is not a port from 0 to 65535, nor off`)
+  return n
+}
+
 /** `true` or `false`. */
 export function bool(values: string[]): boolean {
   const text = one(values, 'true or false')

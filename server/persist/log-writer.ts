@@ -10,9 +10,11 @@ import { TallyError } from '../../protocol/errors.js'
 import { writeAnswerWithoutId } from '../../protocol/response-codec.js'
 import { STATUS } from '../../protocol/status.js'
 import type { Logger } from '../log.js'
+import { LatencyHistogram } from '../metrics/latency-histogram.js'
 import type { DeleteMutation, Mutation, RecordState, WriteMutation } from '../store/namespace.js'
 import { ENTRY, EntryWriter } from './entries.js'
-import { isOutOfSpace, segmentFile, type FileSystem } from './files.js'
+import { isOutOfSpace, type FileSystem } from './files.js'
+import { createSegment, markContinued } from './segment-files.js'
 
 export interface LogWriterOptions {
   dir: string
@@ -76,6 +78,8 @@ const RETRY_MS = 1000
 const QUIET_MS = 10_000
 
 export class LogWriter {
+  /** The fsyncs of group commits and their latencies, for the metrics. */
+  readonly fsyncs = new LatencyHistogram()
   readonly #o: LogWriterOptions
   readonly #buffer = new EntryWriter(64 * 1024)
   #fd = -1
@@ -102,6 +106,7 @@ export class LogWriter {
   #abandoned = false
   readonly #flushTimer: NodeJS.Timeout
   #retryTimer: NodeJS.Timeout | undefined
+  #reopening: Promise<void> | undefined // a retry under way, which close() waits for rather than racing it
 
   private constructor(options: LogWriterOptions) {
     this.#o = options
@@ -207,6 +212,7 @@ export class LogWriter {
     clearTimeout(this.#retryTimer)
     for (const rotation of this.#rotation.splice(0)) rotation.reject(new Error('the log is closing'))
     await this.#running
+    await this.#reopening
     if (this.#restate !== undefined && !this.#abandoned) await this.#restateBeforeClosing()
     this.#flushDue = true
     await this.#cycle()
@@ -280,11 +286,13 @@ export class LogWriter {
 
   async #sync(): Promise<void> {
     const target = this.#written
+    const started = performance.now()
     try {
       await this.#o.fs.fdatasync(this.#fd)
     } catch (err) {
       return this.#fail(err, 'sync')
     }
+    this.fsyncs.add((performance.now() - started) * 1000, 1)
     this.#synced = target
     this.#flushDue = false
     this.#settle()
@@ -304,68 +312,25 @@ export class LogWriter {
     for (const rotation of this.#rotation.splice(0)) rotation.resolve(this.#seq)
   }
 
-  // Once segment `seq` is durable, the one before it says so after its last valid byte: a segment that later
-  // vanishes is then noticed by recovery. Not having this mark loses nothing, so a failure here is only reported.
-  async #markContinued(seq: number, previousValidBytes: number): Promise<void> {
-    const { fs, dir } = this.#o
-    let fd: number
-    try {
-      fd = await fs.open(segmentFile(dir, seq - 1), 'r+')
-    } catch {
-      return // no segment before this one
-    }
-    try {
-      const w = new EntryWriter(32)
-      w.marker(ENTRY.SEGMENT_END, seq)
-      await fs.write(fd, w.take(), previousValidBytes)
-      await fs.fdatasync(fd)
-    } catch (err) {
-      this.#o.log.warn(`log segment ${seq - 1}: could not mark it as continued in segment ${seq}: ${(err as Error).message}`)
-    } finally {
-      await fs.close(fd).catch(() => {})
-    }
-  }
-
   /** Bytes of the current segment up to the last synced change. */
   #validBytes(): number {
     return this.#synced - this.#segmentStart + this.#headerBytes
   }
 
-  // A new segment: its header, then the current state of the records in `relog`; synced before it is used. A
-  // segment that cannot be finished is removed, so that no half-made segment is ever followed by another.
+  // A new segment (segment-files.ts), from here on the one appended to.
   async #startSegment(seq: number, previousValidBytes: number, relog: { ns: string; digest: Uint8Array }[]): Promise<void> {
-    const { fs, dir } = this.#o
-    const file = segmentFile(dir, seq)
-    const fd = await fs.open(file, 'wx')
-    try {
-      const w = new EntryWriter(256)
-      w.marker(ENTRY.SEGMENT, seq, previousValidBytes)
-      const headerBytes = w.length
-      for (const { ns, digest } of relog) {
-        const state = this.#o.current(ns, digest)
-        w.begin()
-        if (state === null) w.deleteBody(ns, digest)
-        else w.recordBody(ns, digest, state)
-        w.end()
-      }
-      const bytes = w.take()
-      await fs.write(fd, bytes, 0)
-      await fs.fdatasync(fd)
-      await fs.syncDirectory(dir)
-      const relogged = bytes.length - headerBytes // change entries too: they count in log positions
-      this.#fd = fd
-      this.#seq = seq
-      this.#headerBytes = headerBytes
-      this.#segmentStart = this.#written
-      this.#appended += relogged
-      this.#written += relogged
-      this.#synced += relogged
-    } catch (err) {
-      await fs.close(fd).catch(() => {})
-      await fs.unlink(file).catch(() => {})
-      throw err
+    const { fd, headerBytes, relogged } = await createSegment(this.#o.fs, this.#o.dir, seq, previousValidBytes, relog.map(({ ns, digest }) => ({ ns, digest, state: this.#o.current(ns, digest) })))
+    this.#fd = fd
+    this.#seq = seq
+    this.#headerBytes = headerBytes
+    this.#segmentStart = this.#written
+    this.#appended += relogged // restated changes count in log positions too
+    this.#written += relogged
+    this.#synced += relogged
+    if (seq > 1) {
+      const marked = await markContinued(this.#o.fs, this.#o.dir, seq, previousValidBytes)
+      if (marked !== undefined) this.#o.log.warn(`log segment ${seq - 1}: could not mark it as continued in segment ${seq}: ${marked.message}`)
     }
-    if (seq > 1) await this.#markContinued(seq, previousValidBytes)
   }
 
   // Synced changes leave the undo list; satisfied waiters are released, in order.
@@ -466,22 +431,24 @@ export class LogWriter {
   // only once there is room again.
   #reopen(delayMs: number, waitForSpace: boolean): void {
     if (this.#closing) return
-    this.#retryTimer = setTimeout(async () => {
-      if (waitForSpace && !(await this.#hasRoom())) return this.#reopen(RETRY_MS, true)
-      this.#restart().then(
-        () => {
-          this.#down = undefined
-          this.#o.log.warn(`the log goes on in segment ${this.#seq}; writes are accepted again`)
-          this.#o.onStateChange(undefined)
-          this.#schedule()
-        },
-        (err) => {
-          if (delayMs === 0) this.#o.log.error(`the log is down, writes are refused: ${this.#error(err, 'open').message}`)
-          this.#reopen(RETRY_MS, isOutOfSpace(err))
-        },
-      )
+    this.#retryTimer = setTimeout(() => {
+      this.#reopening = this.#tryReopen(delayMs, waitForSpace).finally(() => (this.#reopening = undefined))
     }, delayMs)
     if (delayMs > 0) this.#retryTimer.unref()
+  }
+
+  async #tryReopen(delayMs: number, waitForSpace: boolean): Promise<void> {
+    if (waitForSpace && !(await this.#hasRoom())) return this.#reopen(RETRY_MS, true)
+    try {
+      await this.#restart()
+    } catch (err) {
+      if (delayMs === 0) this.#o.log.error(`the log is down, writes are refused: ${this.#error(err, 'open').message}`)
+      return this.#reopen(RETRY_MS, isOutOfSpace(err))
+    }
+    this.#down = undefined
+    this.#o.log.warn(`the log goes on in segment ${this.#seq}; writes are accepted again`)
+    this.#o.onStateChange(undefined)
+    this.#schedule()
   }
 
   /** The segment after a failure, restating what the failure cut. */

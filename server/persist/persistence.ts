@@ -1,7 +1,9 @@
 // Persistence of a store's disk namespaces: on open, lock the data directory and recover; then log every change
 // before its answer goes out (see `barrier`), and snapshot in the background once the log has grown.
+import fs from 'node:fs'
 import { makeDirectory } from '../directories.js'
 import type { Logger } from '../log.js'
+import type { LatencyHistogram } from '../metrics/latency-histogram.js'
 import type { Mutation, Namespace } from '../store/namespace.js'
 import type { Store } from '../store/store.js'
 import { listDataFiles, nodeFileSystem, segmentFile, snapshotFile, type FileSystem } from './files.js'
@@ -75,6 +77,8 @@ export class Persistence {
   #snapshotNotBefore = 0
   /** Space on the data directory's file system, as last measured (every second). */
   space: { freeBytes: number; totalBytes: number } | undefined
+  /** When the newest snapshot was written (ms since the epoch); when the server started if there is none. */
+  snapshotAtMs = Date.now()
 
   private constructor(store: Store, o: Options, namespaces: Namespace[], writer: LogWriter, lock: DataDirLock, recovered: Recovered) {
     this.#store = store
@@ -143,6 +147,8 @@ export class Persistence {
       const objects = namespaces.reduce((n, ns) => n + ns.objects, 0)
       o.log.info(`recovered ${objects} records from ${o.dataDir} (${recovered.entries} entries) in ${Math.round(performance.now() - started)} ms`)
       persistence = new Persistence(store, o, namespaces, writer, lock, recovered)
+      if (recovered.snapshotSeq !== undefined)
+        persistence.snapshotAtMs = fs.statSync(snapshotFile(o.dataDir, recovered.snapshotSeq), { throwIfNoEntry: false })?.mtimeMs ?? Date.now()
       persistence.space = await o.fs.space(o.dataDir).catch(() => undefined)
       lock.watch((reason) => persistence!.#loseLock(reason))
       return persistence
@@ -163,6 +169,11 @@ export class Persistence {
    */
   barrier(): Promise<LogFailure | undefined> | undefined {
     return this.#writer.barrier()
+  }
+
+  /** The log's fsyncs and their latencies. */
+  get fsyncs(): LatencyHistogram {
+    return this.#writer.fsyncs
   }
 
   /** Writes a snapshot now (or waits for the one being written) and retires the log it covers. */
@@ -221,6 +232,7 @@ export class Persistence {
     }, this.#o.window)
     this.#logStart = logStart
     this.#snapshotBytes = bytes
+    this.snapshotAtMs = Date.now()
     const { segments, snapshots } = listDataFiles(this.#o.dataDir)
     for (const old of segments) if (old < seq) await this.#o.fs.unlink(segmentFile(this.#o.dataDir, old)).catch(() => {})
     for (const old of snapshots) if (old < seq) await this.#o.fs.unlink(snapshotFile(this.#o.dataDir, old)).catch(() => {})

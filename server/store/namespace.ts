@@ -13,6 +13,7 @@ import { DigestIndex } from './digest-index.js'
 import { ExpiryIndex } from './expiry-index.js'
 import { RecordTable } from './record-table.js'
 import { RecordTxn } from './record-txn.js'
+import { BinNames } from './bin-names.js'
 import { SetNames } from './sets.js'
 import { keyBytes } from './values.js'
 
@@ -126,6 +127,7 @@ export class Namespace {
   readonly #index = new DigestIndex(this.#records)
   readonly #expiry = new ExpiryIndex()
   readonly #sets = new SetNames()
+  readonly #binNames = new BinNames()
   #expiredObjects = 0
   #evictedObjects = 0
   #usedBytes = 0
@@ -179,6 +181,11 @@ export class Namespace {
   /** Sets that hold records (the empty name: records without a set), with their record counts. */
   sets(): { name: string; objects: number }[] {
     return this.#sets.list()
+  }
+
+  /** Names of the bins records of this namespace have held (Aerospike's `bins` info), in order of first use. */
+  binNames(): readonly string[] {
+    return this.#binNames.list()
   }
 
   /** Starts a transaction on one record, checking the request's conditions. Throws the failing condition's status. */
@@ -300,6 +307,7 @@ export class Namespace {
     }
     if (plan.userKey !== records.userKey(id)) records.setUserKey(id, plan.userKey)
     records.write(id, plan.gen, plan.voidMs, txn.bins, txn.bytes)
+    if (txn.addedBin) this.#binNames.note(txn.bins)
     // An earlier expiry than before needs an index entry; a later one is found through the old entry (see sweep).
     if (plan.voidMs !== 0 && (plan.oldVoidMs === 0 || plan.voidMs < plan.oldVoidMs)) this.#expiry.add(id, plan.voidMs)
   }
@@ -401,6 +409,7 @@ export class Namespace {
     records.setSetId(id, setId)
     records.setUserKey(id, state.userKey)
     records.write(id, state.gen, state.voidMs, state.bins, bytes)
+    this.#binNames.note(state.bins)
     if (state.voidMs !== 0) this.#expiry.add(id, state.voidMs)
   }
 

@@ -26,6 +26,8 @@ export class RecordTxn implements RecordResult {
   readonly nowMs: number
   /** True once an op has changed the record (or touched it). */
   changed = false
+  /** True once an op has added a bin the record did not have (the namespace then notes its name). */
+  addedBin = false
   gen = 0
   ttl = 0
   payload: unknown = undefined
@@ -156,6 +158,7 @@ export class RecordTxn implements RecordResult {
   #set(bin: string, value: StoredValue): void {
     const old = binValue(this.#bins, bin)
     this.#bytes += binBytes(bin, value) - (old === undefined ? 0 : binBytes(bin, old))
+    if (old === undefined) this.addedBin = true
     setBin(this.#own(), bin, value)
   }
 

@@ -4,8 +4,8 @@ import t from 'tap'
 import { addBenchCommand } from '../../bench/command.js'
 import { Histogram } from '../../bench/histogram.js'
 import { parseBins, parseWorkload } from '../../bench/options.js'
-import { Key } from '../../client/index.js'
-import { runCli, runTool } from '../helpers/cli.js'
+import { connect, Key } from '../../client/index.js'
+import { runCli, runTool, startCliServer } from '../helpers/cli.js'
 import { testClient, testServer } from '../helpers/server.js'
 
 t.test('workload and bin specs', async (t) => {
@@ -69,6 +69,7 @@ t.test('bad flags are refused with a message', async (t) => {
     [['--bins', 'Q'], /cannot read bin spec 'Q'/],
     [['--port', '70000'], /--port.*integer from 1 to 65535/],
     [['--duration', '-1'], /--duration.*seconds >= 0/],
+    [['--protocol', 'redis'], /unknown protocol 'redis': use tally or aerospike/],
   ] as const
   for (const [args, pattern] of cases) t.match(flagError([...args]), pattern, args.join(' '))
   // One through the real command: a non-zero exit and the message on stderr.
@@ -130,10 +131,18 @@ t.test('a short run against a real server', async (t) => {
   })
 
   t.test('without --json the summary goes to stdout; errors are counted by status', async (t) => {
-    const { code, stdout } = await runTool(['bench', '--port', port, '--namespace', 'nope', '--ops', '20', '--connections', '1', '--depth', '2'])
+    // Reads of keys no update has written yet fail with NOT_FOUND.
+    const { code, stdout } = await runTool(['bench', '--port', port, '--set', 'errs', '--keys', '100000', '--workload', 'ru,50', '--ops', '200', '--connections', '1', '--depth', '2', ...PATIENT])
     t.equal(code, 0)
-    t.match(stdout, /ops 0 in/)
-    t.match(stdout, /errors: NAMESPACE\(20\) 20/)
+    t.match(stdout, /ops \d+ in/)
+    t.match(stdout, /errors: NOT_FOUND\(2\) \d+/)
+  })
+
+  t.test('a server that refuses every request alike ends the run at once, saying why', async (t) => {
+    // Sixty seconds asked for: a run that went on would be cut by runTool, without this exit code.
+    const { code, stderr } = await runTool(['bench', '--port', port, '--namespace', 'nope', '--duration', '60', ...PATIENT])
+    t.equal(code, 1)
+    t.match(stderr, /tally: all \d+ requests failed with NAMESPACE \(20\), none succeeded: namespace 'nope' does not exist/)
   })
 
   t.test('--throughput holds the rate down', async (t) => {
@@ -143,8 +152,28 @@ t.test('a short run against a real server', async (t) => {
   })
 })
 
-t.test('no server: bench fails with a connection error', async (t) => {
-  const { code, stderr } = await runTool(['bench', '--port', '1', '--duration', '1', '--timeout-ms', '300'])
+t.test('--protocol aerospike drives the official client against the Aerospike listener', async (t) => {
+  // Its own process, as the official client blocks its thread while connecting; the server in another.
+  const server = await startCliServer(t)
+  const run = await runCli(['bench', '--protocol', 'aerospike', '--port', String(server.aerospikePort), '--keys', '50', '--ops', '400', '--connections', '2', '--depth', '4', '--json', ...PATIENT])
+  t.equal(run.code, 0, run.stderr)
+  const result = JSON.parse(run.stdout.trim().split('\n').pop()!)
+  t.match(result, { workload: 'incr', ops: 400, totalOps: 400, errors: {} })
+  const client = await connect({ hosts: `127.0.0.1:${server.port}` })
+  t.teardown(() => client.close())
+  let sum = 0
+  for (let i = 0; i < 50; i++) sum += Number((await client.get(new Key('test', 'bench', i)).catch(() => ({ bins: { b: 0 } }))).bins.b)
+  t.equal(sum, 400, 'every increment reached the server exactly once')
+  const counters = await runCli(['bench', '--protocol', 'aerospike', '--port', String(server.aerospikePort), '--workload', 'counters', '--ops', '1'])
+  t.equal(counters.code, 1)
+  t.match(counters.stderr, /the counters workload needs --protocol tally/)
+})
+
+t.test('no server: bench fails at once with a connection error', async (t) => {
+  // With 30 s to connect, a client would keep trying for 30 s: the run must not wait for that.
+  const started = Date.now()
+  const { code, stderr } = await runTool(['bench', '--port', '1', '--duration', '1', '--timeout-ms', '30000'])
   t.equal(code, 1)
-  t.match(stderr, /no connection to 127\.0\.0\.1:1/)
+  t.match(stderr, /cannot connect to 127\.0\.0\.1:1: connection refused/)
+  t.ok(Date.now() - started < 20_000, `failed after ${Date.now() - started} ms`)
 })

@@ -53,6 +53,10 @@ service {
     data-dir ${dir}/data
     ticker-interval 1
     batch-max-requests 100
+    port 2          # the Aerospike listener's: overridden by the helper's --aerospike-port 0
+    metrics-port 0
+    slowlog-threshold-ms 5
+    slowlog-max-entries 50
 }
 network {
     service {
@@ -71,15 +75,20 @@ namespace durable { storage-engine device { commit-to-device false
 `,
   )
   const server = await startCliServer(t, ['--storage', 'disk', '--config', file, '--log-level', 'info'])
-  const info = await runCli(['info', '--port', String(server.port), '--json', 'namespaces', 'get-config', 'get-config:context=namespace;id=hot', 'get-config:context=namespace;id=durable'])
+  const info = await runCli(['info', '--port', String(server.port), '--json', 'namespaces', 'get-config', 'get-config:context=network', 'get-config:context=namespace;id=hot', 'get-config:context=namespace;id=durable'])
   t.equal(info.code, 0, info.stderr)
   const values = JSON.parse(info.stdout)
   t.equal(values.namespaces, 'hot;durable')
-  t.match(values['get-config'], { port: server.port, 'batch-max-requests': 100, 'data-dir': `${dir}/data`, 'ticker-interval': 1 })
+  t.match(values['get-config'], { port: server.aerospikePort, 'batch-max-requests': 100, 'data-dir': `${dir}/data`, 'ticker-interval': 1, 'slowlog-threshold-ms': 5, 'slowlog-max-entries': 50 })
+  t.ok(server.aerospikePort! > 0 && server.aerospikePort !== server.port, 'service { port } is the Aerospike listener, apart from Tally\'s')
+  t.same(values['get-config:context=network'], { 'service.address': '127.0.0.1', 'service.port': server.port })
+  const metrics = /metrics on (http:\/\/127\.0\.0\.1:\d+\/metrics)\n/.exec(server.output())
+  t.ok(metrics !== null, 'the metrics address is printed')
+  t.match(await (await fetch(metrics![1]!)).text(), /^tally_namespace_objects\{ns="hot"\} 0$/m)
   t.match(values['get-config:context=namespace;id=hot'], { 'default-ttl': 3600, 'storage-engine': 'memory', 'data-size': 64 * 1024 * 1024, 'evict-used-pct': 60 })
   t.match(values['get-config:context=namespace;id=durable'], { 'storage-engine': 'device', 'commit-to-device': false, 'flush-ms': 250 })
   for (let waited = 0; waited < 3000 && !/ticker: objects hot 0, durable 0/.test(server.output()); waited += 100) await new Promise((r) => setTimeout(r, 100))
-  t.match(server.output(), /INFO ticker: objects hot 0, durable 0 \| ops\/s read \d+ write \d+ \| memory rss \d+ MB heap \d+ MB \| connections \d+/)
+  t.match(server.output(), /INFO ticker: objects hot 0, durable 0 \| ops\/s read \d+ write \d+ increment \d+ operate \d+ batch \d+ \| slow \d+ \| memory rss \d+ MB heap \d+ MB \| connections \d+/)
   server.child.kill('SIGTERM')
   t.equal(await server.exited, 0)
 })
@@ -96,6 +105,10 @@ t.test('bad config files stop startup with file:line and what is wrong', async (
     ['namespace test {\n  default-ttl 4000d\n}\n', /:2: default-ttl: must be from 0 to 3650d/],
     ['namespace test {\n  max-record-size 1Q\n}\n', /:2: max-record-size: '1Q' is not a size/],
     ['network {\n  service {\n    port 70000\n  }\n}\n', /:3: port: '70000' is not an integer from 0 to 65535/],
+    ['service {\n  port 3000x\n}\n', /:2: port: '3000x' is not a port from 0 to 65535, nor off/],
+    ['network {\n  service {\n    port off\n  }\n}\n', /:3: port: 'off' is not an integer from 0 to 65535/],
+    ['service {\n  metrics-port -1\n}\n', /:2: metrics-port: '-1' is not an integer from 0 to 65535/],
+    ['service {\n  slowlog-max-entries 0\n}\n', /:2: slowlog-max-entries: '0' is not an integer from 1 to 100000/],
     ['namespace test {\n  storage-engine device {\n    commit-to-device maybe\n  }\n}\n', /:3: commit-to-device: 'maybe' is not true or false/],
     ['namespace test {\n  storage-engine pmem {\n  }\n}\n', /:2: 'storage-engine pmem' is an Aerospike setting Tally does not support/],
     ['namespace test {\n  default-ttl 1\n  default-ttl 2\n}\n', /:3: 'default-ttl' is set twice in namespace test \(first at line 2\)/],
@@ -121,7 +134,7 @@ t.test('bad config files stop startup with file:line and what is wrong', async (
   for (const [text, pattern] of cases) t.throws(() => interpretConfig(parseConfig(text, `${dir}/tally.conf`), `${dir}/tally.conf`), { message: pattern })
   for (const [text, pattern] of cases.filter((_, i) => i % 10 === 0)) {
     const file = writeConfig(dir, text)
-    const result = await runCli(['server', '--config', file, '--port', '0', '--storage', 'memory'])
+    const result = await runCli(['server', '--config', file, '--port', '0', '--aerospike-port', '0', '--storage', 'memory'])
     t.equal(result.code, 1, `exit code for ${pattern}`)
     t.match(result.stderr, pattern)
   }

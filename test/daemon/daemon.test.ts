@@ -18,7 +18,7 @@ t.test('--daemon, the pidfile, SIGHUP and tally stop', async (t) => {
   const dir = tempDataDir(t)
   const pidfile = path.join(dir, 'tally.pid')
   const logFile = path.join(dir, 'tally.log')
-  const started = await runCli(['server', '--daemon', '--port', '0', '--storage', 'memory', '--pidfile', pidfile, '--log-file', logFile])
+  const started = await runCli(['server', '--daemon', '--port', '0', '--aerospike-port', '0', '--storage', 'memory', '--pidfile', pidfile, '--log-file', logFile])
   t.equal(started.code, 0, started.stderr)
   const port = Number(/listening on 127\.0\.0\.1:(\d+)/.exec(started.stdout)?.[1])
   t.ok(port > 0, started.stdout)
@@ -33,7 +33,7 @@ t.test('--daemon, the pidfile, SIGHUP and tally stop', async (t) => {
   t.equal(await client.increment(new Key('test', 'd', 1), 'n', 1), 1)
   await client.close()
 
-  const second = await runCli(['server', '--port', '0', '--storage', 'memory', '--pidfile', pidfile])
+  const second = await runCli(['server', '--port', '0', '--aerospike-port', '0', '--storage', 'memory', '--pidfile', pidfile])
   t.equal(second.code, 1)
   t.match(second.stderr, new RegExp(`already running as process ${pid}`))
 

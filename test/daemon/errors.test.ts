@@ -9,9 +9,13 @@ import { tempDataDir } from '../helpers/data-dir.js'
 
 t.test('a port in use is reported, with the flag to change it', async (t) => {
   const first = await startCliServer(t)
-  const second = await runCli(['server', '--host', '127.0.0.1', '--port', String(first.port), '--storage', 'memory'])
+  const second = await runCli(['server', '--host', '127.0.0.1', '--port', String(first.port), '--aerospike-port', '0', '--storage', 'memory'])
   t.equal(second.code, 1)
   t.match(second.stderr, new RegExp(`port ${first.port} on 127\\.0\\.0\\.1 is in use .*choose another port with --port`))
+  const third = await runCli(['server', '--host', '127.0.0.1', '--port', '0', '--aerospike-port', String(first.aerospikePort), '--storage', 'memory'])
+  t.equal(third.code, 1)
+  t.match(third.stderr, new RegExp(`port ${first.aerospikePort} \\(the Aerospike protocol's\\) on 127\\.0\\.0\\.1 is in use .*choose another port with --aerospike-port`))
+  t.notMatch(third.stdout, /listening on/, 'and nothing listens')
   first.child.kill('SIGTERM')
   await first.exited
 })
@@ -31,7 +35,7 @@ t.test('start-up failures say what is wrong, not a raw Node error', async (t) =>
     [['--config', dir], /the config file .* is a directory/],
   ]
   for (const [flags, pattern] of cases) {
-    const result = await runCli(['server', '--port', '0', ...flags], { timeoutMs: 20_000 })
+    const result = await runCli(['server', '--port', '0', '--aerospike-port', '0', ...flags], { timeoutMs: 20_000 })
     t.equal(result.code, 1, `exit code for ${flags.join(' ')}`)
     t.match(result.stderr, pattern)
     t.notMatch(result.stdout, /listening on/)
@@ -45,7 +49,7 @@ t.test('a data directory the server may not write in is named, with what to do',
   fs.mkdirSync(data)
   fs.chmodSync(dir, 0o755)
   fs.chmodSync(data, 0o555)
-  const result = await runCli(['server', '--port', '0', '--storage', 'disk', '--data-dir', data], unprivileged())
+  const result = await runCli(['server', '--port', '0', '--aerospike-port', '0', '--storage', 'disk', '--data-dir', data], unprivileged())
   t.equal(result.code, 1)
   t.match(result.stderr, /cannot write in the data directory .*data: permission denied; give the server's user write access to it, or choose another --data-dir/)
   t.notMatch(result.stderr, /EACCES/)
@@ -58,7 +62,7 @@ t.test('a lock file the server may not replace is named, with what to do', async
   fs.chmodSync(dir, 0o755)
   fs.chmodSync(data, 0o777)
   fs.writeFileSync(path.join(data, 'LOCK'), '999999999\n', { mode: 0o444 }) // left by a server that is gone
-  const result = await runCli(['server', '--port', '0', '--storage', 'disk', '--data-dir', data], unprivileged())
+  const result = await runCli(['server', '--port', '0', '--aerospike-port', '0', '--storage', 'disk', '--data-dir', data], unprivileged())
   t.equal(result.code, 1)
   t.match(result.stderr, /cannot open .*data\/LOCK: permission denied; give the server's user write access to the data directory and the files in it/)
   t.notMatch(result.stderr, /EACCES/)

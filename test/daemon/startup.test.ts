@@ -7,7 +7,7 @@ import { tempDataDir } from '../helpers/data-dir.js'
 
 /** Runs `tally server --daemon ...flags` logging to `logFile`; returns what it printed and the log file. */
 async function daemon(logFile: string, flags: string[], options: RunOptions = {}) {
-  const result = await runCli(['server', '--daemon', '--host', '127.0.0.1', '--port', '0', '--log-file', logFile, ...flags], options)
+  const result = await runCli(['server', '--daemon', '--host', '127.0.0.1', '--port', '0', '--aerospike-port', '0', '--log-file', logFile, ...flags], options)
   return { ...result, log: fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8') : '' }
 }
 

@@ -13,15 +13,21 @@ export const CLI = fileURLToPath(new URL('../../server/cli.js', import.meta.url)
 export interface RunningCli {
   child: ChildProcess
   port: number
+  /** The Aerospike listener's port; undefined when it is off. */
+  aerospikePort: number | undefined
   output: () => string
   /** Resolves with the exit code once the process has exited. */
   exited: Promise<number | null>
 }
 
-/** Starts `tally server ...args` (in memory unless `args` name a storage) and resolves once it is listening. */
+/**
+ * Starts `tally server ...args` (in memory unless `args` name a storage; the Aerospike listener on a free port
+ * unless they name one) and resolves once it is listening.
+ */
 export async function startCliServer(t: Teardown, args: string[] = []): Promise<RunningCli> {
   const storage = args.includes('--storage') ? [] : ['--storage', 'memory']
-  const child = spawn(process.execPath, [CLI, 'server', '--host', '127.0.0.1', '--port', '0', ...storage, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const aerospike = args.includes('--aerospike-port') ? [] : ['--aerospike-port', '0']
+  const child = spawn(process.execPath, [CLI, 'server', '--host', '127.0.0.1', '--port', '0', ...storage, ...aerospike, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
   t.teardown(() => {
@@ -30,7 +36,7 @@ export async function startCliServer(t: Teardown, args: string[] = []): Promise<
   const port = await new Promise<number>((resolve, reject) => {
     const onData = (chunk: Buffer): void => {
       output += chunk.toString()
-      const match = /listening on [^\s:]+:(\d+)/.exec(output)
+      const match = /^listening on [^\s:]+:(\d+)/m.exec(output)
       if (match) resolve(Number(match[1]))
     }
     child.stdout!.on('data', onData)
@@ -38,7 +44,9 @@ export async function startCliServer(t: Teardown, args: string[] = []): Promise<
     void exited.then((code) => reject(new Error(`tally server exited (${code}) before listening:\n${output}`)))
     setTimeout(() => reject(new Error(`no readiness line within 30 s:\n${output}`)), 30_000).unref()
   })
-  return { child, port, output: () => output, exited }
+  // Both readiness lines come in one write.
+  const aerospikePort = /aerospike protocol listening on [^\s:]+:(\d+)/.exec(output)?.[1]
+  return { child, port, aerospikePort: aerospikePort === undefined ? undefined : Number(aerospikePort), output: () => output, exited }
 }
 
 /**

@@ -73,12 +73,12 @@ t.test('real servers started at the same moment on one directory: one runs, the 
   for (const stale of [false, false, true, true]) {
     const dir = tempDataDir(t)
     if (stale) {
-      const first = spawn(process.execPath, [CLI, 'server', '--port', '0', '--data-dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] })
+      const first = spawn(process.execPath, [CLI, 'server', '--port', '0', '--aerospike-port', '0', '--data-dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] })
       await new Promise<void>((resolve) => first.stdout!.on('data', (d: Buffer) => /listening on/.test(String(d)) && resolve()))
       first.kill('SIGKILL')
       await new Promise((r) => first.once('exit', r))
     }
-    const servers = Array.from({ length: 2 }, () => spawn(process.execPath, [CLI, 'server', '--port', '0', '--data-dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] }))
+    const servers = Array.from({ length: 2 }, () => spawn(process.execPath, [CLI, 'server', '--port', '0', '--aerospike-port', '0', '--data-dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] }))
     const outcomes = await Promise.all(
       servers.map(
         (child) =>

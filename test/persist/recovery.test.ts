@@ -132,7 +132,7 @@ t.test('one server per data directory', async (t) => {
   const s = await open(dir)
   t.teardown(() => shut(s))
   await t.rejects(open(dir), { message: /already in use by a server in this process/ })
-  const other = await runCli(['server', '--port', '0', '--data-dir', dir])
+  const other = await runCli(['server', '--port', '0', '--aerospike-port', '0', '--data-dir', dir])
   t.equal(other.code, 1)
   t.match(other.stderr, new RegExp(`data directory ${dir} is in use by process ${process.pid} \\(it holds ${dir}/LOCK\\)`))
 })

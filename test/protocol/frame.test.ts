@@ -62,16 +62,30 @@ t.test('a frame over the limit is refused with status 4 before it is buffered', 
 })
 
 t.test('random bytes never make the decoder misbehave', async (t) => {
-  for (let round = 0; round < 200; round++) {
+  const ROUNDS = 2000
+  let frames = 0
+  let refused = 0
+  let waiting = 0
+  let wrong = 0
+  for (let round = 0; round < ROUNDS; round++) {
     const decoder = new FrameDecoder(1024)
     const bytes = Buffer.from(Array.from({ length: Math.floor(Math.random() * 64) }, () => Math.floor(Math.random() * 256)))
+    if (round % 2 === 0 && bytes.length >= 4) bytes.writeUInt32BE(Math.floor(Math.random() * 80), 0) // a plausible length
     decoder.push(bytes)
     try {
-      for (let body = decoder.next(); body !== null; body = decoder.next()) t.ok(body.length <= 1024)
+      for (let body = decoder.next(); body !== null; body = decoder.next()) {
+        frames++
+        if (body.length > 1024) wrong++
+      }
+      waiting++
     } catch (err) {
-      t.equal((err as { code: number }).code, STATUS.PARAMETER)
+      refused++
+      if ((err as { code: number }).code !== STATUS.PARAMETER) wrong++
     }
   }
+  t.equal(wrong, 0, 'no frame over the limit, no refusal other than status 4')
+  t.equal(waiting + refused, ROUNDS)
+  t.ok(frames > 0 && refused > 0, `${frames} frames cut, ${refused} streams refused`)
 })
 
 t.test('FrameWriter packs many frames into one buffer and never reuses a taken one', async (t) => {

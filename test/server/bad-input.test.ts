@@ -13,6 +13,7 @@ import { STATUS } from '../../protocol/status.js'
 import { dispatch, STACK_TRACE_INTERVAL_MS } from '../../server/dispatch.js'
 import type { Logger } from '../../server/log.js'
 import { Store } from '../../server/store/store.js'
+import { ServerStats } from '../../server/stats.js'
 import { frame, FrameReader } from '../helpers/frames.js'
 import { fuzzedRequest, seededRandom } from '../helpers/fuzz.js'
 import { createPacker, createUnpacker } from '../helpers/msgpackr.js'
@@ -113,7 +114,7 @@ t.test('an internal error is status 1; its stack is logged once per interval, th
   const request = w.take()
   const r = new MsgpackReader({ mapsAsObjects: false })
   const unpacker = createUnpacker({ mapsAsObjects: false })
-  const tally = { reads: 0, writes: 0 }
+  const tally = new ServerStats(['test']).tally()
   const run = (): unknown[] => {
     dispatch(context, request, 4, request.length, r, w, log, tally)
     return unpacker.unpack(w.take().subarray(4)) as unknown[]

@@ -19,6 +19,18 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   })
 }
 
+t.test('the Aerospike listener: a second readiness line, or none with --aerospike-port off', async (t) => {
+  const on = await startCliServer(t)
+  t.match(on.output(), /^listening on 127\.0\.0\.1:\d+\naerospike protocol listening on 127\.0\.0\.1:\d+\n/)
+  t.ok(on.aerospikePort! > 0 && on.aerospikePort !== on.port)
+  const off = await startCliServer(t, ['--aerospike-port', 'off'])
+  t.equal(off.aerospikePort, undefined)
+  t.notMatch(off.output(), /aerospike protocol/)
+  const client = await connect({ hosts: `127.0.0.1:${off.port}` })
+  t.match((await client.info('get-config'))['get-config'], /(^|;)port=off(;|$)/, 'get-config says so')
+  await client.close()
+})
+
 t.test('bad flags stop startup with a message', async (t) => {
   const badPort = await runCli(['server', '--port', 'abc'])
   t.not(badPort.code, 0)
@@ -40,6 +52,9 @@ t.test('every flag is checked to a sane range, by the rule of its config-file se
     [['--segment-bytes', '100000000000000000000'], /--segment-bytes.*must be from 64K to 16G/],
     [['--snapshot-log-bytes', '1000'], /--snapshot-log-bytes.*must be from 64K to 1T/],
     [['--port', '65536'], /--port.*'65536' is not an integer from 0 to 65535/],
+    [['--aerospike-port', '65536'], /--aerospike-port.*'65536' is not a port from 0 to 65535, nor off/],
+    [['--aerospike-port', 'of'], /--aerospike-port.*'of' is not a port from 0 to 65535, nor off/],
+    [['--aerospike-port', '-1'], /--aerospike-port.*'-1' is not a port/],
     [['--data-dir', ''], /--data-dir.*a path cannot be empty/],
     [['--pidfile', ''], /--pidfile.*a path cannot be empty/],
     [['--log-file', ''], /--log-file.*a path cannot be empty/],
@@ -52,7 +67,7 @@ t.test('every flag is checked to a sane range, by the rule of its config-file se
   }
   // Through the real command: the message reaches the terminal, and nothing starts.
   for (const [flags, pattern] of cases.slice(0, 3)) {
-    const result = await runCli(['server', '--port', '0', '--storage', 'memory', ...flags])
+    const result = await runCli(['server', '--port', '0', '--aerospike-port', '0', '--storage', 'memory', ...flags])
     t.equal(result.code, 1, `exit code for ${flags.join(' ')}`)
     t.match(result.stderr, pattern)
     t.notMatch(result.stdout, /listening on/)

@@ -123,3 +123,26 @@ t.test('fuzz: damaged compressed bodies inflate or are refused with status 4', a
   t.equal(outcome.other, 0, outcome.otherErrors.join('\n'))
   t.equal(outcome.decoded + outcome.refused, 3000)
 })
+
+t.test('nextFrameBytes: nothing, the header while it comes, then the whole frame as its header says', async (t) => {
+  const frame = hex(REQUESTS.PUT_INT_STRING)
+  const decoder = new ProtoDecoder()
+  t.equal(decoder.nextFrameBytes, 0)
+  const seen: number[] = []
+  for (let at = 0; at < frame.length - 1; at++) {
+    decoder.push(frame.subarray(at, at + 1))
+    seen.push(decoder.nextFrameBytes)
+    t.ok(decoder.nextFrameBytes > decoder.bufferedBytes, `unfinished at ${at + 1} bytes`)
+  }
+  t.same(seen.slice(0, 7), [8, 8, 8, 8, 8, 8, 8], 'the header before it is whole')
+  t.ok(seen.slice(7).every((n) => n === frame.length), 'the whole frame once the header is in, across chunks')
+  decoder.push(frame.subarray(frame.length - 1))
+  t.equal(decoder.nextFrameBytes, frame.length)
+  t.ok(decoder.next())
+  t.equal(decoder.nextFrameBytes, 0)
+  const huge = Buffer.from('0203ffffffffffff', 'hex')
+  const bad = new ProtoDecoder()
+  bad.push(huge)
+  t.equal(bad.nextFrameBytes, 8 + 0xffff_ffff_ffff, 'a header over the limit is sized, not refused, here')
+  t.throws(() => bad.next(), { code: STATUS.PARAMETER })
+})

@@ -1,0 +1,185 @@
+// Aerospike's protocol as a connection speaks it (connection.ts `Wire`): proto frames cut by the codec, each
+// answered by its type: info (the same values as Tally's INFO), admin (52: security is not enabled), messages
+// (record requests and batch reads, run through the same operations), compressed messages (answered plain).
+import { decodeAdmin, encodeAdmin } from '../../protocol/aerospike/admin.js'
+import { FIELD, INFO1, MSG, PROTO_TYPE } from '../../protocol/aerospike/constants.js'
+import { decodeInfoRequest, encodeInfoResponse, infoError } from '../../protocol/aerospike/info.js'
+import { decodeMessage } from '../../protocol/aerospike/message.js'
+import { inflateMessage, ProtoDecoder, type ProtoFrame } from '../../protocol/aerospike/proto.js'
+import { decodeRequest } from '../../protocol/aerospike/record-request.js'
+import { encodeResponse, writeResponseFrame, type AsResponseInput } from '../../protocol/aerospike/record-response.js'
+import { RESULT, resultCodeOf } from '../../protocol/aerospike/result-codes.js'
+import { WireWriter } from '../../protocol/aerospike/wire.js'
+import { TallyError } from '../../protocol/errors.js'
+import { OP, SERVER_MESSAGE_ID, type InfoResult, type RecordResult, type Request } from '../../protocol/messages.js'
+import { STATUS } from '../../protocol/status.js'
+import type { ConnectionContext, Wire } from '../connection.js'
+import { countOutcome } from '../dispatch.js'
+import type { BatchTally } from '../metrics/batch-tally.js'
+import { runOperation } from '../ops/index.js'
+import { answerOf } from './answers.js'
+import { serveBatch } from './batch.js'
+import { failureOf } from './failures.js'
+import { requestOf, unsupportedField } from './requests.js'
+
+/** The tag of a record request's answer: replaced by an error answer if the log undoes its change. */
+const RECORD_TAG = 1
+/** Field types that only scans, queries and UDF requests carry: a message holding one is refused with 16. */
+const NOT_SERVED_FIELDS: ReadonlySet<number> = new Set([
+  FIELD.TRID, FIELD.SOCKET_TIMEOUT, FIELD.RECS_PER_SEC, FIELD.PID_ARRAY, FIELD.DIGEST_ARRAY, FIELD.MAX_RECORDS, FIELD.BVAL_ARRAY,
+  FIELD.INDEX_NAME, FIELD.INDEX_RANGE, FIELD.INDEX_CONTEXT, FIELD.INDEX_EXPRESSION, FIELD.INDEX_TYPE,
+  FIELD.UDF_PACKAGE_NAME, FIELD.UDF_FUNCTION, FIELD.UDF_ARGLIST, FIELD.UDF_OP, FIELD.QUERY_BINLIST,
+])
+
+export class AerospikeWire implements Wire {
+  readonly greeting = undefined
+  readonly #context: ConnectionContext
+  readonly #decoder: ProtoDecoder
+  readonly #writer = new WireWriter(4096)
+  #frame: ProtoFrame | null = null
+
+  constructor(context: ConnectionContext) {
+    this.#context = context
+    this.#decoder = new ProtoDecoder(context.limits.maxFrameBytes)
+  }
+
+  get bufferedBytes(): number {
+    return this.#decoder.bufferedBytes
+  }
+
+  get nextFrameBytes(): number {
+    return this.#decoder.nextFrameBytes
+  }
+
+  get answerBytes(): number {
+    return this.#writer.pos
+  }
+
+  push(chunk: Buffer): void {
+    this.#decoder.push(chunk)
+  }
+
+  nextFrame(): boolean {
+    this.#frame = this.#decoder.next()
+    return this.#frame !== null
+  }
+
+  serve(tally: BatchTally): number {
+    const { type, body } = this.#frame!
+    if (type === PROTO_TYPE.MESSAGE) return this.#message(body, tally)
+    if (type === PROTO_TYPE.INFO) this.#info(body)
+    else if (type === PROTO_TYPE.ADMIN) this.#admin(body)
+    else return this.#compressed(body, tally)
+    return SERVER_MESSAGE_ID
+  }
+
+  takeAnswers(): Buffer {
+    return this.#writer.take()
+  }
+
+  writeClosing(error: TallyError): void {
+    writeResponseFrame(this.#writer, { resultCode: resultCodeOf(error.code) })
+  }
+
+  failedAnswer(_tag: number, error: TallyError): Uint8Array {
+    return encodeResponse({ resultCode: resultCodeOf(error.code) })
+  }
+
+  #message(body: Buffer, tally: BatchTally): number {
+    if (body.length > MSG.INFO1 && (body[MSG.INFO1]! & INFO1.BATCH) !== 0) {
+      serveBatch(this.#context, body, this.#writer, tally)
+      return SERVER_MESSAGE_ID
+    }
+    const context = this.#context
+    const writer = this.#writer
+    const start = writer.pos
+    let request: Request | undefined
+    try {
+      const as = decodeRequestOrRefuse(body)
+      request = requestOf(as)
+      const result = runOperation(context, request) as RecordResult
+      this.#answer(answerOf(as, request, result, context.store.clock.nowMs()), start)
+      countOutcome(context, request, result, STATUS.OK, tally)
+    } catch (err) {
+      writer.pos = start
+      const failure = failureOf(err, context.log, 'an Aerospike request')
+      if (request !== undefined) countOutcome(context, request, undefined, failure.code, tally, failure.index)
+      writeResponseFrame(writer, { resultCode: resultCodeOf(failure.code), gen: failure.gen ?? 0 })
+    }
+    return RECORD_TAG
+  }
+
+  // An answer over the frame limit is refused (13), as dispatch.ts refuses Tally's; one that cannot be encoded is
+  // the server's fault (1).
+  #answer(answer: AsResponseInput, start: number): void {
+    try {
+      writeResponseFrame(this.#writer, answer)
+    } catch (err) {
+      throw new TallyError(STATUS.SERVER_ERROR, `cannot encode the answer: ${(err as Error).message}`)
+    }
+    const limit = this.#context.limits.maxFrameBytes
+    if (this.#writer.pos - start > limit) throw new TallyError(STATUS.RECORD_TOO_BIG, `the answer exceeds the frame limit of ${limit} bytes`)
+  }
+
+  #compressed(body: Buffer, tally: BatchTally): number {
+    let inner: Buffer
+    try {
+      inner = inflateMessage(body, this.#context.limits.maxFrameBytes)
+    } catch (err) {
+      writeResponseFrame(this.#writer, { resultCode: resultCodeOf(failureOf(err, this.#context.log, 'a compressed message').code) })
+      return SERVER_MESSAGE_ID
+    }
+    return this.#message(inner, tally)
+  }
+
+  // Info values never hold a newline (it ends a line of the answer): one in a set's name is shown as a space.
+  #info(body: Buffer): void {
+    let commands: string[]
+    try {
+      commands = decodeInfoRequest(body)
+    } catch (err) {
+      this.#writer.bytes(encodeInfoResponse([['', infoError(STATUS.PARAMETER, (err as Error).message)]]))
+      return
+    }
+    let answers: InfoResult
+    try {
+      answers = runOperation(this.#context, { op: OP.INFO, id: 0, commands }) as InfoResult
+      for (const answer of answers) answer[1] = answer[1].replace(/\n/g, ' ')
+    } catch (err) {
+      const failure = failureOf(err, this.#context.log, 'an Aerospike info request')
+      answers = commands.map((command) => [command, infoError(failure.code, failure.message)])
+    }
+    this.#writer.bytes(encodeInfoResponse(answers))
+  }
+
+  // Without users every admin command (LOGIN, AUTHENTICATE, user and role commands) is answered 52, security not
+  // enabled: the official clients then carry on without authenticating.
+  #admin(body: Buffer): void {
+    let result: number = RESULT.SECURITY_NOT_ENABLED
+    try {
+      decodeAdmin(body)
+    } catch {
+      result = RESULT.PARAMETER
+    }
+    this.#writer.bytes(encodeAdmin({ result }))
+  }
+}
+
+/**
+ * The record request in `body`. A message that fails to decode and carries a scan, query or UDF field (a scan has
+ * no digest, for one) is refused as unsupported (16) rather than as malformed.
+ */
+function decodeRequestOrRefuse(body: Buffer): ReturnType<typeof decodeRequest> {
+  try {
+    return decodeRequest(body)
+  } catch (err) {
+    let fields: number[] = []
+    try {
+      fields = decodeMessage(body).fields.map((f) => f.type)
+    } catch {
+      throw err
+    }
+    const notServed = fields.find((type) => NOT_SERVED_FIELDS.has(type))
+    throw notServed === undefined ? err : unsupportedField(notServed)
+  }
+}
