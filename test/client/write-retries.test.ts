@@ -8,7 +8,7 @@ import { CLIENT_STATUS } from '../../protocol/status.js'
 import { startServer, type ServerOptions, type TallyServer } from '../../server/index.js'
 import { recordingLogger, tempDataDir } from '../helpers/data-dir.js'
 import { testClient, testServer, uniqueKey, type Teardown } from '../helpers/server.js'
-import { TcpProxy } from '../helpers/tcp-proxy.js'
+import { TcpProxy } from '../../bench/tcp-proxy.js'
 
 /** A client through `proxy`, one connection, so that a lost answer cuts the only one. */
 async function proxiedClient(t: Teardown, proxy: TcpProxy): Promise<Client> {

@@ -1,8 +1,12 @@
-// A TCP proxy in front of a test server: forwards each connection, and on demand loses answers (cutting their
-// connection), refuses connections, or, in chaos mode, cuts connections at random moments, delays chunks, and cuts
-// frames mid-way. Only loopback; closed with the test.
+// A TCP proxy in front of a server, for the tests and the chaos run: forwards each connection, and on demand loses
+// answers (cutting their connection), refuses connections, or, in chaos mode, cuts connections at random moments,
+// delays chunks, and cuts frames mid-way. Loopback only.
 import net from 'node:net'
-import type { Teardown } from './server.js'
+
+/** Something that runs clean-ups when it ends: a tap test, or a run. */
+export interface Teardown {
+  teardown(fn: () => unknown): void
+}
 
 /** Chances per chunk forwarded (0 to 1), and the longest delay. */
 export interface ChaosOptions {
@@ -18,7 +22,9 @@ export interface ProxyCounts {
   connections: number
   refused: number
   lostAnswers: number
+  /** Connections cut: at once, or after part of a chunk (often inside a frame). */
   cuts: number
+  partialCuts: number
   delays: number
 }
 
@@ -33,7 +39,7 @@ export class TcpProxy {
   /** While true, new connections are closed at once. */
   refusing = false
   chaos: ChaosOptions | undefined
-  readonly counts: ProxyCounts = { connections: 0, refused: 0, lostAnswers: 0, cuts: 0, delays: 0 }
+  readonly counts: ProxyCounts = { connections: 0, refused: 0, lostAnswers: 0, cuts: 0, partialCuts: 0, delays: 0 }
   readonly #listener: net.Server
   readonly #pairs = new Set<Pair>()
   #answersToLose = 0
@@ -43,7 +49,7 @@ export class TcpProxy {
     this.#listener = net.createServer((socket) => this.#accept(socket))
   }
 
-  /** A proxy on 127.0.0.1, port 0, to `targetPort`, closed when the test ends. */
+  /** A proxy on 127.0.0.1, port 0, to `targetPort`, closed at `t`'s teardown. */
   static async start(t: Teardown, targetPort: number): Promise<TcpProxy> {
     const proxy = new TcpProxy(targetPort)
     await new Promise<void>((resolve) => proxy.#listener.listen(0, '127.0.0.1', resolve))
@@ -58,6 +64,15 @@ export class TcpProxy {
   /** The next `count` answers (chunks from the server after its hello) are dropped, each cutting its connection. */
   loseAnswers(count = 1): void {
     this.#answersToLose += count
+  }
+
+  /** Cuts one connection, chosen by `random`, if there is one. */
+  cutOne(random: () => number): void {
+    const pairs = [...this.#pairs]
+    const pair = pairs[Math.floor(random() * pairs.length)]
+    if (pair === undefined) return
+    this.counts.cuts++
+    this.#cut(pair)
   }
 
   /** Cuts every connection now. */
@@ -116,7 +131,7 @@ export class TcpProxy {
           return
         }
         // A cut at a random byte: often inside a frame, the rest of it never arrives.
-        this.counts.cuts++
+        this.counts.partialCuts++
         this.#pairs.delete(pair)
         from.destroy()
         to.end(chunk.subarray(0, Math.floor(chaos.random() * chunk.length)))
