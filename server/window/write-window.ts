@@ -83,6 +83,7 @@ export class WriteWindow implements PersistedWindow {
   // What `replay` found, for the `remember` of the same request: the ring, and the log position before the write.
   #ring: ClientRing | undefined
   #position: number | undefined
+  #moving = false // a ring is taken out of the cache to be set again
 
   constructor(options: WriteWindowOptions, clock: Clock) {
     this.#maxEntries = options.maxEntries
@@ -215,13 +216,22 @@ export class WriteWindow implements PersistedWindow {
     const now = this.#clock.nowMs()
     const capacity = ring.capacity
     const slot = ring.slotFor(token.seq, now, this.maxAgeMs, (grown) => grown <= this.#maxEntries)
-    if (ring.capacity !== capacity) this.#rings.set(key, ring) // its size in the cache changed
+    if (ring.capacity !== capacity) this.#resized(key, ring)
     if (slot < 0) return
     // The write logged a change (the log moved on): its answer waits for the change to be durable.
     const position = this.#position === undefined ? undefined : this.#durability!.position
     const pending = position !== undefined && position !== this.#position
     ring.set(slot, kind, gen, ttl, value, kept, pending, now)
     if (pending) this.#pending!.add(ring, token.seq, position)
+  }
+
+  // The cache works out a value's size only when a new value is set under its key (setting the same one again keeps
+  // the old size): a grown ring is taken out, unseen by `#dropped`, and set again, pushing others out for room.
+  #resized(key: number, ring: ClientRing): void {
+    this.#moving = true
+    this.#rings.delete(key)
+    this.#moving = false
+    this.#rings.set(key, ring)
   }
 
   #unknown_(token: WriteToken): TallyError {
@@ -239,6 +249,7 @@ export class WriteWindow implements PersistedWindow {
   // A ring leaves the cache. For room, it leaves a tombstone; after its age (or replaced once past it), nothing: a
   // retry that late is past its client's window too (PROTOCOL.md §3.1).
   #dropped(ring: ClientRing, key: number, reason: LRUCache.DisposeReason): void {
+    if (this.#moving) return
     this.#counts.entries -= ring.held
     this.#counts.keptBytes -= ring.keptBytes
     if (reason !== 'evict') {

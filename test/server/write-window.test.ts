@@ -194,3 +194,17 @@ t.test('fuzz: a write applied once is never applied again while its client may r
   t.equal(twice, 0, 'no write applied twice, no wrong answer')
   t.ok(replayed > 1000 && unknown > 100 && window.stats().evicted > 0, 'both outcomes seen, and clients pushed out for room')
 })
+
+t.test("the count bound sees rings grow: a grown ring's slots count in bytes, and push out other clients for room", async (t) => {
+  const clock = new ManualClock(0)
+  const window = new WriteWindow({ maxEntries: 2048, maxAgeMs: 60_000 }, clock)
+  const w = new FrameWriter()
+  for (let seq = 1; seq <= 1000; seq++) write(window, w, token(seq, false, 1), { gen: 1, ttl: -1, payload: seq })
+  t.equal(window.stats().bytes, 1024 * 15, 'the ring grew to 1024 slots of 15 bytes')
+  for (let seq = 1; seq <= 1000; seq++) write(window, w, token(seq, false, 2), { gen: 1, ttl: -1, payload: seq })
+  t.match(window.stats(), { clients: 2, entries: 2000, evicted: 0 }, 'two rings of 1024 slots fit in 2048')
+  write(window, w, token(1001, false, 2), { gen: 1, ttl: -1, payload: 0 })
+  write(window, w, token(1030, false, 2), { gen: 1, ttl: -1, payload: 0 })
+  t.match(window.stats(), { clients: 1, entries: 1002, evicted: 1000, bytes: 2048 * 15 }, 'the second ring grows to 2048 slots: the first client is pushed out')
+  t.throws(() => write(window, w, token(5, true, 1), { gen: 1, ttl: -1, payload: 0 }), { code: TALLY_STATUS.OUTCOME_UNKNOWN }, "a retry of the first client's write: outcome unknown")
+})
