@@ -112,11 +112,32 @@ export function writeToken(w: FrameWriter, token: SentToken): void {
   w.bool(token.resent)
 }
 
+/** `[client, seq, resent]`; fields after these are skipped. */
+export function readToken(r: MsgpackReader, where: string): WriteToken {
+  return readUsualToken(r) ?? readAnyToken(r, where)
+}
+
+// The form every client sends: fixarray 3, bin 8, a seq, true or false. Read straight from the bytes; undefined for
+// any other form, read then by `readAnyToken`.
+function readUsualToken(r: MsgpackReader): WriteToken | undefined {
+  const { buf, pos, end } = r
+  if (pos + 13 > end || buf[pos] !== 0x93 || buf[pos + 1] !== 0xc4 || buf[pos + 2] !== CLIENT_ID_BYTES) return undefined
+  const b = buf[pos + 11]!
+  // The seq as a positive fixint, uint8, uint16 or uint32 (wider ones take the other way), and where the flag is.
+  const width = b <= 0x7f ? 0 : b === 0xcc ? 1 : b === 0xcd ? 2 : b === 0xce ? 4 : -1
+  const at = pos + 12 + width
+  if (width < 0 || at >= end) return undefined
+  const seq = width === 0 ? b : width === 1 ? buf[pos + 12]! : width === 2 ? buf.readUInt16BE(pos + 12) : buf.readUInt32BE(pos + 12)
+  const flag = buf[at]
+  if (seq === 0 || (flag !== 0xc2 && flag !== 0xc3)) return undefined
+  r.pos = at + 1
+  return { clientHi: buf.readUInt32BE(pos + 3), clientLo: buf.readUInt32BE(pos + 7), seq, resent: flag === 0xc3 }
+}
+
 // The client id of the token being decoded, read here and then into the token's two numbers.
 const tokenClient = Buffer.alloc(CLIENT_ID_BYTES)
 
-/** `[client, seq, resent]`; fields after these are skipped. */
-export function readToken(r: MsgpackReader, where: string): WriteToken {
+function readAnyToken(r: MsgpackReader, where: string): WriteToken {
   const what = `${where}: the token must be [client (${CLIENT_ID_BYTES} bytes), seq, resent]`
   const fields = r.kind() === KIND.ARRAY ? r.array() : 0
   if (fields < 3 || r.kind() !== KIND.BIN || !r.binInto(tokenClient)) throw bad(what)

@@ -196,25 +196,32 @@ export class ClientRing {
     this.high = seq
   }
 
-  // A ring of `capacity` slots holding the same answers; each block takes the newest time of the answers put in it.
+  // A ring of `capacity` slots holding the same answers. The writes it holds, high - capacity + 1 to high, are
+  // copied in runs that are contiguous in both rings (at most three); each new block takes the newest time of the
+  // old blocks copied into it.
   #resize(capacity: number): void {
     const { high } = this
-    const mask = this.#mask
+    const oldCapacity = this.capacity
     const shift = this.#shift
-    const [kinds, gens, ttls, values, kept, newest] = [this.#kinds, this.#gens, this.#ttls, this.#values, this.#kept, this.#newestMs]
+    const [values, ttls, gens, kinds, kept, newest] = [this.#values, this.#ttls, this.#gens, this.#kinds, this.#kept, this.#newestMs]
     this.#allocate(capacity)
-    for (let slot = 0; slot <= mask; slot++) {
-      if (kinds[slot] === ANSWER.EMPTY) continue
-      const to = (high - ((high - slot) & mask)) & this.#mask
-      this.#kinds[to] = kinds[slot]!
-      this.#gens[to] = gens[slot]!
-      this.#ttls[to] = ttls[slot]!
-      this.#values[to] = values[slot]!
-      const bytes = kept?.get(slot)
-      if (bytes !== undefined) (this.#kept ??= new Map()).set(to, bytes)
-      const block = to >>> this.#shift
-      this.#newestMs[block] = Math.max(this.#newestMs[block]!, newest[slot >>> shift]!)
+    const mask = this.#mask
+    for (let seq = Math.max(1, high - oldCapacity + 1); seq <= high; ) {
+      const from = seq & (oldCapacity - 1)
+      const to = seq & mask
+      const n = Math.min(high - seq + 1, oldCapacity - from, capacity - to)
+      this.#values.set(values.subarray(from, from + n), to)
+      this.#ttls.set(ttls.subarray(from, from + n), to)
+      this.#gens.set(gens.subarray(from, from + n), to)
+      this.#kinds.set(kinds.subarray(from, from + n), to)
+      for (let block = from >>> shift; block <= (from + n - 1) >>> shift; block++) {
+        const first = Math.max(to, to + (block << shift) - from) >>> this.#shift
+        const last = Math.min(to + n - 1, to + ((block + 1) << shift) - 1 - from) >>> this.#shift
+        for (let b = first; b <= last; b++) this.#newestMs[b] = Math.max(this.#newestMs[b]!, newest[block]!)
+      }
+      seq += n
     }
+    if (kept !== undefined) for (const [slot, bytes] of kept) (this.#kept ??= new Map()).set((high - ((high - slot) & (oldCapacity - 1))) & mask, bytes)
   }
 
   // One buffer for the four arrays, the widest first so that each is aligned.
