@@ -103,17 +103,17 @@ export class ClientRing {
   /**
    * A slot for the answer of write `seq`, which `find` says is NEW or FORGOTTEN; -1 if it cannot be kept (then a
    * retry of it will be told its outcome is unknown). Moving on to a higher number frees the slots of the oldest
-   * answers; while those are younger than `maxAgeMs`, the ring doubles instead, if `grow` allows the new capacity.
+   * answers; while those are younger than `maxAgeMs`, the ring doubles instead, up to `maxCapacity` slots.
    */
-  slotFor(seq: number, nowMs: number, maxAgeMs: number, grow: (capacity: number) => boolean): number {
+  slotFor(seq: number, nowMs: number, maxAgeMs: number, maxCapacity: number): number {
     if (seq > this.high) {
       let young = this.#leavingYoung(seq, nowMs - maxAgeMs)
-      while (young && grow(this.capacity * 2)) {
+      while (young && this.capacity * 2 <= maxCapacity) {
         this.#resize(this.capacity * 2)
         young = this.#leavingYoung(seq, nowMs - maxAgeMs)
       }
       this.#advance(seq, young)
-    } else if (seq <= this.high - this.capacity && seq > this.high - this.capacity * 2 && grow(this.capacity * 2)) {
+    } else if (seq <= this.high - this.capacity && seq > this.high - this.capacity * 2 && this.capacity * 2 <= maxCapacity) {
       this.#resize(this.capacity * 2) // a write that came late, behind many after it: room for it if the ring may grow
     }
     if (seq > this.high - this.capacity) return seq & this.#mask

@@ -215,7 +215,7 @@ export class WriteWindow implements PersistedWindow {
     }
     const now = this.#clock.nowMs()
     const capacity = ring.capacity
-    const slot = ring.slotFor(token.seq, now, this.maxAgeMs, (grown) => grown <= this.#maxEntries)
+    const slot = ring.slotFor(token.seq, now, this.maxAgeMs, this.#maxEntries)
     if (ring.capacity !== capacity) this.#resized(key, ring)
     if (slot < 0) return
     // The write logged a change (the log moved on): its answer waits for the change to be durable.
