@@ -49,7 +49,7 @@ export class Attempts {
       // With a token, the server's answer settles the write, whatever happened to the attempts before it.
       if (tokened && err.code > 0 && !UNSETTLED.has(err.code)) throw err
       const later = performance.now()
-      if (this.#mayRetry(call, policy, err, attempt, later < deadline && (!tokened || later - startMs < this.#writeWindowMs))) {
+      if (this.#mayRetry(call, policy, err, attempt, doubt, later < deadline && (!tokened || later - startMs < this.#writeWindowMs))) {
         const next = (): Promise<unknown> => this.#attempt(call, policy, performance.now(), deadline, attempt + 1, doubt, startMs)
         // A busy server is given a moment; a retry after a drop or a timeout goes at once (or waits for a connection).
         if (err.code !== STATUS.KEY_BUSY) return next()
@@ -59,11 +59,11 @@ export class Attempts {
     })
   }
 
-  #mayRetry(call: Call, policy: ResolvedPolicy, err: TallyError, attempt: number, inTime: boolean): boolean {
+  #mayRetry(call: Call, policy: ResolvedPolicy, err: TallyError, attempt: number, inDoubt: boolean, inTime: boolean): boolean {
     const tokened = call.token !== undefined
     if (!inTime || !(err.code === STATUS.TIMEOUT || err.code === CLIENT_STATUS.CONNECTION || (tokened && err.code === STATUS.KEY_BUSY))) return false
-    // A write without a token is retried only when the policy asks, unless the server it will go to keeps a window.
-    const unsafe = call.isWrite && !tokened && this.#writeWindowMs === 0
+    // A write that may have reached a server without a token is retried only when the policy asks: it may apply twice.
+    const unsafe = call.isWrite && !tokened && inDoubt
     return attempt < (unsafe ? policy.retriesWithoutToken : policy.maxRetries)
   }
 
