@@ -153,7 +153,7 @@ function toIncrement(message: unknown): IncrementRequest {
   if (typeof bin !== 'string') return fail('bin')
   const address: RecordAddress = { ns, set, digest, userKey }
   const policy: RecordPolicy = { ttl, gen, exists: (flags & 7) as RecordPolicy['exists'], genPolicy: ((flags >> 3) & 3) as RecordPolicy['genPolicy'], commitMaster: (flags & 0x20) !== 0, deleteMissingOk: (flags & 0x40) !== 0 }
-  return { id, address, policy, op: OP.INCREMENT, bin, offset, initial: initial ?? undefined }
+  return { id, address, policy, token: undefined, op: OP.INCREMENT, bin, offset, initial: initial ?? undefined }
 }
 
 // ---- server: encode the answer, [id, 0, gen, ttl, value] -------------------------------------------------

@@ -5,9 +5,9 @@ import { TallyError } from '../protocol/errors.js'
 import type { OpCode } from '../protocol/messages.js'
 import type { MsgpackReader } from '../protocol/msgpack-reader.js'
 import type { FrameWriter } from '../protocol/msgpack-writer.js'
-import { writeRecordHeader } from '../protocol/record-request.js'
+import { RECORD_HEADER_FIELDS, TOKEN_FIELD, writeRecordHeader } from '../protocol/record-request.js'
 import { writeInfoRequest } from '../protocol/request-codec.js'
-import { setField } from '../protocol/request-fields.js'
+import { setField, writeToken, type SentToken } from '../protocol/request-fields.js'
 import { readBatchOperateResponse, readBatchResponse, readInfoResponse } from '../protocol/response-codec.js'
 import { STATUS } from '../protocol/status.js'
 import { Double, type Bins, type Key, type RecordMeta, type Value } from '../protocol/types.js'
@@ -28,6 +28,7 @@ export class RecordCall<T> implements Call {
   resolve: (result: unknown) => void = noop
   reject: (err: TallyError) => void = noop
   deadline = 0
+  token: SentToken | undefined
 
   constructor(
     readonly op: OpCode,
@@ -41,9 +42,14 @@ export class RecordCall<T> implements Call {
   ) {}
 
   encode(w: FrameWriter, id: number): void {
-    const { key, policy, args } = this
-    writeRecordHeader(w, id, this.op, args.length, key.ns, setField(key), key.digest, policy.sendKey ? key.key : null, this.ttl, this.gen, policy.flags)
+    const { key, policy, args, token } = this
+    // A token goes after every argument of the op, missing ones sent as nil (PROTOCOL.md §3.1).
+    const count = token === undefined ? args.length : TOKEN_FIELD[this.op]! - RECORD_HEADER_FIELDS + 1
+    writeRecordHeader(w, id, this.op, count, key.ns, setField(key), key.digest, policy.sendKey ? key.key : null, this.ttl, this.gen, policy.flags)
     for (let i = 0; i < args.length; i++) w.value(args[i])
+    if (token === undefined) return
+    for (let i = args.length; i < count - 1; i++) w.nil()
+    writeToken(w, token)
   }
 }
 
@@ -81,8 +87,9 @@ export function batchOperateCall(entries: BatchOperateEntry[]): Call {
     resolve: noop,
     reject: noop,
     deadline: 0,
+    token: undefined,
     encode(w: FrameWriter, id: number): void {
-      writeBatchOperateRequest(w, id, entries)
+      writeBatchOperateRequest(w, id, entries, this.token)
     },
     decode(r: MsgpackReader, fields: number): BatchOperateAnswer[] {
       return readBatchOperateResponse(r, fields).map(({ gen, ttl, payload }) => ({ gen, ttl, results: (payload as unknown[]).map(fromWire) }))

@@ -1,10 +1,12 @@
 // The client a Node app uses: `connect()` and the record API, each call a promise with a typed result.
 // Requests are pipelined over a small pool of connections; reads are retried after a timeout or a dropped
-// connection, writes only when the policy asks (and then any failure says whether the write is in doubt).
+// connection, and so are writes when the server keeps write tokens (each write's token lets it apply the write once,
+// PROTOCOL.md §3.1); to a server without, writes only when the policy asks (and a failure says if one is in doubt).
 import { TallyError } from '../protocol/errors.js'
 import { BIN_OP, FLAGS, OP, type OpCode } from '../protocol/messages.js'
 import { CLIENT_STATUS, STATUS } from '../protocol/status.js'
 import { Key, type Bins, type RecordMeta, type Value, type WriteMeta } from '../protocol/types.js'
+import { Attempts } from './attempts.js'
 import {
   batchGetCall,
   batchOperateCall,
@@ -69,12 +71,14 @@ export class Client {
   readonly #readPolicy: ResolvedPolicy
   readonly #writePolicy: ResolvedPolicy
   readonly #maxPending: number
+  readonly #attempts: Attempts
   #sessionLink: SessionLink | undefined
   #closed = false
 
   /** @internal Use `connect()`. */
   constructor(pool: Pool, defaults: Policy, maxPendingRequests: number) {
     this.#pool = pool
+    this.#attempts = new Attempts(pool)
     this.#defaults = { ...defaults }
     this.#readPolicy = resolvePolicy(this.#defaults, defaults, false)
     this.#writePolicy = resolvePolicy(this.#defaults, defaults, true)
@@ -276,27 +280,7 @@ export class Client {
     if (this.#closed) return Promise.reject(new TallyError(CLIENT_STATUS.CLIENT_ERROR, 'the client is closed'))
     if (this.#pool.inFlight >= this.#maxPending)
       return Promise.reject(new TallyError(CLIENT_STATUS.QUEUE_FULL, `more than ${this.#maxPending} requests are waiting for an answer`))
-    const now = performance.now()
-    const deadline = policy.totalTimeoutMs > 0 ? now + policy.totalTimeoutMs : Infinity
-    return this.#attempt(call, policy, now, deadline, 0, false)
-  }
-
-  // One attempt; on a timeout or a dropped connection, another while retries and time remain.
-  #attempt(call: Call, policy: ResolvedPolicy, now: number, deadline: number, attempt: number, inDoubt: boolean): Promise<unknown> {
-    const attemptDeadline = policy.socketTimeoutMs > 0 ? Math.min(deadline, now + policy.socketTimeoutMs) : deadline
-    const connection = this.#pool.pick()
-    const answer =
-      connection !== undefined
-        ? connection.request(call, attemptDeadline)
-        : this.#pool.waitForConnection(attemptDeadline).then((c) => c.request(call, attemptDeadline))
-    if (attempt === 0 && policy.maxRetries === 0) return answer
-    return answer.catch((err: TallyError) => {
-      const doubt = inDoubt || err.inDoubt
-      const retryable = err.code === STATUS.TIMEOUT || err.code === CLIENT_STATUS.CONNECTION
-      const later = performance.now()
-      if (retryable && attempt < policy.maxRetries && later < deadline) return this.#attempt(call, policy, later, deadline, attempt + 1, doubt)
-      throw doubt && !err.inDoubt ? new TallyError(err.code, err.message, { inDoubt: true, gen: err.gen, index: err.index, cause: err }) : err
-    })
+    return this.#attempts.send(call, policy)
   }
 }
 

@@ -7,6 +7,7 @@ import { SERVER_MESSAGE_ID, type Hello } from '../protocol/messages.js'
 import { FLOATS } from '../protocol/msgpack-format.js'
 import { MsgpackReader } from '../protocol/msgpack-reader.js'
 import { FrameWriter } from '../protocol/msgpack-writer.js'
+import type { SentToken } from '../protocol/request-fields.js'
 import { readError, readHello, readResponseHead } from '../protocol/response-codec.js'
 import { CLIENT_STATUS, STATUS } from '../protocol/status.js'
 import { Deadlines } from './deadlines.js'
@@ -29,6 +30,11 @@ export interface Call {
   reject(err: TallyError): void
   /** performance.now() time after which the attempt times out; Infinity for none. */
   deadline: number
+  /**
+   * A write's token (PROTOCOL.md §3.1), set by the client before the first attempt to a server that keeps a window
+   * and kept for every retry; undefined for reads and for writes to servers without one.
+   */
+  token?: SentToken
 }
 
 export interface ConnectionOptions {

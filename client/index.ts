@@ -4,7 +4,7 @@ export { ops, type Operation, type Numeric } from './ops.js'
 export { CountersSession, SessionCounters, type SessionOptions, type SavedCounters, type CounterValue } from './session.js'
 export { DEFAULT_CLIENT_OPTIONS, DEFAULT_POLICY, type ClientOptions, type HostAddress, type Policy } from './options.js'
 export { TallyError } from '../protocol/errors.js'
-export { STATUS, CLIENT_STATUS, statusName } from '../protocol/status.js'
+export { STATUS, TALLY_STATUS, CLIENT_STATUS, statusName } from '../protocol/status.js'
 export {
   Key,
   Double,

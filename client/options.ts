@@ -10,7 +10,11 @@ export interface Policy {
   totalTimeoutMs?: number
   /** Deadline for one attempt; when it passes and retries remain, the call is tried again. 0 = use the total. */
   socketTimeoutMs?: number
-  /** Further attempts after a timed-out or dropped attempt. Defaults: 2 for reads, 0 for writes. */
+  /**
+   * Further attempts after a timed-out or dropped attempt (and, for writes, after a busy answer). Default 2. A write
+   * is retried by default only to a server that keeps write tokens, which applies it once however often it is sent
+   * (PROTOCOL.md §3.1); to another, only when this is set, and a retry may then apply it twice. 0: no retries.
+   */
   maxRetries?: number
   exists?: ExistsPolicy
   gen?: GenPolicy
@@ -49,7 +53,7 @@ export const DEFAULT_CLIENT_OPTIONS = {
   maxPendingRequests: 100_000,
 } as const
 
-/** The policy every call starts from. `maxRetries` is absent: it defaults per kind of call (reads 2, writes 0). */
+/** The policy every call starts from. `maxRetries` is absent: it defaults per kind of call and server. */
 export const DEFAULT_POLICY = {
   totalTimeoutMs: 1000,
   socketTimeoutMs: 0,
@@ -60,13 +64,16 @@ export const DEFAULT_POLICY = {
 } as const satisfies Policy
 
 export const DEFAULT_READ_RETRIES = 2
-export const DEFAULT_WRITE_RETRIES = 0
+/** Retries of a write sent with a token (the server keeps a window); without one, writes are not retried by default. */
+export const DEFAULT_WRITE_RETRIES = 2
 
 /** A policy with every field filled in and the wire flags precomputed. */
 export interface ResolvedPolicy {
   totalTimeoutMs: number
   socketTimeoutMs: number
   maxRetries: number
+  /** Retries of a write sent without a token, to a server that keeps no window: only those the policy asks for. */
+  retriesWithoutToken: number
   sendKey: boolean
   flags: number
 }
@@ -113,6 +120,7 @@ export function resolvePolicy(defaults: Policy, policy: Policy | undefined, isWr
     totalTimeoutMs: p.totalTimeoutMs ?? DEFAULT_POLICY.totalTimeoutMs,
     socketTimeoutMs: p.socketTimeoutMs ?? DEFAULT_POLICY.socketTimeoutMs,
     maxRetries: p.maxRetries ?? (isWrite ? DEFAULT_WRITE_RETRIES : DEFAULT_READ_RETRIES),
+    retriesWithoutToken: p.maxRetries ?? (isWrite ? 0 : DEFAULT_READ_RETRIES),
     sendKey: p.key === 'send',
     flags: encodeFlags(EXISTS[p.exists ?? 'ignore'], GEN_POLICY[p.gen ?? 'ignore'], p.commitLevel === 'master'),
   }

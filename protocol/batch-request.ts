@@ -6,7 +6,7 @@ import { OP, type BatchGetRequest, type BatchOperateItem, type BatchOperateReque
 import { KIND } from './msgpack-format.js'
 import type { MsgpackReader } from './msgpack-reader.js'
 import type { FrameWriter } from './msgpack-writer.js'
-import { bad, readAddress, readBinOps, readPolicy, readStrings, writeAddress } from './request-fields.js'
+import { bad, readAddress, readBinOps, readPolicy, readStrings, readToken, writeAddress, writeToken, type SentToken } from './request-fields.js'
 import type { Key } from './types.js'
 
 /** One record's part of a BATCH_OPERATE, as the client sends it: `ops` in their wire form (PROTOCOL.md §4.7). */
@@ -58,9 +58,9 @@ function readBatchKey(r: MsgpackReader, index: number): RecordAddress {
   return address
 }
 
-/** `[id, 10, items]`: each item `[ns, set, digest, userKey, ttl, gen, flags, ops]`. */
-export function writeBatchOperateRequest(w: FrameWriter, id: number, entries: readonly BatchOperateEntry[]): void {
-  w.array(3)
+/** `[id, 10, items, token?]`: each item `[ns, set, digest, userKey, ttl, gen, flags, ops]`. */
+export function writeBatchOperateRequest(w: FrameWriter, id: number, entries: readonly BatchOperateEntry[], token?: SentToken): void {
+  w.array(token === undefined ? 3 : 4)
   w.number(id)
   w.number(OP.BATCH_OPERATE)
   w.array(entries.length)
@@ -72,6 +72,7 @@ export function writeBatchOperateRequest(w: FrameWriter, id: number, entries: re
     w.number(flags)
     w.value(ops)
   }
+  if (token !== undefined) writeToken(w, token)
 }
 
 /**
@@ -92,7 +93,8 @@ export function readBatchOperateRequest(r: MsgpackReader, id: number, fields: nu
       throw err instanceof TallyError ? new TallyError(err.code, err.message, { index: i }) : err
     }
   }
-  return [{ op: OP.BATCH_OPERATE, id, items }, 3]
+  const token = fields > 3 ? readToken(r, 'BATCH_OPERATE') : undefined
+  return [{ op: OP.BATCH_OPERATE, id, items, token }, token === undefined ? 3 : 4]
 }
 
 function readBatchItem(r: MsgpackReader, index: number): BatchOperateItem {

@@ -76,10 +76,23 @@ export interface BinOp {
   initial: unknown
 }
 
+/**
+ * A write's token (PROTOCOL.md §3.1): the client's 64-bit id, as two big-endian halves, and the write's number in
+ * that client's sequence; a retry carries the same. `resent`: an earlier attempt may have reached a server.
+ */
+export interface WriteToken {
+  clientHi: number
+  clientLo: number
+  seq: number
+  resent: boolean
+}
+
 interface RecordRequestBase {
   id: number
   address: RecordAddress
   policy: RecordPolicy
+  /** Writes only; undefined when the request carries none. */
+  token: WriteToken | undefined
 }
 
 export type PutRequest = RecordRequestBase & { op: typeof OP.PUT; bins: unknown[] }
@@ -98,7 +111,7 @@ export interface BatchOperateItem {
   ops: BinOp[]
 }
 /** BATCH_OPERATE applies ops to many records atomically: all of them, or (on any failure) none. */
-export type BatchOperateRequest = { op: typeof OP.BATCH_OPERATE; id: number; items: BatchOperateItem[] }
+export type BatchOperateRequest = { op: typeof OP.BATCH_OPERATE; id: number; items: BatchOperateItem[]; token: WriteToken | undefined }
 /** INFO asks for named server facts, as Aerospike's info protocol does (`status`, `statistics`, ...). */
 export type InfoRequest = { op: typeof OP.INFO; id: number; commands: string[] }
 
@@ -122,6 +135,8 @@ export interface Hello {
   maxFrameBytes: number
   maxRecordBytes: number
   maxBatchKeys: number
+  /** How long the server remembers answers to write tokens (PROTOCOL.md §3.1); absent or 0: it keeps none. */
+  writeWindowMs?: number
 }
 
 /** The outcome of a record request, before encoding: metadata plus the op's payload (bins, a value, reads). */

@@ -5,7 +5,7 @@
 // message's decoder sets one, what the message decodes to against a memory budget.
 import { constants } from 'node:buffer'
 import { TallyError } from './errors.js'
-import { EXT_DOUBLE, FLOATS, KIND, KINDS, MAX_DEPTH, type Floats, type Kind } from './msgpack-format.js'
+import { EXT_DOUBLE, FLOATS, KIND, KINDS, MAX_DEPTH, TRUNCATED, valueEnd, type Floats, type Kind } from './msgpack-format.js'
 import { ARRAY_BYTES, BYTES_BYTES, DOUBLE_BYTES, HEAP_NUMBER_BYTES, MAP_BYTES, MAP_ENTRY_BYTES, SLOT_BYTES, STRING_BYTES } from './memory-cost.js'
 import { STATUS } from './status.js'
 import { cachedString, CACHE_MAX_BYTES } from './string-cache.js'
@@ -204,6 +204,15 @@ export class MsgpackReader {
     for (let i = 0; i < length; i++) into[i] = buf[this.pos + i]!
     this.pos += length
     return true
+  }
+
+  /** The next value's encoded bytes, whole and undecoded: a view of the frame's bytes (no copy). */
+  raw(): Buffer {
+    const start = this.pos
+    const end = valueEnd(this.buf, start, this.end)
+    if (end < 0) throw malformed(end === TRUNCATED ? 'truncated' : 'not msgpack')
+    this.pos = end
+    return this.buf.subarray(start, end)
   }
 
   /** Any value: scalars, lists, maps and Doubles. Bytes are copied. */

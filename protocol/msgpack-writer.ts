@@ -48,6 +48,13 @@ export class MsgpackWriter {
 
   protected afterTake(): void {}
 
+  /** Appends bytes as they are: encoded msgpack values, or whole frames. */
+  raw(bytes: Uint8Array): void {
+    this.ensure(bytes.length)
+    this.buf.set(bytes, this.pos)
+    this.pos += bytes.length
+  }
+
   array(length: number): void {
     this.header(length, 0x90, 0xdc)
   }
@@ -271,17 +278,11 @@ export class MsgpackWriter {
 export class FrameWriter extends MsgpackWriter {
   private frameCount = 0
   private frameStart = -1
+  private lastStart = -1 // body of the frame ended last: [lastStart, pos) until more is written
 
   /** Complete frames written since the last `take`. */
   get frames(): number {
     return this.frameCount
-  }
-
-  /** Appends bytes that already are whole frames. */
-  raw(frames: Uint8Array): void {
-    this.ensure(frames.length)
-    this.buf.set(frames, this.pos)
-    this.pos += frames.length
   }
 
   /** Appends one frame whose body is `body`. */
@@ -309,9 +310,15 @@ export class FrameWriter extends MsgpackWriter {
   end(): number {
     const length = this.pos - this.frameStart - FRAME_HEADER_BYTES
     this.buf.writeUInt32BE(length, this.frameStart)
+    this.lastStart = this.frameStart + FRAME_HEADER_BYTES
     this.frameStart = -1
     this.frameCount++
     return length
+  }
+
+  /** A view of the body of the frame ended last, valid until anything more is written. */
+  lastBody(): Uint8Array {
+    return this.buf.subarray(this.lastStart, this.pos)
   }
 
   /** Drops the frame begun last, as if it had never been started. */

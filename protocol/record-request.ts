@@ -1,15 +1,24 @@
 // Single-record requests (PROTOCOL.md §3, §4.1-§4.7): a fixed header, then the op's arguments. The client writes
 // the header and its arguments; the server reads them into a typed request.
 import { ARRAY_BYTES, SLOT_BYTES } from './memory-cost.js'
-import { OP, type OpCode, type RecordAddress, type RecordPolicy, type Request } from './messages.js'
+import { OP, type BatchGetRequest, type BatchOperateRequest, type InfoRequest, type OpCode, type RecordAddress, type RecordPolicy, type Request } from './messages.js'
 import { KIND } from './msgpack-format.js'
 import { newList, type MsgpackReader } from './msgpack-reader.js'
 import type { FrameWriter } from './msgpack-writer.js'
-import { bad, readAddress, readBinOps, readPolicy, readStrings } from './request-fields.js'
+import { bad, readAddress, readBinOps, readPolicy, readStrings, readToken } from './request-fields.js'
 import type { UserKey } from './types.js'
 
 /** id, op, ns, set, digest, userKey, ttl, gen, flags */
 export const RECORD_HEADER_FIELDS = 9
+
+/** Where a write's token goes: after every argument of its op, missing ones sent as nil (PROTOCOL.md §3.1). */
+export const TOKEN_FIELD: Partial<Record<OpCode, number>> = {
+  [OP.PUT]: RECORD_HEADER_FIELDS + 1,
+  [OP.REMOVE]: RECORD_HEADER_FIELDS,
+  [OP.TOUCH]: RECORD_HEADER_FIELDS,
+  [OP.INCREMENT]: RECORD_HEADER_FIELDS + 3,
+  [OP.OPERATE]: RECORD_HEADER_FIELDS + 1,
+}
 
 /**
  * Starts a single-record request: `[id, op, ns, set, digest, userKey, ttl, gen, flags]`, to be followed by the
@@ -51,29 +60,36 @@ export function readRecordRequest(r: MsgpackReader, id: number, op: OpCode, opNa
   if (fields < RECORD_HEADER_FIELDS) throw bad(`${opName}: expected at least ${RECORD_HEADER_FIELDS} fields, got ${fields}`)
   const address = readAddress(r, opName)
   const policy = readPolicy(r, opName)
-  return readArgs(r, id, op, address, policy, fields)
+  const [request, read] = readArgs(r, id, op, address, policy, fields)
+  if (read === TOKEN_FIELD[op] && fields > read) {
+    request.token = readToken(r, opName)
+    return [request, read + 1]
+  }
+  return [request, read]
 }
 
-function readArgs(r: MsgpackReader, id: number, op: OpCode, address: RecordAddress, policy: RecordPolicy, fields: number): [Request, number] {
+type RecordRequest = Exclude<Request, BatchGetRequest | BatchOperateRequest | InfoRequest>
+
+function readArgs(r: MsgpackReader, id: number, op: OpCode, address: RecordAddress, policy: RecordPolicy, fields: number): [RecordRequest, number] {
   const has = (n: number): boolean => fields > RECORD_HEADER_FIELDS + n
   switch (op) {
     case OP.PUT:
       if (!has(0) || r.kind() !== KIND.ARRAY) throw bad('PUT: bins must be an array of name, value pairs')
-      return [{ id, address, policy, op, bins: readBinList(r) }, RECORD_HEADER_FIELDS + 1]
+      return [{ id, address, policy, token: undefined, op, bins: readBinList(r) }, RECORD_HEADER_FIELDS + 1]
     case OP.GET:
-      return [{ id, address, policy, op, binNames: has(0) ? readStrings(r, 'GET: bin names') : null }, RECORD_HEADER_FIELDS + (has(0) ? 1 : 0)]
+      return [{ id, address, policy, token: undefined, op, binNames: has(0) ? readStrings(r, 'GET: bin names') : null }, RECORD_HEADER_FIELDS + (has(0) ? 1 : 0)]
     case OP.INCREMENT: {
       if (!has(0) || r.kind() !== KIND.STR) throw bad('INCREMENT: bin name must be a string')
       const bin = r.str()
       const offset = has(1) ? r.value() : undefined
       const initial = has(2) ? r.value() : undefined
-      return [{ id, address, policy, op, bin, offset, initial: initial ?? undefined }, Math.min(fields, RECORD_HEADER_FIELDS + 3)]
+      return [{ id, address, policy, token: undefined, op, bin, offset, initial: initial ?? undefined }, Math.min(fields, RECORD_HEADER_FIELDS + 3)]
     }
     case OP.OPERATE:
       if (!has(0)) throw bad('OPERATE: ops must be an array')
-      return [{ id, address, policy, op, ops: readBinOps(r, 'OPERATE') }, RECORD_HEADER_FIELDS + 1]
+      return [{ id, address, policy, token: undefined, op, ops: readBinOps(r, 'OPERATE') }, RECORD_HEADER_FIELDS + 1]
     default:
-      return [{ id, address, policy, op: op as typeof OP.EXISTS | typeof OP.REMOVE | typeof OP.TOUCH }, RECORD_HEADER_FIELDS]
+      return [{ id, address, policy, token: undefined, op: op as typeof OP.EXISTS | typeof OP.REMOVE | typeof OP.TOUCH }, RECORD_HEADER_FIELDS]
   }
 }
 

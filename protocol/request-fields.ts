@@ -3,7 +3,7 @@
 import { DIGEST_BYTES } from './digest.js'
 import { TallyError } from './errors.js'
 import { ARRAY_BYTES, BIN_OP_BYTES, SLOT_BYTES, STRING_BYTES } from './memory-cost.js'
-import { BIN_OP, FLAGS, MAX_OPERATE_OPS, type BinOp, type BinOpCode, type RecordAddress, type RecordPolicy } from './messages.js'
+import { BIN_OP, FLAGS, MAX_OPERATE_OPS, type BinOp, type BinOpCode, type RecordAddress, type RecordPolicy, type WriteToken } from './messages.js'
 import { KIND } from './msgpack-format.js'
 import type { MsgpackReader } from './msgpack-reader.js'
 import type { FrameWriter } from './msgpack-writer.js'
@@ -92,6 +92,60 @@ export function readPolicy(r: MsgpackReader, where: string): RecordPolicy {
   if (exists > 4) throw bad(`${where}: unknown exists policy ${exists}`)
   if (genPolicy > 2) throw bad(`${where}: unknown generation policy ${genPolicy}`)
   return { ttl, gen, exists: exists as ExistsCode, genPolicy: genPolicy as GenPolicyCode, commitMaster: (flags & FLAGS.COMMIT_MASTER) !== 0, deleteMissingOk: (flags & FLAGS.DELETE_MISSING_OK) !== 0 }
+}
+
+/** Bytes of a client id in a write token. */
+export const CLIENT_ID_BYTES = 8
+
+/** A write token as a client sends it (PROTOCOL.md §3.1): `client` is CLIENT_ID_BYTES bytes. */
+export interface SentToken {
+  client: Uint8Array
+  seq: number
+  resent: boolean
+}
+
+/** A write token, `[client, seq, resent]`. */
+export function writeToken(w: FrameWriter, token: SentToken): void {
+  w.array(3)
+  w.bin(token.client)
+  w.number(token.seq)
+  w.bool(token.resent)
+}
+
+/** `[client, seq, resent]`; fields after these are skipped. */
+export function readToken(r: MsgpackReader, where: string): WriteToken {
+  return readUsualToken(r) ?? readAnyToken(r, where)
+}
+
+// The form every client sends: fixarray 3, bin 8, a seq, true or false. Read straight from the bytes; undefined for
+// any other form, read then by `readAnyToken`.
+function readUsualToken(r: MsgpackReader): WriteToken | undefined {
+  const { buf, pos, end } = r
+  if (pos + 13 > end || buf[pos] !== 0x93 || buf[pos + 1] !== 0xc4 || buf[pos + 2] !== CLIENT_ID_BYTES) return undefined
+  const b = buf[pos + 11]!
+  // The seq as a positive fixint, uint8, uint16 or uint32 (wider ones take the other way), and where the flag is.
+  const width = b <= 0x7f ? 0 : b === 0xcc ? 1 : b === 0xcd ? 2 : b === 0xce ? 4 : -1
+  const at = pos + 12 + width
+  if (width < 0 || at >= end) return undefined
+  const seq = width === 0 ? b : width === 1 ? buf[pos + 12]! : width === 2 ? buf.readUInt16BE(pos + 12) : buf.readUInt32BE(pos + 12)
+  const flag = buf[at]
+  if (seq === 0 || (flag !== 0xc2 && flag !== 0xc3)) return undefined
+  r.pos = at + 1
+  return { clientHi: buf.readUInt32BE(pos + 3), clientLo: buf.readUInt32BE(pos + 7), seq, resent: flag === 0xc3 }
+}
+
+// The client id of the token being decoded, read here and then into the token's two numbers.
+const tokenClient = Buffer.alloc(CLIENT_ID_BYTES)
+
+function readAnyToken(r: MsgpackReader, where: string): WriteToken {
+  const what = `${where}: the token must be [client (${CLIENT_ID_BYTES} bytes), seq, resent]`
+  const fields = r.kind() === KIND.ARRAY ? r.array() : 0
+  if (fields < 3 || r.kind() !== KIND.BIN || !r.binInto(tokenClient)) throw bad(what)
+  const seq = intField(r, 1, Number.MAX_SAFE_INTEGER, `${where}: the token's seq must be an integer from 1 to 2^53-1`)
+  if (r.kind() !== KIND.BOOL) throw bad(what)
+  const resent = r.value() === true
+  for (let i = 3; i < fields; i++) r.value()
+  return { clientHi: tokenClient.readUInt32BE(0), clientLo: tokenClient.readUInt32BE(4), seq, resent }
 }
 
 /** An array of ops, each `[code, bin, value, initial]` (PROTOCOL.md §4.7). */

@@ -5,14 +5,18 @@ import { MAX_MESSAGE_BYTES, TallyError, truncate } from './errors.js'
 import { PROTOCOL_VERSION, SERVER_MESSAGE_ID, type BatchItem, type Hello, type InfoResult, type RecordResult } from './messages.js'
 import { KIND } from './msgpack-format.js'
 import type { MsgpackReader } from './msgpack-reader.js'
-import type { FrameWriter } from './msgpack-writer.js'
+import { MsgpackWriter, type FrameWriter } from './msgpack-writer.js'
 import { STATUS, statusName } from './status.js'
 
 /** `[id, 0, gen, ttl]`, plus the payload when there is one. */
 export function writeRecordResponse(w: FrameWriter, id: number, result: RecordResult): void {
-  const { payload } = result
-  w.array(payload === undefined ? 4 : 5)
+  w.array(result.payload === undefined ? 4 : 5)
   w.number(id)
+  recordFields(w, result)
+}
+
+function recordFields(w: MsgpackWriter, result: RecordResult): void {
+  const { payload } = result
   w.number(STATUS.OK)
   w.number(result.gen)
   w.number(result.ttl)
@@ -25,6 +29,53 @@ function writeItemsHead(w: FrameWriter, id: number, count: number): void {
   w.number(id)
   w.number(STATUS.OK)
   w.array(count)
+}
+
+/**
+ * A successful answer without its id (PROTOCOL.md §3.1): `[0, gen, ttl, payload?]` for one record, `[0, [[gen, ttl,
+ * reads], ...]]` for a BATCH_OPERATE. What a server keeps of the answer to a write token.
+ */
+export function writeAnswerWithoutId(w: MsgpackWriter, result: RecordResult | RecordResult[]): void {
+  if (!Array.isArray(result)) {
+    w.array(result.payload === undefined ? 3 : 4)
+    return recordFields(w, result)
+  }
+  w.array(2)
+  w.number(STATUS.OK)
+  batchOperateItems(w, result)
+}
+
+/** The answer `body` (`[id, status, ...]`) without its id, `[status, ...]`, in memory of its own. */
+export function answerWithoutId(body: Uint8Array): Uint8Array {
+  const [fields, head] = arrayHeader(body)
+  const id = body[head]!
+  const idBytes = id <= 0x7f ? 1 : id === 0xcc ? 2 : id === 0xcd ? 3 : id === 0xce ? 5 : 0
+  if (fields < 2 || idBytes === 0) throw new Error('an answer must be an array starting with id and status')
+  const rest = body.subarray(head + idBytes)
+  const newHead = fields - 1 < 16 ? 1 : fields - 1 < 0x10000 ? 3 : 5
+  const out = new Uint8Array(newHead + rest.length)
+  if (newHead === 1) out[0] = 0x90 | (fields - 1)
+  else if (newHead === 3) out.set([0xdc, (fields - 1) >> 8, (fields - 1) & 0xff])
+  else out.set([0xdd, (fields - 1) >>> 24, ((fields - 1) >> 16) & 0xff, ((fields - 1) >> 8) & 0xff, (fields - 1) & 0xff])
+  out.set(rest, newHead)
+  return out
+}
+
+/** An answer kept without its id, `[status, ...]`, written as the answer to request `id`: `[id, status, ...]`. */
+export function writeKeptAnswer(w: FrameWriter, id: number, kept: Uint8Array): void {
+  const [fields, head] = arrayHeader(kept)
+  w.array(fields + 1)
+  w.number(id)
+  w.raw(kept.subarray(head))
+}
+
+/** The element count of the array at the start of `bytes`, and the bytes its header takes. */
+function arrayHeader(bytes: Uint8Array): [number, number] {
+  const b = bytes[0]!
+  if (b >= 0x90 && b <= 0x9f) return [b & 0x0f, 1]
+  if (b === 0xdc) return [(bytes[1]! << 8) | bytes[2]!, 3]
+  if (b === 0xdd) return [((bytes[1]! << 24) | (bytes[2]! << 16) | (bytes[3]! << 8) | bytes[4]!) >>> 0, 5]
+  throw new Error('an answer must be an array')
 }
 
 /** `[id, 0, items]`, each item `[0, gen, ttl, bins]` or `[status, message]` (cut to MAX_MESSAGE_BYTES). */
@@ -57,7 +108,14 @@ export function writeInfoResponse(w: FrameWriter, id: number, result: InfoResult
 
 /** `[id, 0, [[gen, ttl, reads], ...]]`: one entry per record, in order. */
 export function writeBatchOperateResponse(w: FrameWriter, id: number, results: RecordResult[]): void {
-  writeItemsHead(w, id, results.length)
+  w.array(3)
+  w.number(id)
+  w.number(STATUS.OK)
+  batchOperateItems(w, results)
+}
+
+function batchOperateItems(w: MsgpackWriter, results: RecordResult[]): void {
+  w.array(results.length)
   for (const result of results) {
     w.array(3)
     w.number(result.gen)

@@ -1,5 +1,6 @@
 // The status table: one number per outcome, shared by the wire, the server and TallyError.
-// Positive numbers match Aerospike's result codes (PROTOCOL.md §7); negative ones are raised by the client only.
+// Positive numbers match Aerospike's result codes (PROTOCOL.md §7), but for Tally's own, numbered from 240 up, where
+// Aerospike defines none; negative ones are raised by the client only.
 
 /** Status codes sent by the server. The numbers are Aerospike's. */
 export const STATUS = {
@@ -20,6 +21,15 @@ export const STATUS = {
   BIN_NAME: 21,
   FORBIDDEN: 22,
   OP_NOT_APPLICABLE: 26,
+} as const
+
+/** Status codes of Tally's own, from 240 up (Aerospike's result codes stop well below). Only the Tally protocol sends them. */
+export const TALLY_STATUS = {
+  /**
+   * A retried write whose token is older than the server's window (PROTOCOL.md §3.1): it may or may not have been
+   * applied, and it was not applied again.
+   */
+  OUTCOME_UNKNOWN: 240,
 } as const
 
 /** Status codes raised by the client library itself; the server never sends them. */
@@ -43,6 +53,7 @@ export type ClientStatusCode = (typeof CLIENT_STATUS)[ClientStatusName]
 
 const NAMES = new Map<number, string>()
 for (const [name, code] of Object.entries(STATUS)) NAMES.set(code, name)
+for (const [name, code] of Object.entries(TALLY_STATUS)) NAMES.set(code, name)
 for (const [name, code] of Object.entries(CLIENT_STATUS)) NAMES.set(code, `CLIENT_${name}`.replace('CLIENT_CLIENT_', 'CLIENT_'))
 
 /** The symbolic name of a status code, e.g. `statusName(2) === 'NOT_FOUND'`; `STATUS_<n>` for unknown codes. */

@@ -2,7 +2,7 @@
 // a short message; an unexpected exception 1, logged with its stack at most once per STACK_TRACE_INTERVAL_MS (the
 // others are counted), and the server carries on. Each outcome is counted under Aerospike's statistic names.
 import { TallyError } from '../protocol/errors.js'
-import { BIN_OP, OP, SERVER_MESSAGE_ID, type BatchItem, type InfoResult, type RecordResult, type Request } from '../protocol/messages.js'
+import { BIN_OP, OP, SERVER_MESSAGE_ID, type BatchItem, type InfoResult, type RecordResult, type Request, type WriteToken } from '../protocol/messages.js'
 import type { MsgpackReader } from '../protocol/msgpack-reader.js'
 import { EncodeError, type FrameWriter } from '../protocol/msgpack-writer.js'
 import { decodeRequest, peekRequestId } from '../protocol/request-codec.js'
@@ -12,17 +12,25 @@ import type { Logger } from './log.js'
 import type { BatchTally } from './metrics/batch-tally.js'
 import { runOperation, type OpContext } from './ops/index.js'
 import type { NamespaceRequestStats } from './store/request-stats.js'
+import { tokenOf } from './window/write-window.js'
 
 /**
  * Decodes the request in `buf[start, end)`, runs it, and writes its answer as one frame into `w`. Returns the id it
- * answered (SERVER_MESSAGE_ID when the request was too broken to have one). Never throws.
+ * answered (SERVER_MESSAGE_ID when the request was too broken to have one). Never throws. A write with a token is
+ * answered from the window if it was answered before (PROTOCOL.md §3.1); otherwise its answer is remembered there.
  */
 export function dispatch(context: OpContext, buf: Buffer, start: number, end: number, r: MsgpackReader, w: FrameWriter, log: Logger, tally: BatchTally): number {
   let id = SERVER_MESSAGE_ID
   let request: Request | undefined
+  let token: WriteToken | undefined
   try {
     request = decodeRequest(r.reset(buf, start, end), context.limits)
     id = request.id
+    token = context.window?.enabled === true ? tokenOf(request) : undefined
+    if (token !== undefined && context.window!.replay(token, id, w)) {
+      tally.requests++ // held like any other answer; not counted again as served
+      return id
+    }
     const result = runOperation(context, request)
     w.begin()
     if (request.op === OP.BATCH_GET) writeBatchResponse(w, id, result as BatchItem[])
@@ -35,6 +43,7 @@ export function dispatch(context: OpContext, buf: Buffer, start: number, end: nu
       throw new TallyError(STATUS.RECORD_TOO_BIG, message)
     }
     w.end()
+    if (token !== undefined) context.window!.remember(token, result as RecordResult | RecordResult[], w)
     countOutcome(context, request, result, STATUS.OK, tally)
     return id
   } catch (err) {
@@ -51,6 +60,7 @@ export function dispatch(context: OpContext, buf: Buffer, start: number, end: nu
     w.begin()
     writeErrorResponse(w, id, failure.code, failure.message, failure.gen, failure.index)
     w.end()
+    if (token !== undefined) context.window!.rememberFailure(token, failure.code, w)
     return id
   }
 }

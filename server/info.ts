@@ -12,6 +12,7 @@ import type { Store } from './store/store.js'
 import { latenciesValue, slowLogValue } from './metrics/info-values.js'
 import type { ServerStats } from './stats.js'
 import { SERVER_VERSION } from './version.js'
+import type { WindowStats } from './window/write-window.js'
 
 /** What the info commands read from a running server. */
 export interface InfoSource {
@@ -28,6 +29,8 @@ export interface InfoSource {
   aerospike: () => AerospikeService
   /** Space on the data directory's file system, when there are disk namespaces. */
   storageSpace: () => { freeBytes: number; totalBytes: number } | undefined
+  /** The window of answers to write tokens. */
+  window: () => WindowStats
 }
 
 const UNKNOWN = 'ERROR:4:unrecognized command'
@@ -154,11 +157,25 @@ function statistics(source: InfoSource): Record<string, string | number | boolea
     client_slow_readers_closed: stats.clientSlowReadersClosed,
     client_answer_buffer_bytes: buffers.answerBytes,
     client_frame_buffer_bytes: buffers.frameBytes,
+    ...windowStatistics(source.window()),
     slow_ops: stats.slowLog.count,
     uptime: Math.floor((Date.now() - stats.started) / 1000),
     heap_used_bytes: memory.heapUsed,
     rss_bytes: memory.rss,
     ...totals,
+  }
+}
+
+function windowStatistics(w: WindowStats): Record<string, number> {
+  return {
+    write_window_entries: w.entries,
+    write_window_clients: w.clients,
+    write_window_bytes: w.bytes,
+    write_window_hits: w.hits,
+    write_window_unknown: w.unknown,
+    write_window_busy: w.busy,
+    write_window_evicted: w.evicted,
+    write_window_expired: w.expired,
   }
 }
 

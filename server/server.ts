@@ -25,6 +25,7 @@ import { TallyWire } from './tally-wire.js'
 import { AerospikeWire } from './aerospike/aerospike-wire.js'
 import { listen, stopListening } from './listener.js'
 import { ThrottledWarning } from './throttled-warning.js'
+import { DEFAULT_WRITE_WINDOW, WriteWindow } from './window/write-window.js'
 
 /** Options of a server. CLI flags map one-to-one onto these. */
 export interface ServerOptions {
@@ -80,6 +81,10 @@ export interface ServerOptions {
   frameTimeoutMs?: number
   /** Interval of the ticker log line and of the reported latencies; 0: no ticker. */
   tickerIntervalMs?: number
+  /** Most answers to write tokens remembered, over all clients (PROTOCOL.md §3.1); 0: none, tokens are ignored. */
+  maxWriteWindowEntries?: number
+  /** Answers to write tokens are kept at least this long while there is room; a client silent this long is forgotten. */
+  writeWindowAgeMs?: number
   /** Port of the Prometheus endpoint (GET /metrics), at `host`; undefined: none. 0 picks a free one. */
   metricsPort?: number
   /** Requests at least this slow (batch read to answer) are counted and kept in the slow log; 0: none. */
@@ -120,6 +125,8 @@ export const DEFAULT_SERVER_OPTIONS = {
   slowLogMaxEntries: DEFAULT_SLOW_LOG.maxEntries,
   nsupPeriodMs: 1000,
   closeGraceMs: 5000,
+  maxWriteWindowEntries: DEFAULT_WRITE_WINDOW.maxEntries,
+  writeWindowAgeMs: DEFAULT_WRITE_WINDOW.maxAgeMs,
 } as const
 
 /** The port `tally server` gives the Aerospike listener unless told otherwise: Aerospike's own. */
@@ -148,7 +155,7 @@ export class ServerCore {
   readonly #refusals: Refusals
   readonly #hello: Uint8Array
 
-  private constructor(store: Store, persistence: Persistence | undefined, o: Resolved) {
+  private constructor(store: Store, persistence: Persistence | undefined, window: WriteWindow, o: Resolved) {
     this.store = store
     this.persistence = persistence
     this.log = o.log ?? silentLogger
@@ -163,6 +170,7 @@ export class ServerCore {
       maxFrameBytes: o.maxFrameBytes,
       maxRecordBytes: Math.min(...store.namespaces.map((ns) => ns.config.maxRecordBytes)),
       maxBatchKeys: o.maxBatchKeys,
+      writeWindowMs: window.enabled ? window.maxAgeMs : 0,
     }
     const helloWriter = new FrameWriter(256)
     helloWriter.begin()
@@ -178,6 +186,7 @@ export class ServerCore {
       networkConfig: () => ({ 'service.address': this.listeningOn?.address ?? o.host, 'service.port': this.listeningOn?.port ?? o.port }),
       aerospike: () => this.aerospikeListeningOn,
       storageSpace: () => persistence?.space,
+      window: () => window.stats(),
     }
     this.#context = {
       store,
@@ -194,6 +203,7 @@ export class ServerCore {
         frameTimeouts: new ThrottledWarning(this.log, (n, s) => `closed ${n} more connections for unfinished frames in the last ${s} s (frame-timeout-ms)`),
       },
       info: (command) => infoValue(source, command),
+      window,
     }
     this.#refusals = new Refusals(this.log, this.stats, o.maxConnections)
     this.#closeGraceMs = o.closeGraceMs
@@ -246,6 +256,7 @@ export class ServerCore {
     const defaults = { storage: o.storage, commitToDevice: o.commitToDevice, flushMs: o.flushMs, nsupPeriodMs: o.nsupPeriodMs }
     const namespaces = (o.namespaces ?? [{}]).map((ns) => ({ ...defaults, ...ns }))
     const store = new Store({ namespaces, clock: o.clock })
+    const window = new WriteWindow({ maxEntries: o.maxWriteWindowEntries, maxAgeMs: o.writeWindowAgeMs }, store.clock)
     let persistence: Persistence | undefined
     if (store.namespaces.some((ns) => ns.config.storage === 'disk')) {
       try {
@@ -255,13 +266,15 @@ export class ServerCore {
           segmentBytes: o.segmentBytes,
           snapshotLogBytes: o.snapshotLogBytes,
           ...(o.fileSystem === undefined ? {} : { fs: o.fileSystem }),
+          ...(window.enabled ? { window } : {}),
         })
       } catch (err) {
         store.close()
         throw err
       }
+      window.attach(persistence)
     }
-    return new ServerCore(store, persistence, o)
+    return new ServerCore(store, persistence, window, o)
   }
 
   /** Open connections. */
@@ -335,6 +348,8 @@ function serviceConfig(o: Resolved): Record<string, string | number | boolean> {
     'slowlog-max-entries': o.slowLogMaxEntries,
     'segment-size': o.segmentBytes,
     'snapshot-log-size': o.snapshotLogBytes,
+    'write-window-max': o.maxWriteWindowEntries,
+    'write-window-age': o.writeWindowAgeMs / 1000,
   }
 }
 

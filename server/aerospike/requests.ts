@@ -74,31 +74,31 @@ function writeOf(as: AsRequest, address: RecordAddress): Request {
   const ops = as.ops
   if (as.delete) {
     if (ops.length > 0) throw parameter(`a delete carries ${ops.length} ops`)
-    return { op: OP.REMOVE, id: 0, address, policy }
+    return { op: OP.REMOVE, id: 0, address, policy, token: undefined }
   }
   if (ops.length === 0) throw parameter('a write carries no ops')
-  if (ops.length === 1 && ops[0]!.op === AS_OP.TOUCH) return { op: OP.TOUCH, id: 0, address, policy }
+  if (ops.length === 1 && ops[0]!.op === AS_OP.TOUCH) return { op: OP.TOUCH, id: 0, address, policy, token: undefined }
   if (!as.respondAllOps && ops.every((op) => op.op === AS_OP.WRITE)) {
     const bins = new Array<unknown>(ops.length * 2)
     for (let i = 0; i < ops.length; i++) {
       bins[2 * i] = ops[i]!.name
       bins[2 * i + 1] = valueOf(ops[i]!)
     }
-    return { op: OP.PUT, id: 0, address, policy, bins }
+    return { op: OP.PUT, id: 0, address, policy, token: undefined, bins }
   }
-  return { op: OP.OPERATE, id: 0, address, policy, ops: ops.map((op) => binOpOf(op, as)) }
+  return { op: OP.OPERATE, id: 0, address, policy, token: undefined, ops: ops.map((op) => binOpOf(op, as)) }
 }
 
 function readOf(as: AsRequest, address: RecordAddress): Request {
   const percent = as.readTouchTtlPercent
   if (percent !== 0 && percent !== -1) throw unsupported(`read-touch (a read-touch-ttl-percent of ${percent}) is`)
   const policy = policyOf(as, null)
-  if (as.headerOnly) return { op: OP.EXISTS, id: 0, address, policy }
+  if (as.headerOnly) return { op: OP.EXISTS, id: 0, address, policy, token: undefined }
   const ops = as.ops
   for (const op of ops) if (op.op !== AS_OP.READ) throw parameter(`op code ${op.op} in a read: a change needs info2 WRITE`)
-  if (as.readAll) return { op: OP.GET, id: 0, address, policy, binNames: null }
-  if (as.respondAllOps) return { op: OP.OPERATE, id: 0, address, policy, ops: ops.map((op) => binOpOf(op, as)) }
-  return { op: OP.GET, id: 0, address, policy, binNames: ops.map((op) => op.name) }
+  if (as.readAll) return { op: OP.GET, id: 0, address, policy, token: undefined, binNames: null }
+  if (as.respondAllOps) return { op: OP.OPERATE, id: 0, address, policy, token: undefined, ops: ops.map((op) => binOpOf(op, as)) }
+  return { op: OP.GET, id: 0, address, policy, token: undefined, binNames: ops.map((op) => op.name) }
 }
 
 function binOpOf(op: AsOp, as: AsRequest): BinOp {

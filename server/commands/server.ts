@@ -30,6 +30,8 @@ interface ServerFlags {
   answerBufferTotalBytes: number
   frameBufferTotalBytes: number
   frameTimeoutMs: number
+  writeWindowMax?: number
+  writeWindowAge?: number
   metricsPort?: number
   logLevel: LogLevel
   logFile?: string
@@ -106,6 +108,16 @@ export function addServerCommand(program: Command): void {
       d.maxTotalFrameBufferBytes,
     )
     .option('--frame-timeout-ms <ms>', 'close a connection that leaves a frame unfinished this long (0: never)', flag(ruleOf('service', 'frame-timeout-ms', (c) => c.server.frameTimeoutMs!)), d.frameTimeoutMs)
+    .option(
+      '--write-window-max <n>',
+      'most answers to write tokens remembered, over all clients; 0: none (default 16M)',
+      flag(ruleOf('service', 'write-window-max', (c) => c.server.maxWriteWindowEntries!)),
+    )
+    .option(
+      '--write-window-age <duration>',
+      'keep answers to write tokens at least this long while there is room (default 60s)',
+      flag(ruleOf('service', 'write-window-age', (c) => c.server.writeWindowAgeMs!)),
+    )
     .option('--metrics-port <port>', 'serve Prometheus metrics at http://HOST:PORT/metrics (default: none)', flag(ruleOf('service', 'metrics-port', (c) => c.server.metricsPort!)))
     .option('--log-level <level>', 'level of the lines written to stderr: debug, info, warn, error or silent', flag(logLevel), 'info' as LogLevel)
     .option('--log-file <file>', 'also write log lines to this file (reopened on SIGHUP)', flag(filePath))
@@ -137,6 +149,8 @@ function mergedOptions(flags: ServerFlags, config: DaemonConfig, fromCli: (name:
   pick('answerBufferTotalBytes', 'maxTotalAnswerBufferBytes', flags.answerBufferTotalBytes)
   pick('frameBufferTotalBytes', 'maxTotalFrameBufferBytes', flags.frameBufferTotalBytes)
   pick('frameTimeoutMs', 'frameTimeoutMs', flags.frameTimeoutMs)
+  if (flags.writeWindowMax !== undefined) options.maxWriteWindowEntries = flags.writeWindowMax
+  if (flags.writeWindowAge !== undefined) options.writeWindowAgeMs = flags.writeWindowAge
   if (flags.metricsPort !== undefined) options.metricsPort = flags.metricsPort
   if (flags.flushMs !== undefined) {
     options.commitToDevice = false

@@ -8,7 +8,7 @@ import type { NamespaceConfig } from '../store/namespace.js'
 import { DEFAULT_NAMESPACE } from '../store/store.js'
 import { describeSystemError } from '../system-errors.js'
 import { ConfigError, parseConfig, type Block, type Setting } from './parse.js'
-import { bool, duration, filePath, host, integer, logLevel, MAX_TIMER_MS, portOrOff, seconds, size, type Range } from './values.js'
+import { bool, count, duration, filePath, host, integer, logLevel, MAX_TIMER_MS, portOrOff, seconds, size, type Range } from './values.js'
 
 /** Everything a config file can say: server options, and what only the daemon uses. */
 export interface DaemonConfig {
@@ -47,6 +47,8 @@ const SERVICE: Record<string, Apply<DaemonConfig>> = {
   'ticker-interval': (v, c) => (c.tickerIntervalMs = duration('s', PERIOD(1000))(v)),
   'segment-size': (v, c) => (c.server.segmentBytes = size({ min: 64 * K, max: 16 * K ** 3 })(v)),
   'snapshot-log-size': (v, c) => (c.server.snapshotLogBytes = size({ min: 64 * K, max: K ** 4 })(v)),
+  'write-window-max': (v, c) => (c.server.maxWriteWindowEntries = count({ min: K, max: K ** 3, off: true })(v)),
+  'write-window-age': (v, c) => (c.server.writeWindowAgeMs = duration('s', { min: 1000, max: DAY_MS })(v)),
   'metrics-port': (v, c) => (c.server.metricsPort = integer(0, 65535)(v)),
   'slowlog-threshold-ms': (v, c) => (c.server.slowLogThresholdMs = integer(0, MAX_TIMER_MS)(v)),
   'slowlog-max-entries': (v, c) => (c.server.slowLogMaxEntries = integer(1, 100_000)(v)),

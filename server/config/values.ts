@@ -67,6 +67,16 @@ export function size(range: Range) {
   }
 }
 
+/** A count within `range`: `5000`, `64K`, `16M` (K, M and G multiply by 1024, as in sizes). */
+export function count(range: Range) {
+  return (values: string[]): number => {
+    const text = one(values, 'a count such as 5000, 64K or 16M')
+    const m = /^(\d+)([KMG]?)$/i.exec(text)
+    if (m === null) throw new Error(`'${text}' is not a count (such as 5000, 64K or 16M)`)
+    return inRange(Number(m[1]) * SIZE_UNITS[m[2]!.toUpperCase()]!, range, SIZE_UNITS)
+  }
+}
+
 /** An integer within [min, max]. */
 export function integer(min: number, max: number) {
   return (values: string[]): number => {

@@ -46,6 +46,6 @@ export function batchOperate({ store, limits }: OpContext, request: BatchOperate
       throw new TallyError(err.code, err.message, { gen: err.gen, index })
     }
   })
-  store.commitBatch(plans)
+  store.commitBatch(plans, request.token === undefined ? undefined : { token: request.token, answer: results })
   return results
 }

@@ -8,5 +8,5 @@ export function increment({ store }: OpContext, request: IncrementRequest): Reco
   const ns = store.namespace(request.address.ns)
   const txn = ns.begin(request.address, request.policy, TXN.WRITE | TXN.NO_REPLACE)
   txn.payload = txn.increment(request.bin, request.offset, request.initial)
-  return ns.commit(txn)
+  return ns.commit(txn, request.token)
 }

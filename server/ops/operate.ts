@@ -23,7 +23,7 @@ export function operate({ store, limits }: OpContext, request: OperateRequest): 
   if (answerBytes > limits.maxFrameBytes - ANSWER_HEADROOM_BYTES)
     throw new TallyError(STATUS.RECORD_TOO_BIG, `OPERATE: the reads would answer ~${answerBytes} bytes, over the frame limit of ${limits.maxFrameBytes}`)
   txn.payload = txn.results
-  return ns.commit(txn)
+  return ns.commit(txn, request.token)
 }
 
 /** The transaction mode a list of ops needs. */

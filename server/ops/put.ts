@@ -18,5 +18,5 @@ export function put({ store }: OpContext, request: PutRequest): RecordResult {
     if (typeof name !== 'string') throw new TallyError(STATUS.PARAMETER, `PUT: bin name ${i / 2} is not a string`)
     txn.write(name, bins[i + 1])
   }
-  return ns.commit(txn)
+  return ns.commit(txn, request.token)
 }

@@ -7,5 +7,5 @@ export function remove({ store }: OpContext, request: RemoveRequest): RecordResu
   const ns = store.namespace(request.address.ns)
   const txn = ns.begin(request.address, request.policy, TXN.WRITE | TXN.MUST_EXIST | TXN.NO_REPLACE | TXN.REMOVE)
   txn.deleteRecord()
-  return ns.commit(txn)
+  return ns.commit(txn, request.token)
 }

@@ -7,5 +7,5 @@ export function touch({ store }: OpContext, request: TouchRequest): RecordResult
   const ns = store.namespace(request.address.ns)
   const txn = ns.begin(request.address, request.policy, TXN.WRITE | TXN.MUST_EXIST | TXN.NO_REPLACE)
   txn.touch()
-  return ns.commit(txn)
+  return ns.commit(txn, request.token)
 }

@@ -43,7 +43,7 @@ export interface DataDirWalk {
 }
 
 export interface WalkOptions {
-  /** Called with each change to apply (writes, deletes, batches), in order, before any problem is found. */
+  /** Called with each change to apply (writes, deletes, batches, tokens, window answers), in order, before any problem is found. */
   onChange?: (entry: Entry) => void
   /** Called with how many records of each namespace a snapshot is about to load. */
   onSnapshotStart?: (expected: [string, number][]) => void
@@ -119,6 +119,7 @@ class Walker {
           else this.#o.onSnapshotStart?.(entry.expected)
         } else if (end !== undefined) this.#problem(`snapshot ${file} has entries after its end, at byte ${offset}`)
         else if (entry.type === ENTRY.SNAPSHOT_END) end = entry
+        else if (entry.type === ENTRY.WINDOW) this.#apply(entry)
         else if (entry.type !== ENTRY.WRITE) this.#problem(`snapshot ${file} holds an entry of type ${entry.type} at byte ${offset}`)
         else {
           records++
@@ -182,7 +183,7 @@ class Walker {
           return
         }
         if (entry.type === ENTRY.SEGMENT_END) continuedIn = entry.nextSeq
-        else if (entry.type === ENTRY.WRITE || entry.type === ENTRY.DELETE || entry.type === ENTRY.BATCH) this.#apply(entry)
+        else if (entry.type === ENTRY.WRITE || entry.type === ENTRY.DELETE || entry.type === ENTRY.BATCH || entry.type === ENTRY.TOKEN) this.#apply(entry)
         else this.#problem(`log segment ${file} holds a misplaced entry of type ${entry.type} at byte ${offset}`)
       },
       this.#chunk,
@@ -236,6 +237,7 @@ function markBytes(file: string, offset: number): number {
 
 function count(summary: FileSummary, entry: Entry): void {
   summary.entries++
+  if (entry.type === ENTRY.TOKEN) entry = entry.change
   if (entry.type === ENTRY.WRITE || entry.type === ENTRY.DELETE) summary.changes++
   else if (entry.type === ENTRY.BATCH) summary.changes += entry.entries.length
 }

@@ -27,6 +27,17 @@ export const ENTRY = {
   SNAPSHOT_END: 6,
   /** `[7, nextSeq]`: written after a segment's last change once segment `nextSeq` exists, so none can vanish unseen. */
   SEGMENT_END: 7,
+  /**
+   * `[8, client, seq, answer, change]`: a change made by a write with a token (PROTOCOL.md §3.1), a WRITE, DELETE or
+   * BATCH body, with the token (`client` 8 bytes, `seq`) and the answer it got (without its id): one entry, so that
+   * the change and its answer are durable together.
+   */
+  TOKEN: 8,
+  /**
+   * `[9, client, lost, [seq, answer, ...]]`: in a snapshot, answers the write window holds for one client, and the
+   * highest write number of that client whose answer may have been forgotten (0: none).
+   */
+  WINDOW: 9,
 } as const
 
 export const ENTRY_HEADER_BYTES = 8
@@ -39,6 +50,28 @@ export type Entry =
   | { type: typeof ENTRY.SNAPSHOT; seq: number; createdMs: number; expected: [string, number][] }
   | { type: typeof ENTRY.SNAPSHOT_END; records: number }
   | { type: typeof ENTRY.SEGMENT_END; nextSeq: number }
+  | ({ type: typeof ENTRY.TOKEN; answer: Buffer; change: Entry } & TokenId)
+  | ({ type: typeof ENTRY.WINDOW; lost: number; answers: { seq: number; answer: Buffer }[] } & ClientId)
+
+/** A client of the write window: its 8-byte id as two big-endian halves. */
+export interface ClientId {
+  clientHi: number
+  clientLo: number
+}
+
+/** A write token: the client and the write's number. */
+export interface TokenId extends ClientId {
+  seq: number
+}
+
+/** Some of the answers the write window holds for one client, as a snapshot keeps them (ENTRY.WINDOW). */
+export interface WindowChunk extends ClientId {
+  lost: number
+  /** Write numbers whose answers the chunk holds. */
+  seqs: number[]
+  /** Writes the answer to write `seq`, without its id, as a msgpack array. */
+  writeAnswer(w: MsgpackWriter, seq: number): void
+}
 
 /** Writes entries, each framed with its length and checksum. */
 export class EntryWriter extends MsgpackWriter {
@@ -79,6 +112,35 @@ export class EntryWriter extends MsgpackWriter {
     this.value(state.bins)
   }
 
+  /** The start of a TOKEN entry; the answer, then the change's body, follow. */
+  tokenHead(token: TokenId): void {
+    this.array(5)
+    this.number(ENTRY.TOKEN)
+    this.#client(token)
+    this.number(token.seq)
+  }
+
+  /** A whole WINDOW entry. */
+  window(chunk: WindowChunk): void {
+    this.begin()
+    this.array(4)
+    this.number(ENTRY.WINDOW)
+    this.#client(chunk)
+    this.number(chunk.lost)
+    this.array(chunk.seqs.length * 2)
+    for (const seq of chunk.seqs) {
+      this.number(seq)
+      chunk.writeAnswer(this, seq)
+    }
+    this.end()
+  }
+
+  #client({ clientHi, clientLo }: ClientId): void {
+    clientBytes.writeUInt32BE(clientHi, 0)
+    clientBytes.writeUInt32BE(clientLo, 4)
+    this.bin(clientBytes)
+  }
+
   deleteBody(ns: string, digest: Uint8Array): void {
     this.array(3)
     this.number(ENTRY.DELETE)
@@ -112,6 +174,7 @@ export class EntryWriter extends MsgpackWriter {
 }
 
 const reader = new MsgpackReader({ mapsAsObjects: false })
+const clientBytes = Buffer.alloc(8)
 
 /** Smallest payload of any entry: a two-element array of small integers. */
 export const MIN_ENTRY_BYTES = 3
@@ -123,7 +186,7 @@ export const MIN_ENTRY_BYTES = 3
 export function looksLikePayload(bytes: Uint8Array, at: number): boolean {
   const head = bytes[at]!
   const type = bytes[at + 1]!
-  return head >= 0x92 && head <= 0x98 && type >= ENTRY.WRITE && type <= ENTRY.SEGMENT_END
+  return head >= 0x92 && head <= 0x98 && type >= ENTRY.WRITE && type <= ENTRY.WINDOW
 }
 
 /**
@@ -146,6 +209,8 @@ const FIELDS: Record<number, number> = {
   [ENTRY.SNAPSHOT]: 3,
   [ENTRY.SNAPSHOT_END]: 2,
   [ENTRY.SEGMENT_END]: 2,
+  [ENTRY.TOKEN]: 5,
+  [ENTRY.WINDOW]: 4,
 }
 
 function readEntryBody(r: MsgpackReader): Entry {
@@ -190,9 +255,38 @@ function readEntryBody(r: MsgpackReader): Entry {
       return { type, records: Number(r.value()) }
     case ENTRY.SEGMENT_END:
       return { type, nextSeq: Number(r.int()) }
+    case ENTRY.TOKEN: {
+      const { clientHi, clientLo } = readClient(r)
+      const seq = readSeq(r)
+      const answer = r.raw()
+      const change = readEntryBody(r)
+      if (change.type !== ENTRY.WRITE && change.type !== ENTRY.DELETE && change.type !== ENTRY.BATCH) throw new Error(`a token entry holds an entry of type ${change.type}`)
+      return { type, clientHi, clientLo, seq, answer, change }
+    }
+    case ENTRY.WINDOW: {
+      const { clientHi, clientLo } = readClient(r)
+      const lost = Number(r.int())
+      const count = r.array()
+      if (count % 2 !== 0) throw new Error('window answers are not a list of write numbers and answers')
+      const answers: { seq: number; answer: Buffer }[] = []
+      for (let i = 0; i < count; i += 2) answers.push({ seq: readSeq(r), answer: r.raw() })
+      return { type, clientHi, clientLo, lost, answers }
+    }
     default:
       throw new Error(`unknown entry type ${type}`)
   }
+}
+
+function readClient(r: MsgpackReader): ClientId {
+  const client = r.bin(false)
+  if (client.length !== 8) throw new Error(`a client id of ${client.length} bytes`)
+  return { clientHi: client.readUInt32BE(0), clientLo: client.readUInt32BE(4) }
+}
+
+function readSeq(r: MsgpackReader): number {
+  const seq = r.int()
+  if (typeof seq !== 'number' || seq < 1) throw new Error(`a write number of ${seq}`)
+  return seq
 }
 
 // A view of the entry's bytes, valid only until the reader moves on: whoever keeps a digest copies it.

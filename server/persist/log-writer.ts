@@ -7,6 +7,7 @@
 // were cut, so that disk and memory agree again (and a snapshot taken meanwhile is corrected). While no segment can
 // be opened, the log is down and writes are refused; it tries again every second.
 import { TallyError } from '../../protocol/errors.js'
+import { writeAnswerWithoutId } from '../../protocol/response-codec.js'
 import { STATUS } from '../../protocol/status.js'
 import type { Logger } from '../log.js'
 import { LatencyHistogram } from '../metrics/latency-histogram.js'
@@ -23,8 +24,11 @@ export interface LogWriterOptions {
   /** Changes that do not need an fsync before their answer get one at most this many ms later. */
   flushMs: number
   log: Logger
-  /** Undoes one change that could not be made durable: puts the record back as it was. */
-  undo(ns: string, digest: Uint8Array, previous: RecordState | null): void
+  /**
+   * Undoes one change that could not be made durable: puts the record back as it was. `lsn`: the log position at
+   * the end of its entry (the changes of one batch share it).
+   */
+  undo(ns: string, digest: Uint8Array, previous: RecordState | null, lsn: number): void
   /** The record's state now, or null if there is none: for re-logging records whose entries were cut. */
   current(ns: string, digest: Uint8Array): RecordState | null
   /** The log is down (error) or up again (undefined). */
@@ -133,9 +137,10 @@ export class LogWriter {
   }
 
   /**
-   * Appends a change: one entry, or for a batch one BATCH entry, replayed whole or not at all. `sync`: its answer
-   * must wait for an fsync (commit-to-device). `unlogged`: changes made with it in namespaces that are not logged
-   * (memory); if the entry fails, they are undone with it. Throws, having appended nothing, if it cannot.
+   * Appends a change: one entry, or for a batch one BATCH entry, replayed whole or not at all; inside a TOKEN entry
+   * with the token and answer of the request that made it, when it had a token. `sync`: its answer must wait for an
+   * fsync (commit-to-device). `unlogged`: changes made with it in namespaces that are not logged (memory); if the
+   * entry fails, they are undone with it. Throws, having appended nothing, if it cannot.
    */
   append(mutation: Mutation, sync: boolean, unlogged: (WriteMutation | DeleteMutation)[] = []): void {
     if (this.#down !== undefined) throw this.#down
@@ -144,6 +149,10 @@ export class LogWriter {
     const logged = mutation.type === 'batch' ? mutation.mutations : [mutation]
     b.begin()
     try {
+      if (mutation.by !== undefined) {
+        b.tokenHead(mutation.by.token)
+        writeAnswerWithoutId(b, mutation.by.answer)
+      }
       if (mutation.type === 'batch') {
         b.array(2)
         b.number(ENTRY.BATCH)
@@ -386,7 +395,7 @@ export class LogWriter {
         acknowledged++
         continue
       }
-      this.#o.undo(change.ns, change.digest, change.previous)
+      this.#o.undo(change.ns, change.digest, change.previous, change.lsn)
       undone.push(change.lsn)
     }
     undone.reverse()

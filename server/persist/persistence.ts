@@ -13,6 +13,22 @@ import { recover, type Recovered } from './recovery.js'
 import { TallyError } from '../../protocol/errors.js'
 import { STATUS } from '../../protocol/status.js'
 import { writeSnapshot } from './snapshot.js'
+import type { WindowChunk } from './entries.js'
+
+/**
+ * The write window (server/window/), as persistence keeps it: rebuilt from TOKEN entries and snapshots, told of
+ * changes the log undoes, and written into snapshots.
+ */
+export interface PersistedWindow {
+  /** An answer found in the log or a snapshot: the client's write `seq` got `answer` (without its id). */
+  restore(clientHi: number, clientLo: number, seq: number, answer: Uint8Array): void
+  /** From a snapshot: the answers of the client's writes numbered up to `lost` may have been forgotten. */
+  restoreLost(clientHi: number, clientLo: number, lost: number): void
+  /** The log undid the change whose entry ends at log position `lsn`. */
+  undone(lsn: number): void
+  /** The window, in chunks of at most `max` answers; each chunk is to be written before the next is asked for. */
+  chunks(max: number): Iterable<WindowChunk>
+}
 
 export interface PersistenceOptions {
   /** Directory of the log and snapshots; created if missing. */
@@ -26,12 +42,16 @@ export interface PersistenceOptions {
    * that is larger: a restart then replays at most half as many log entries as it loads records.
    */
   snapshotLogBytes?: number
+  /** The write window, logged and snapshotted with the records; none: tokens in the log are read and left aside. */
+  window?: PersistedWindow
 }
 
 export const DEFAULT_PERSISTENCE = {
   segmentBytes: 64 * 1024 * 1024,
   snapshotLogBytes: 16 * 1024 * 1024,
 } as const
+
+type Options = Required<Omit<PersistenceOptions, 'window'>> & Pick<PersistenceOptions, 'window'>
 
 /** After a full disk, writes resume once this much is free (or one segment's size, if smaller). */
 const MIN_FREE_BYTES = 64 * 1024 * 1024
@@ -43,7 +63,7 @@ const SNAPSHOT_RETRY_MS = 60_000
 export class Persistence {
   readonly recovered: Recovered
   readonly #store: Store
-  readonly #o: Required<PersistenceOptions>
+  readonly #o: Options
   readonly #namespaces: Namespace[]
   readonly #writer: LogWriter
   readonly #lock: DataDirLock
@@ -60,7 +80,7 @@ export class Persistence {
   /** When the newest snapshot was written (ms since the epoch); when the server started if there is none. */
   snapshotAtMs = Date.now()
 
-  private constructor(store: Store, o: Required<PersistenceOptions>, namespaces: Namespace[], writer: LogWriter, lock: DataDirLock, recovered: Recovered) {
+  private constructor(store: Store, o: Options, namespaces: Namespace[], writer: LogWriter, lock: DataDirLock, recovered: Recovered) {
     this.#store = store
     this.#o = o
     this.#namespaces = namespaces
@@ -80,7 +100,7 @@ export class Persistence {
       const logged = m.mutations.filter((inner) => syncOf.has(inner.ns))
       if (logged.length === 0) return
       const unlogged = m.mutations.filter((inner) => !syncOf.has(inner.ns))
-      writer.append({ type: 'batch', mutations: logged }, logged.some((inner) => syncOf.get(inner.ns)), unlogged)
+      writer.append({ type: 'batch', mutations: logged, by: m.by }, logged.some((inner) => syncOf.get(inner.ns)), unlogged)
     })
     this.#timer = setInterval(() => {
       this.#maybeSnapshot()
@@ -100,7 +120,7 @@ export class Persistence {
     let persistence: Persistence | undefined
     try {
       const started = performance.now()
-      const recovered = recover(o.dataDir, store, o.log)
+      const recovered = recover(o.dataDir, store, o.log, o.window)
       const namespaces = store.namespaces.filter((ns) => ns.config.storage === 'disk')
       const flushMs = Math.min(...namespaces.map((ns) => ns.config.flushMs), 1000)
       const writer = await LogWriter.open(
@@ -110,7 +130,10 @@ export class Persistence {
           segmentBytes: o.segmentBytes,
           flushMs,
           log: o.log,
-          undo: (ns, digest, previous) => store.namespace(ns).restore(digest, previous),
+          undo: (ns, digest, previous, lsn) => {
+            store.namespace(ns).restore(digest, previous)
+            o.window?.undone(lsn)
+          },
           current: (ns, digest) => store.namespace(ns).current(digest),
           minFreeBytes: Math.min(o.segmentBytes, MIN_FREE_BYTES),
           lostOwnership: () => lock.check(),
@@ -206,7 +229,7 @@ export class Persistence {
     const { bytes, records } = await writeSnapshot(this.#o.dataDir, this.#o.fs, seq, this.#namespaces, () => this.#store.clock.nowMs(), async () => {
       const failure = await this.#writer.syncAll()
       if (failure !== undefined) throw new Error(`the log failed while the snapshot was written (${failure.error.message}); the snapshot is dropped`)
-    })
+    }, this.#o.window)
     this.#logStart = logStart
     this.#snapshotBytes = bytes
     this.snapshotAtMs = Date.now()

@@ -10,6 +10,7 @@ import { normalizeInt } from '../store/values.js'
 import { walkDataDir } from './data-dir-reader.js'
 import { ENTRY, type Entry } from './entries.js'
 import { listDataFiles, segmentFile, snapshotFile } from './files.js'
+import type { PersistedWindow } from './persistence.js'
 
 /** Where logging goes on after recovery, and what was found. */
 export interface Recovered {
@@ -37,8 +38,11 @@ function whatToDo(dir: string): string {
   )
 }
 
-/** Loads `dir` into `store`. Records whose TTL ran out while the server was down are left out. */
-export function recover(dir: string, store: Store, log: Logger): Recovered {
+/**
+ * Loads `dir` into `store`, and the answers to write tokens into `window`. Records whose TTL ran out while the server
+ * was down are left out.
+ */
+export function recover(dir: string, store: Store, log: Logger, window?: PersistedWindow): Recovered {
   const now = store.clock.nowMs()
   let entries = 0
   const walk = walkDataDir(dir, {
@@ -47,7 +51,7 @@ export function recover(dir: string, store: Store, log: Logger): Recovered {
     },
     onChange: (entry) => {
       entries++
-      applyEntry(store, entry, now)
+      applyEntry(store, entry, now, window)
     },
     throwAt: (message) => {
       throw new RecoveryError(`${message}. ${whatToDo(dir)}`)
@@ -80,7 +84,7 @@ export function recover(dir: string, store: Store, log: Logger): Recovered {
   }
 }
 
-function applyEntry(store: Store, entry: Entry, now: number): void {
+function applyEntry(store: Store, entry: Entry, now: number, window: PersistedWindow | undefined): void {
   switch (entry.type) {
     case ENTRY.WRITE: {
       const expired = entry.voidMs !== 0 && entry.voidMs <= now
@@ -91,7 +95,15 @@ function applyEntry(store: Store, entry: Entry, now: number): void {
       namespaceOf(store, entry.ns).restore(entry.digest, null)
       return
     case ENTRY.BATCH:
-      for (const inner of entry.entries) applyEntry(store, inner, now)
+      for (const inner of entry.entries) applyEntry(store, inner, now, window)
+      return
+    case ENTRY.TOKEN:
+      applyEntry(store, entry.change, now, window)
+      window?.restore(entry.clientHi, entry.clientLo, entry.seq, entry.answer)
+      return
+    case ENTRY.WINDOW:
+      window?.restoreLost(entry.clientHi, entry.clientLo, entry.lost)
+      for (const { seq, answer } of entry.answers) window?.restore(entry.clientHi, entry.clientLo, seq, answer)
       return
     default:
       return

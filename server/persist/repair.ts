@@ -71,10 +71,12 @@ export function repairDataDir(dir: string, nowMs: number = Date.now()): RepairRe
     }
     if (walk.problems.length === 0) return report
     const records = new Map<string, { ns: string; digest: Uint8Array; state: RecordState | null }>()
+    // Answers to write tokens are left out: retries after a repair are told their outcome is unknown.
     const apply = (entry: Entry): void => {
       if (entry.type === ENTRY.WRITE) records.set(keyOf(entry.ns, entry.digest), { ns: entry.ns, digest: Buffer.from(entry.digest), state: entry })
       else if (entry.type === ENTRY.DELETE) records.set(keyOf(entry.ns, entry.digest), { ns: entry.ns, digest: Buffer.from(entry.digest), state: null })
       else if (entry.type === ENTRY.BATCH) entry.entries.forEach(apply)
+      else if (entry.type === ENTRY.TOKEN) apply(entry.change)
     }
     const summaries: FileSummary[] = []
     const { snapshots } = listDataFiles(dir)
@@ -196,6 +198,7 @@ function guessEntries(bytes: Buffer, affected: Set<string>): number {
   const note = (entry: Entry): void => {
     if (entry.type === ENTRY.WRITE || entry.type === ENTRY.DELETE) affected.add(keyOf(entry.ns, entry.digest))
     else if (entry.type === ENTRY.BATCH) entry.entries.forEach(note)
+    else if (entry.type === ENTRY.TOKEN) note(entry.change)
   }
   for (let at = 0; at + ENTRY_HEADER_BYTES <= bytes.length; ) {
     const end = at + ENTRY_HEADER_BYTES + bytes.readUInt32BE(at)

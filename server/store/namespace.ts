@@ -2,7 +2,7 @@
 // transaction: `begin` finds the record and checks the request's conditions in Aerospike's order, the op works on
 // the transaction's copy, and `commit` applies the result in one step and reports it to the mutation listener.
 import { TallyError } from '../../protocol/errors.js'
-import type { RecordAddress, RecordPolicy } from '../../protocol/messages.js'
+import type { RecordAddress, RecordPolicy, RecordResult, WriteToken } from '../../protocol/messages.js'
 import { STATUS } from '../../protocol/status.js'
 import { EXISTS, type UserKey } from '../../protocol/types.js'
 import { binsBytes, type BinList } from './bins.js'
@@ -50,17 +50,26 @@ export interface RecordState {
   bins: BinList
 }
 
+/**
+ * The write token of the request a change was made for (PROTOCOL.md §3.1), and the answer the request gets: a log
+ * keeps both with the change, so that a retry after a restart gets that answer.
+ */
+export interface TokenedAnswer {
+  token: WriteToken
+  answer: RecordResult | RecordResult[]
+}
+
 /** A record written: its whole state after the write, and before it (null: there was no record). */
-export type WriteMutation = { type: 'write'; ns: string; digest: Uint8Array; state: RecordState; previous: RecordState | null }
+export type WriteMutation = { type: 'write'; ns: string; digest: Uint8Array; state: RecordState; previous: RecordState | null; by?: TokenedAnswer }
 /** A record deleted, and its state before. */
-export type DeleteMutation = { type: 'delete'; ns: string; digest: Uint8Array; reason: DeleteReason; previous: RecordState }
+export type DeleteMutation = { type: 'delete'; ns: string; digest: Uint8Array; reason: DeleteReason; previous: RecordState; by?: TokenedAnswer }
 
 /**
  * A change to the store, reported before it is made and in the order changes are made, with the record's state
  * before it so that it can be undone. A batch is several records changed together, all or none. `digest` is only
  * lent for the duration of the call: a listener that keeps it must copy it.
  */
-export type Mutation = WriteMutation | DeleteMutation | { type: 'batch'; mutations: (WriteMutation | DeleteMutation)[] }
+export type Mutation = WriteMutation | DeleteMutation | { type: 'batch'; mutations: (WriteMutation | DeleteMutation)[]; by?: TokenedAnswer }
 
 /** Why a record went: removed by a request, expired, or evicted to keep the namespace under its memory budget. */
 export type DeleteReason = 'remove' | 'expire' | 'evict'
@@ -218,18 +227,24 @@ export class Namespace {
 
   /**
    * Applies a transaction's changes and sets its `gen` and `ttl` to the record's new ones (0 and 0 when the record
-   * was deleted). A transaction that changed nothing gets the current metadata. Returns the transaction.
+   * was deleted). A transaction that changed nothing gets the current metadata. Returns the transaction. `token`: the
+   * request's write token, reported with the change and its answer (the transaction).
    */
-  commit(txn: RecordTxn): RecordTxn {
+  commit(txn: RecordTxn, token?: WriteToken): RecordTxn {
     const plan = this.prepare(txn)
     if (plan === undefined) return txn.id < 0 ? txn : this.readMeta(txn)
+    const mutation = this.mutationOf(plan)
+    if (token !== undefined) mutation.by = { token, answer: txn }
     // The change is reported (logged) before it is made: a listener that throws leaves the record untouched.
-    this.onMutation?.(this.mutationOf(plan))
+    this.onMutation?.(mutation)
     this.apply(plan)
     return txn
   }
 
-  /** Checks a transaction's result and works out the record's new metadata; undefined if it changed nothing. */
+  /**
+   * Checks a transaction's result and works out the record's new metadata, which become the transaction's `gen` and
+   * `ttl` (its answer, known before the change is reported); undefined if it changed nothing.
+   */
   prepare(txn: RecordTxn): Plan | undefined {
     if (!txn.changed) return undefined
     const records = this.#records
@@ -237,6 +252,7 @@ export class Namespace {
     const existed = id >= 0
     if (txn.bins.length === 0) {
       if (!existed) throw new TallyError(STATUS.NOT_FOUND, 'record not found')
+      txn.gen = txn.ttl = 0
       return { txn, deletes: true, gen: 0, voidMs: 0, oldVoidMs: 0, setId: 0, userKey: undefined }
     }
     const { address, policy, nowMs } = txn
@@ -246,7 +262,7 @@ export class Namespace {
       throw new TallyError(STATUS.RECORD_TOO_BIG, `record of ${bytes} bytes in memory exceeds the limit of ${this.config.maxRecordBytes} bytes`)
     const oldVoidMs = existed ? records.voidMs(id) : 0
     const oldGen = existed ? records.gen(id) : 0
-    return {
+    const plan = {
       txn,
       deletes: false,
       gen: !existed || oldGen >= 0xffff ? 1 : oldGen + 1,
@@ -256,6 +272,9 @@ export class Namespace {
       setId: existed ? records.setId(id) : this.#sets.id(address.set ?? '', this.name),
       userKey,
     }
+    txn.gen = plan.gen
+    txn.ttl = ttlSeconds(plan.voidMs, nowMs)
+    return plan
   }
 
   /** The mutation a plan makes, for the listeners. */
@@ -267,14 +286,13 @@ export class Namespace {
     return { type: 'write', ns: this.name, digest, state, previous: txn.id >= 0 ? this.#stateOf(txn.id) : null }
   }
 
-  /** Makes a prepared change, and sets the transaction's `gen` and `ttl` to the record's new ones. */
+  /** Makes a prepared change. */
   apply(plan: Plan): void {
     const { txn } = plan
     const records = this.#records
     let id = txn.id
     if (plan.deletes) {
       this.#remove(id, 'remove')
-      txn.gen = txn.ttl = 0
       return
     }
     if (id < 0) {
@@ -292,8 +310,6 @@ export class Namespace {
     if (txn.addedBin) this.#binNames.note(txn.bins)
     // An earlier expiry than before needs an index entry; a later one is found through the old entry (see sweep).
     if (plan.voidMs !== 0 && (plan.oldVoidMs === 0 || plan.voidMs < plan.oldVoidMs)) this.#expiry.add(id, plan.voidMs)
-    txn.gen = plan.gen
-    txn.ttl = ttlSeconds(plan.voidMs, txn.nowMs)
   }
 
   /** Sets a transaction's `gen` and `ttl` from its (existing) record, as they stand; returns the transaction. */

@@ -3,7 +3,7 @@
 import { describeValue, TallyError } from '../../protocol/errors.js'
 import { STATUS } from '../../protocol/status.js'
 import { BatchClock, systemClock, type Clock } from './clock.js'
-import { Namespace, type Mutation, type NamespaceConfig, type Plan } from './namespace.js'
+import { Namespace, type Mutation, type NamespaceConfig, type Plan, type TokenedAnswer } from './namespace.js'
 
 /** Options of a store. */
 export interface StoreOptions {
@@ -90,13 +90,14 @@ export class Store {
   }
 
   /**
-   * Makes prepared changes to several records together: reported to the listeners as one batch mutation, then
-   * applied. Preparing is where anything can fail; by now nothing can.
+   * Makes prepared changes to several records together: reported to the listeners as one batch mutation (with the
+   * request's write token and its answer, when it has one), then applied. Preparing is where anything can fail; by
+   * now nothing can.
    */
-  commitBatch(plans: [Namespace, Plan][]): void {
+  commitBatch(plans: [Namespace, Plan][], by?: TokenedAnswer): void {
     if (plans.length === 0) return
     if (this.#listeners.size > 0) {
-      const batch: Mutation = { type: 'batch', mutations: plans.map(([ns, plan]) => ns.mutationOf(plan)) }
+      const batch: Mutation = { type: 'batch', mutations: plans.map(([ns, plan]) => ns.mutationOf(plan)), by }
       for (const listener of this.#listeners) listener(batch)
     }
     for (const [ns, plan] of plans) ns.apply(plan)

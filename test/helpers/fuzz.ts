@@ -17,6 +17,8 @@ export function seededRandom(seed: number): () => number {
 }
 
 const digest = computeDigest('fuzz', 'k')
+/** The client id of the write tokens in fuzzed requests. */
+const CLIENT = Buffer.from('f022c11e00000001', 'hex')
 const other = computeDigest('fuzz', 'j')
 
 let deep: unknown = 1
@@ -47,6 +49,7 @@ const OPS: readonly unknown[][] = [
 export function requestTemplates(random: () => number): unknown[][] {
   const op = (): unknown[] => OPS[Math.floor(random() * OPS.length)]!
   const head = (code: number): unknown[] => [1, code, 'test', 'fuzz', digest, null, null, 0, 0]
+  const token = (): unknown[] => [CLIENT, 1 + Math.floor(random() * 1000), random() < 0.5]
   return [
     [...head(OP.PUT), ['n', 1, 's', 'x']],
     [...head(OP.GET), null],
@@ -59,6 +62,11 @@ export function requestTemplates(random: () => number): unknown[][] {
     [1, OP.BATCH_GET, [['test', 'fuzz', digest, null], ['test', null, other]], null],
     [1, OP.INFO, ['status', 'namespace/test', 'sets/test', 'statistics', 'get-config', 'latencies']],
     [1, OP.BATCH_OPERATE, [['test', 'fuzz', digest, null, null, 0, 0, [op()]], ['test', 'fuzz', other, null, 60, 0, 0x40, [op()]]]],
+    [...head(OP.PUT), ['n', 1], token()],
+    [...head(OP.REMOVE), token()],
+    [...head(OP.INCREMENT), 'n', 1, null, token()],
+    [...head(OP.OPERATE), [op(), op()], token()],
+    [1, OP.BATCH_OPERATE, [['test', 'fuzz', digest, null, null, 0, 0, [op()]]], token()],
   ]
 }
 

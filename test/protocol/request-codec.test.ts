@@ -14,6 +14,7 @@ import {
 import { MsgpackReader } from '../../protocol/msgpack-reader.js'
 import { FrameWriter } from '../../protocol/msgpack-writer.js'
 import { writeRecordHeader } from '../../protocol/record-request.js'
+import { writeToken } from '../../protocol/request-fields.js'
 import { decodeRequest as decodeFrom, peekRequestId } from '../../protocol/request-codec.js'
 import { STATUS } from '../../protocol/status.js'
 import { EXISTS, GEN_POLICY } from '../../protocol/types.js'
@@ -121,6 +122,32 @@ t.test("the client's header writer and the server's decoder agree", async (t) =>
     offset: 1,
     initial: undefined,
   })
+})
+
+t.test('write tokens: read at the field after all of an op\'s arguments, and only there; a bad one is status 4', async (t) => {
+  const client = Buffer.from('0123456789abcdef', 'hex')
+  const token = { clientHi: 0x01234567, clientLo: 0x89abcdef, seq: 42, resent: true }
+  t.match(decodeRequest(header(OP.PUT, ['a', 1], [client, 42, true])), { op: OP.PUT, token })
+  t.match(decodeRequest(header(OP.REMOVE, [client, 42, true])), { op: OP.REMOVE, token })
+  t.match(decodeRequest(header(OP.TOUCH, [client, 42, true])), { op: OP.TOUCH, token })
+  t.match(decodeRequest(header(OP.INCREMENT, 'n', 1, null, [client, 42, true])), { op: OP.INCREMENT, initial: undefined, token })
+  t.match(decodeRequest(header(OP.OPERATE, [[BIN_OP.INCR, 'n', 1]], [client, 2n ** 53n - 1n, false, 'later'])), { token: { seq: 2 ** 53 - 1, resent: false } })
+  t.match(decodeRequest([9, OP.BATCH_OPERATE, [['test', 's', digest, null, null, 0, 0, [[BIN_OP.INCR, 'n', 1]]]], [client, 7, false]]), { token: { seq: 7 } })
+  t.equal((decodeRequest(header(OP.PUT, ['a', 1])) as PutRequest).token, undefined, 'no token: as before')
+  t.equal((decodeRequest(header(OP.GET, null, [client, 1, false])) as { token: unknown }).token, undefined, 'reads take none')
+  t.equal((decodeRequest(header(OP.EXISTS, [client, 1, false])) as { token: unknown }).token, undefined)
+  for (const bad of [null, 'x', [client, 1], [client.subarray(0, 7), 1, false], [client, 0, false], [client, 2 ** 53, false], [client, 2n ** 64n - 1n, false], [client, 1, 0]])
+    t.throws(() => decodeRequest(header(OP.PUT, ['a', 1], bad)), { code: STATUS.PARAMETER, message: /PUT: the token/ }, JSON.stringify(bad, (_, v) => (typeof v === 'bigint' ? String(v) : v)))
+  t.throws(() => decodeRequest([9, OP.BATCH_OPERATE, [], 'token']), { code: STATUS.PARAMETER, message: /BATCH_OPERATE: the token/ })
+  const w = new FrameWriter()
+  w.begin()
+  writeRecordHeader(w, 3, OP.INCREMENT, 4, 'test', 's', digest, null, null, 0, 0)
+  w.str('n')
+  w.number(1)
+  w.nil()
+  writeToken(w, { client, seq: 2 ** 40, resent: false })
+  w.end()
+  t.match(decodeFrom(reader.reset(w.take(), 4)), { op: OP.INCREMENT, token: { clientHi: 0x01234567, clientLo: 0x89abcdef, seq: 2 ** 40, resent: false } })
 })
 
 t.test('trailing fields are skipped; trailing bytes are refused', async (t) => {

@@ -1,0 +1,75 @@
+// Answers whose writes are applied but not yet durable. A retry of one is told to try again (KEY_BUSY) rather than
+// answered: a storage failure may still undo the write, and an answer sent meanwhile would claim a write that is not
+// there. The log says which changes a failure undid (by log position) as it undoes them; the rest become durable
+// when a barrier taken after them resolves.
+import type { LogFailure } from '../persist/log-writer.js'
+import type { ClientRing } from './client-ring.js'
+
+/** The log, as the window sees it: its position after the last change, and a promise of durability. */
+export interface Durability {
+  readonly position: number
+  barrier(): Promise<LogFailure | undefined> | undefined
+}
+
+interface Pending {
+  ring: ClientRing
+  seq: number
+  /** Log position at the end of the write's entry. */
+  position: number
+  undone: boolean
+}
+
+export class PendingAnswers {
+  readonly #durability: Durability
+  #unsealed: Pending[] = [] // added since the last barrier was taken
+  readonly #unsettled = new Set<Pending>()
+  #scheduled = false
+
+  constructor(durability: Durability) {
+    this.#durability = durability
+  }
+
+  /** Answers not yet durable. */
+  get size(): number {
+    return this.#unsettled.size
+  }
+
+  /** The answer to write `seq` in `ring` is pending until the log entry ending at `position` is durable. */
+  add(ring: ClientRing, seq: number, position: number): void {
+    const pending = { ring, seq, position, undone: false }
+    this.#unsealed.push(pending)
+    this.#unsettled.add(pending)
+    if (this.#scheduled) return
+    this.#scheduled = true
+    setImmediate(this.#seal)
+  }
+
+  /** The log undid the change whose entry ends at `position`: its write was never applied. */
+  undone(position: number): void {
+    for (const pending of this.#unsettled) {
+      if (pending.position !== position) continue
+      pending.ring.forget(pending.seq)
+      pending.undone = true
+      this.#unsettled.delete(pending)
+    }
+  }
+
+  // One barrier for every answer added since the last one: taken after their entries were appended, it resolves
+  // once they are durable (those a failure undid are already forgotten by then).
+  readonly #seal = (): void => {
+    this.#scheduled = false
+    const group = this.#unsealed
+    this.#unsealed = []
+    const barrier = this.#durability.barrier()
+    if (barrier === undefined) this.#settle(group)
+    else void barrier.then(() => this.#settle(group))
+  }
+
+  #settle(group: Pending[]): void {
+    for (const pending of group) {
+      if (pending.undone) continue
+      pending.ring.clearPending(pending.seq)
+      this.#unsettled.delete(pending)
+    }
+  }
+}
