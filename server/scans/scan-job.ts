@@ -53,7 +53,7 @@ export class ScanJob {
     this.#onEnd = onEnd
     this.#partitions = spec.partitions ?? Array.from({ length: PARTITION_COUNT }, (_, p) => p)
     this.#credit = spec.framesAhead
-    this.#allowance = spec.recordsPerFrame
+    this.#allowance = Math.min(spec.recordsPerSecond, spec.recordsPerFrame) // the first burst: a second's worth at most
     this.#allowanceAtMs = performance.now()
     this.wake()
   }
