@@ -114,7 +114,7 @@ export class ScanJob {
     const nowMs = this.#clock.nowMs()
     let count = 0
     let looked = 0
-    const visit = (digest: Buffer, state: RecordState): boolean => {
+    const visit = (digest: Uint8Array, state: RecordState): boolean => {
       const bins = spec.binNames === null ? state.bins : selectBins(state.bins, spec.binNames)
       const ttl = ttlSeconds(state.voidMs, nowMs)
       writeScanRecord(this.#records, { digest, set: state.set, userKey: state.userKey ?? null, gen: state.gen, ttl, bins })

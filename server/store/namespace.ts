@@ -1,7 +1,7 @@
 // One namespace: its records, the digest index over them, and expiry. Every single-record operation is a
 // transaction: `begin` finds the record and checks the request's conditions in Aerospike's order, the op works on
 // the transaction's copy, and `commit` applies the result in one step and reports it to the mutation listener.
-import { PARTITION_COUNT, partitionOf } from '../../protocol/digest.js'
+import { DIGEST_BYTES, PARTITION_COUNT, partitionOf } from '../../protocol/digest.js'
 import { TallyError } from '../../protocol/errors.js'
 import type { RecordAddress, RecordPolicy } from '../../protocol/messages.js'
 import { STATUS } from '../../protocol/status.js'
@@ -415,7 +415,7 @@ export class Namespace {
    * unless `set` is null, in that set, until `visit` returns false. Returns the index to continue from. A record
    * removed since the ids were taken is skipped; its id may hold a record written since, seen if in the partition.
    */
-  visitIds(ids: Int32Array, from: number, count: number, partition: number, set: string | null, visit: (digest: Buffer, state: RecordState) => boolean): number {
+  visitIds(ids: Int32Array, from: number, count: number, partition: number, set: string | null, visit: (digest: Uint8Array, state: RecordState) => boolean): number {
     const records = this.#records
     const now = this.#clock.nowMs()
     const setId = set === null ? -1 : this.#sets.find(set)
@@ -427,7 +427,10 @@ export class Namespace {
       if (partitionOf(records.digestBytes(id), records.digestOffset(id)) !== partition) continue
       const voidMs = records.voidMs(id)
       if (voidMs !== 0 && voidMs <= now) continue
-      if (!visit(records.digest(id), this.#stateOf(id))) return i + 1
+      const offset = records.digestOffset(id)
+      // A view of the stored digest, not a copy: a scan visits every record, and copies would be 20 bytes each of
+      // memory outside the heap, which brings on full collections.
+      if (!visit(records.digestBytes(id).subarray(offset, offset + DIGEST_BYTES), this.#stateOf(id))) return i + 1
     }
     return end
   }
