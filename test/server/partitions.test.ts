@@ -22,14 +22,16 @@ t.test('records per partition add up, each in the partition of its digest', asyn
   t.same([...counts], [...expected], 'each partition counts the records whose digest falls in it')
   t.equal(counts.reduce((a, b) => a + b, 0), 20_000)
   let walked = 0
+  let wrongLengths = 0
   for (let p = 0; p < PARTITION_COUNT; p++) {
     const ids = ns.partitionIds(p)
-    t.equal(ids.length, expected[p], `partition ${p}: as many ids as records`) 
+    if (ids.length !== expected[p]) wrongLengths++
     ns.visitIds(ids, 0, ids.length, p, null, (digest) => {
       if (partitionOf(digest) === p) walked++
       return true
     })
   }
+  t.equal(wrongLengths, 0, 'each partition has as many ids as records')
   t.equal(walked, 20_000, 'walking every partition visits every record once')
 })
 
