@@ -6,8 +6,11 @@ import { TallyError } from '../protocol/errors.js'
 import type { ScanSpec } from '../protocol/messages.js'
 import { readScanFrame, SCAN_LIMITS, writeScanMore, writeScanRequest, type ScanFrame, type ScanRecordData } from '../protocol/scan-codec.js'
 import { CLIENT_STATUS } from '../protocol/status.js'
-import { Key } from '../protocol/types.js'
-import { binsFromList, type TallyRecord } from './calls.js'
+import { FLOATS } from '../protocol/msgpack-format.js'
+import { MsgpackReader } from '../protocol/msgpack-reader.js'
+import { Key, type Bins, type Value } from '../protocol/types.js'
+import { binsFromList, setBinProperty, type TallyRecord } from './calls.js'
+import type { FrameWriter } from '../protocol/msgpack-writer.js'
 import type { Call, Connection } from './connection.js'
 
 /** Partitions `begin` to `begin + count - 1`. */
@@ -28,6 +31,11 @@ export interface ScanOptions {
   recordsPerFrame?: number
   /** Frames the server may send ahead of what has been read: what a scan holds in memory is about this many frames. */
   framesAhead?: number
+  /**
+   * Values exactly as stored, for copying records elsewhere (a backup): every double a `Double` (so 2.0 stays a
+   * double), maps as `Map`s (so integer keys stay integers). Otherwise values come as `get` returns them.
+   */
+  exactValues?: boolean
 }
 
 export const DEFAULT_SCAN_OPTIONS = {
@@ -54,6 +62,7 @@ export class Scan implements AsyncIterable<ScanRecord> {
   readonly #spec: ScanSpec
   readonly #connect: ConnectionSource
   readonly #done = new Set<number>()
+  readonly #exact: boolean
   #started = false
 
   /** @internal Use `client.scan()`. */
@@ -62,6 +71,7 @@ export class Scan implements AsyncIterable<ScanRecord> {
     this.set = set
     this.#connect = connect
     this.#spec = toSpec(namespace, set, options)
+    this.#exact = options.exactValues === true
   }
 
   /** Partitions whose every record has been returned, in the order they were finished. */
@@ -83,7 +93,7 @@ export class Scan implements AsyncIterable<ScanRecord> {
 
   async *#run(): AsyncGenerator<ScanRecord> {
     const connection = await this.#connect()
-    const stream = new ScanStream(this.#spec)
+    const stream = new ScanStream(this.#spec, this.#exact)
     const answered = connection.request(stream, Infinity).then(
       () => stream.end(undefined),
       (err: TallyError) => stream.end(err),
@@ -102,7 +112,7 @@ export class Scan implements AsyncIterable<ScanRecord> {
 
   #record(data: ScanRecordData): ScanRecord {
     const key = new Key(this.namespace, data.set || null, data.userKey, data.digest)
-    return { key, bins: binsFromList(data.bins), gen: data.gen, ttl: data.ttl }
+    return { key, bins: this.#exact ? exactBins(data.bins) : binsFromList(data.bins), gen: data.gen, ttl: data.ttl }
   }
 }
 
@@ -115,15 +125,19 @@ class ScanStream implements Call {
   id = 0
   ended = false
   readonly #spec: ScanSpec
+  // With exact values, frames are read again by a reader of their own: the connection's turns nested doubles into
+  // numbers and maps into objects, as the rest of the API returns them.
+  readonly #exactReader: MsgpackReader | undefined
   readonly #frames: ScanFrame[] = []
   #failure: TallyError | undefined
   #wake: (() => void) | undefined
 
-  constructor(spec: ScanSpec) {
+  constructor(spec: ScanSpec, exact: boolean) {
     this.#spec = spec
+    this.#exactReader = exact ? new MsgpackReader({ mapsAsObjects: false, floats: FLOATS.DOUBLES }) : undefined
   }
 
-  encode(w: Parameters<Call['encode']>[0], id: number): void {
+  encode(w: FrameWriter, id: number): void {
     this.id = id
     writeScanRequest(w, id, this.#spec)
   }
@@ -132,8 +146,8 @@ class ScanStream implements Call {
     return undefined
   }
 
-  onFrame(r: Parameters<Call['decode']>[0], fields: number): boolean {
-    const frame = readScanFrame(r, fields)
+  onFrame(r: MsgpackReader, fields: number): boolean {
+    const frame = readScanFrame(this.#exactReader?.reset(r.buf, r.pos, r.end) ?? r, fields)
     this.#frames.push(frame)
     this.#wakeUp()
     return frame.done
@@ -165,6 +179,13 @@ class ScanStream implements Call {
 }
 
 function noop(): void {}
+
+// Flat bins as an object, values untouched.
+function exactBins(list: unknown[]): Bins {
+  const bins: Bins = {}
+  for (let i = 0; i < list.length; i += 2) setBinProperty(bins, String(list[i]), list[i + 1] as Value)
+  return bins
+}
 
 function param(message: string): TallyError {
   return new TallyError(CLIENT_STATUS.PARAMETER, message)

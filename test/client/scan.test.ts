@@ -1,7 +1,7 @@
 // client.scan() against a real server: every record of a set or a namespace exactly once, bins selected, a subset
 // of partitions and a resume from the partitions left, writes during a scan, the rate limit, and bad input.
 import t, { type Test } from 'tap'
-import { CLIENT_STATUS, Key, STATUS, type Client, type ScanOptions, type ScanRecord } from '../../client/index.js'
+import { CLIENT_STATUS, Double, Key, STATUS, type Client, type ScanOptions, type ScanRecord, type Value } from '../../client/index.js'
 import { partitionOf } from '../../protocol/digest.js'
 import { serverAndClient } from '../helpers/server.js'
 
@@ -53,6 +53,17 @@ t.test('bins: only those asked for; none at all gives the records\' metadata', a
   const none = await collect(client, 'b', { bins: [] })
   t.equal(none.length, SETS.b)
   t.ok(none.every((r) => Object.keys(r.bins).length === 0 && r.gen === 1), 'no bins, metadata kept')
+})
+
+t.test('exactValues: doubles stay doubles and maps stay maps, nested too; otherwise values come as get returns them', async (t) => {
+  const { client } = await serverAndClient(t)
+  const bins = { d: new Double(2), l: [new Double(3), 1], m: new Map<Value, Value>([[1, new Double(4)]]) }
+  await client.put(new Key('test', 'exact', 1), bins)
+  const [exact] = await collect(client, 'exact', { exactValues: true })
+  t.same(exact!.bins, bins, 'as stored')
+  t.ok(exact!.bins.d instanceof Double && (exact!.bins.l as Value[])[0] instanceof Double && exact!.bins.m instanceof Map)
+  const [plain] = await collect(client, 'exact')
+  t.same(plain!.bins, (await client.get(new Key('test', 'exact', 1))).bins, 'without it, as get returns them')
 })
 
 t.test('partitions: a range or a list scans only those; a scan left early resumes from the partitions left', async (t) => {
