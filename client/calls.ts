@@ -152,7 +152,8 @@ export function readRecord(r: MsgpackReader, fields: number, key: Key): TallyRec
 }
 
 /** Object bins from the wire's flat list of names and values. */
-function binsFromList(list: unknown[]): Bins {
+/** Bins as an object, from their flat wire form. */
+export function binsFromList(list: unknown[]): Bins {
   const bins: Bins = {}
   for (let i = 0; i < list.length; i += 2) setBinProperty(bins, String(list[i]), fromWire(list[i + 1]) as Value)
   return bins

@@ -26,8 +26,9 @@ import {
 } from './calls.js'
 import type { Call } from './connection.js'
 import { encodeOperation, type Numeric, type Operation } from './ops.js'
-import { checkMeta, DEFAULT_CLIENT_OPTIONS, parseHosts, resolvePolicy, type ClientOptions, type Policy, type ResolvedPolicy } from './options.js'
+import { checkMeta, DEFAULT_CLIENT_OPTIONS, DEFAULT_POLICY, parseHosts, resolvePolicy, type ClientOptions, type Policy, type ResolvedPolicy } from './options.js'
 import { Pool } from './pool.js'
+import { Scan, type ScanOptions } from './scan.js'
 import { CountersSession, type SessionLink, type SessionOptions } from './session.js'
 
 export type { TallyRecord } from './calls.js'
@@ -240,6 +241,19 @@ export class Client {
   async info(...commands: string[]): Promise<Record<string, string>> {
     if (!commands.every((c) => typeof c === 'string' && c.length > 0)) throw param('info commands must be non-empty strings')
     return (await this.#send(infoCall(commands), this.#readPolicy)) as Record<string, string>
+  }
+
+  /**
+   * The records of a namespace, or of one set of it (`set` null or omitted: the whole namespace; '' the records
+   * without a set), as an async iterator: `for await (const record of client.scan('test', 'users')) ...`. Records
+   * stream partition by partition, with backpressure: the server sends a few frames ahead of what is read. Nothing
+   * is sent until the iteration starts. Throws PARAMETER (-2) for bad options; the iteration rejects with the
+   * server's status (4 bad input, 20 no such namespace) or a connection error, after which `partitionsLeft` resumes.
+   */
+  scan(namespace: string, set?: string | null, options: ScanOptions = {}): Scan {
+    if (this.#closed) throw new TallyError(CLIENT_STATUS.CLIENT_ERROR, 'the client is closed')
+    const pool = this.#pool
+    return new Scan(async () => pool.pick() ?? pool.waitForConnection(performance.now() + DEFAULT_POLICY.totalTimeoutMs), namespace, set ?? null, options)
   }
 
   /** Lets requests in flight finish, then closes every connection. Later calls reject with CLIENT_ERROR (-1). */

@@ -35,6 +35,11 @@ export interface Call {
    * and kept for every retry; undefined for reads and for writes to servers without one.
    */
   token?: SentToken
+  /**
+   * For a request answered by many frames (SCAN): reads each successful frame after `[id, status` and returns true
+   * on the last, which settles the call (resolving it with undefined). `decode` is not used then.
+   */
+  onFrame?(r: MsgpackReader, fields: number): boolean
 }
 
 export interface ConnectionOptions {
@@ -165,6 +170,22 @@ export class Connection {
     })
   }
 
+  /**
+   * Sends a frame that gets no answer of its own (a grant to a scan in flight, PROTOCOL.md §4.11), with the next
+   * requests. Nothing is sent on a closed connection.
+   */
+  post(encode: (w: FrameWriter) => void): void {
+    if (this.#closed !== undefined) return
+    const w = this.#writer
+    w.begin()
+    encode(w)
+    w.end()
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true
+      process.nextTick(this.#flushTick)
+    }
+  }
+
   /** Waits for in-flight requests to finish, then closes the socket. */
   async close(): Promise<void> {
     if (this.#pending.size > 0) await new Promise<void>((resolve) => this.#idle.push(resolve))
@@ -212,6 +233,7 @@ export class Connection {
     }
     const pending = this.#pending.get(head.id)
     if (pending === undefined) return // answered after its timeout
+    if (head.status === STATUS.OK && pending.onFrame !== undefined) return this.#onFrame(head.id, pending, r, head.fields)
     this.#pending.delete(head.id)
     try {
       if (head.status !== STATUS.OK) pending.reject(readError(r, head.status, head.fields))
@@ -221,6 +243,22 @@ export class Connection {
       pending.reject(err instanceof TallyError ? err : new TallyError(CLIENT_STATUS.CLIENT_ERROR, `bad answer: ${(err as Error).message}`))
     }
     if (this.#pending.size === 0) this.#wakeIdle()
+  }
+
+  // One frame of a streamed answer: the call stays pending until its last frame.
+  #onFrame(id: number, pending: Call, r: MsgpackReader, fields: number): void {
+    let last: boolean
+    try {
+      last = pending.onFrame!(r, fields)
+    } catch (err) {
+      this.#pending.delete(id)
+      pending.reject(new TallyError(CLIENT_STATUS.CLIENT_ERROR, `bad answer: ${(err as Error).message}`))
+      return this.#wakeIdle()
+    }
+    if (!last) return
+    this.#pending.delete(id)
+    pending.resolve(undefined)
+    this.#wakeIdle()
   }
 
   #watch(id: number, deadline: number): void {

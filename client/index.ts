@@ -1,5 +1,6 @@
 // The public API of the Tally client library.
 export { connect, Client, type TallyRecord, type OperateResult, type BatchOperation } from './client.js'
+export { Scan, DEFAULT_SCAN_OPTIONS, type ScanOptions, type ScanRecord, type PartitionRange } from './scan.js'
 export { ops, type Operation, type Numeric } from './ops.js'
 export { CountersSession, SessionCounters, type SessionOptions, type SavedCounters, type CounterValue } from './session.js'
 export { DEFAULT_CLIENT_OPTIONS, DEFAULT_POLICY, type ClientOptions, type HostAddress, type Policy } from './options.js'

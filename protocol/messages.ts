@@ -19,6 +19,7 @@ export const OP = {
   BATCH_GET: 8,
   INFO: 9,
   BATCH_OPERATE: 10,
+  SCAN: 11,
 } as const
 export type OpName = keyof typeof OP
 export type OpCode = (typeof OP)[OpName]
@@ -115,6 +116,29 @@ export type BatchOperateRequest = { op: typeof OP.BATCH_OPERATE; id: number; ite
 /** INFO asks for named server facts, as Aerospike's info protocol does (`status`, `statistics`, ...). */
 export type InfoRequest = { op: typeof OP.INFO; id: number; commands: string[] }
 
+/** What a scan reads, and how fast (PROTOCOL.md §4.11). */
+export interface ScanSpec {
+  ns: string
+  /** null: every record of the namespace; '' the records without a set. */
+  set: string | null
+  /** null: all bins; [] none (metadata only). */
+  binNames: string[] | null
+  /** Partition ids in the order to scan them; null: all of them, in order. */
+  partitions: number[] | null
+  /** Most records sent per second; 0: no limit. */
+  recordsPerSecond: number
+  /** Frames the server may send ahead of the client's reading (its first credit). */
+  framesAhead: number
+  /** Most records in one answer frame. */
+  recordsPerFrame: number
+}
+
+/**
+ * SCAN streams a namespace's records in many answer frames. With `spec`, it starts a scan; without, it grants the
+ * scan of this id `frames` more frames (0 stops it).
+ */
+export type ScanRequest = { op: typeof OP.SCAN; id: number; spec: ScanSpec | null; frames: number }
+
 /** A decoded request. Values are left as decoded; the store checks their types and sizes. */
 export type Request =
   | PutRequest
@@ -127,6 +151,7 @@ export type Request =
   | BatchGetRequest
   | InfoRequest
   | BatchOperateRequest
+  | ScanRequest
 
 /** What the server states in its hello frame. */
 export interface Hello {

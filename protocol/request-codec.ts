@@ -1,6 +1,6 @@
 // Requests on the wire (PROTOCOL.md §3-§4): reads any request from a frame into a typed request, checking every
 // field and naming the one that is wrong. Each kind of request has its writer beside its reader: single-record
-// requests in record-request.ts, batches in batch-request.ts, INFO here.
+// requests in record-request.ts, batches in batch-request.ts, SCAN in scan-codec.ts, INFO here.
 import { describeValue } from './errors.js'
 import { readBatchGetRequest, readBatchOperateRequest } from './batch-request.js'
 import { OP, SERVER_MESSAGE_ID, type InfoRequest, type OpCode, type Request } from './messages.js'
@@ -8,6 +8,7 @@ import { FLOATS, KIND } from './msgpack-format.js'
 import type { MsgpackReader } from './msgpack-reader.js'
 import type { FrameWriter } from './msgpack-writer.js'
 import { readRecordRequest } from './record-request.js'
+import { readScanRequest } from './scan-codec.js'
 import { bad, intField, readStrings } from './request-fields.js'
 
 const OP_NAMES = new Map<number, string>(Object.entries(OP).map(([name, code]) => [code, name]))
@@ -67,6 +68,7 @@ export function decodeRequest(r: MsgpackReader, limits: DecodeLimits = { maxBatc
   if (op === OP.BATCH_OPERATE) [request, read] = readBatchOperateRequest(r, id, fields, limits.maxBatchKeys)
   else if (op === OP.BATCH_GET) [request, read] = readBatchGetRequest(r, id, fields, limits.maxBatchKeys)
   else if (op === OP.INFO) [request, read] = readInfoRequest(r, id, fields)
+  else if (op === OP.SCAN) [request, read] = readScanRequest(r, id, fields)
   else [request, read] = readRecordRequest(r, id, op as OpCode, opName, fields)
   for (; read < fields; read++) r.value() // fields a later protocol version added
   r.finish()

@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 // The `tally` command: `server` runs the daemon, `stop` stops it, `info` asks it for facts, `get`/`put`/`incr`/
-// `remove`/`touch` read and fix records by hand, `bench` loads it, and `check`/`repair` look after a data directory.
+// `remove`/`touch` read and fix records by hand, `scan` prints them all, `bench` loads it, and `check`/`repair`
+// look after a data directory.
 import { Command } from 'commander'
 import { addBenchCommand } from '../bench/command.js'
 import { addCheckCommands } from './commands/check.js'
 import { addDataCommands } from './commands/data.js'
 import { addInfoCommand } from './commands/info.js'
+import { addScanCommand } from './commands/scan.js'
 import { addServerCommand } from './commands/server.js'
 import { addStopCommand } from './commands/stop.js'
 import { SERVER_VERSION } from './version.js'
@@ -15,6 +17,7 @@ addServerCommand(program)
 addStopCommand(program)
 addInfoCommand(program)
 addDataCommands(program)
+addScanCommand(program)
 addBenchCommand(program)
 addCheckCommands(program)
 

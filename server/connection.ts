@@ -14,6 +14,7 @@ import type { Logger } from './log.js'
 import type { BatchTally } from './metrics/batch-tally.js'
 import type { OpContext } from './ops/index.js'
 import type { LogFailure } from './persist/log-writer.js'
+import type { StreamSink } from './scans/scan-job.js'
 import type { ServerStats } from './stats.js'
 import type { ThrottledWarning } from './throttled-warning.js'
 import { UnfinishedFrame } from './unfinished-frame.js'
@@ -54,6 +55,12 @@ export interface Wire {
   writeClosing(error: TallyError): void
   /** The answer, in place of the one tagged `tag`, to a request whose change a storage failure undid. */
   failedAnswer(tag: number, error: TallyError): Uint8Array
+  /** Answers the wire sends later, on its own (a scan's frames), go to `sink`. */
+  attach?(sink: StreamSink): void
+  /** The peer takes answers again. */
+  writable?(): void
+  /** The connection is gone. */
+  closed?(): void
 }
 
 export interface ConnectionContext extends OpContext {
@@ -70,7 +77,7 @@ export interface ConnectionContext extends OpContext {
   warnings: { slowReaders: ThrottledWarning; frameTimeouts: ThrottledWarning }
 }
 
-export class ServerConnection implements BudgetUser {
+export class ServerConnection implements BudgetUser, StreamSink {
   readonly #stream: Duplex
   readonly #context: ConnectionContext
   readonly #answers: AnswerBudget
@@ -109,6 +116,7 @@ export class ServerConnection implements BudgetUser {
       this.#hold(-this.#queuedBytes)
       this.#queuedBytes = 0
       this.#pump()
+      wire.writable?.()
     })
     stream.on('end', () => {
       this.#peerEnded = true
@@ -117,6 +125,26 @@ export class ServerConnection implements BudgetUser {
     stream.on('error', (err) => context.log.debug(`connection error: ${err.message}`))
     stream.once('close', () => this.#release())
     if (wire.greeting !== undefined) stream.write(wire.greeting)
+    wire.attach?.(this)
+  }
+
+  /**
+   * True while answers sent on the wire's own (a scan's frames) would not be held: the peer takes what it is sent,
+   * and neither this connection nor all of them together hold their limit of answer bytes.
+   */
+  get writable(): boolean {
+    return !this.#blocked && !this.#ended && !this.#released && this.#answerBytes < this.#context.maxAnswerBytes && !this.#answers.full
+  }
+
+  /** Sends answer frames the wire produced on its own, counted as held while the peer does not take them. */
+  send(bytes: Buffer): void {
+    if (this.#ended) return
+    this.#write(bytes)
+  }
+
+  /** Answer bytes held for this connection: for the log, or queued while its peer does not read. */
+  get heldAnswerBytes(): number {
+    return this.#answerBytes
   }
 
   /** Requests answered on this connection. */
@@ -143,6 +171,7 @@ export class ServerConnection implements BudgetUser {
   /** The answer budget has room again. */
   wake(): void {
     this.#pump()
+    this.#wire.writable?.()
   }
 
   /** Room for the unfinished frame was reserved after waiting in line: read the rest of it. */
@@ -302,6 +331,7 @@ export class ServerConnection implements BudgetUser {
   #release(): void {
     if (this.#released) return
     this.#released = true
+    this.#wire.closed?.()
     this.#unfinished.close()
     this.#answers.forget(this)
     this.#answers.add(-this.#answerBytes)

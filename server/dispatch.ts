@@ -9,6 +9,7 @@ import { decodeRequest, peekRequestId } from '../protocol/request-codec.js'
 import { writeBatchOperateResponse, writeBatchResponse, writeErrorResponse, writeInfoResponse, writeRecordResponse } from '../protocol/response-codec.js'
 import { STATUS } from '../protocol/status.js'
 import type { Logger } from './log.js'
+import type { ConnectionScans } from './scans/connection-scans.js'
 import type { BatchTally } from './metrics/batch-tally.js'
 import { runOperation, type OpContext } from './ops/index.js'
 import type { NamespaceRequestStats } from './store/request-stats.js'
@@ -16,16 +17,23 @@ import { tokenOf } from './window/write-window.js'
 
 /**
  * Decodes the request in `buf[start, end)`, runs it, and writes its answer as one frame into `w`. Returns the id it
- * answered (SERVER_MESSAGE_ID when the request was too broken to have one). Never throws. A write with a token is
- * answered from the window if it was answered before (PROTOCOL.md §3.1); otherwise its answer is remembered there.
+ * answered (SERVER_MESSAGE_ID when the request was too broken to have one, or is a scan's: `scans` runs those).
+ * Never throws. A write with a token is answered from the window if it was answered before (PROTOCOL.md §3.1);
+ * otherwise its answer is remembered there.
  */
-export function dispatch(context: OpContext, buf: Buffer, start: number, end: number, r: MsgpackReader, w: FrameWriter, log: Logger, tally: BatchTally): number {
+export function dispatch(context: OpContext, buf: Buffer, start: number, end: number, r: MsgpackReader, w: FrameWriter, log: Logger, tally: BatchTally, scans?: ConnectionScans): number {
   let id = SERVER_MESSAGE_ID
   let request: Request | undefined
   let token: WriteToken | undefined
   try {
     request = decodeRequest(r.reset(buf, start, end), context.limits)
     id = request.id
+    if (request.op === OP.SCAN) {
+      // Its frames are sent by the scan, later (PROTOCOL.md §4.11); only a scan that cannot start is answered here.
+      if (scans === undefined) throw new TallyError(STATUS.UNSUPPORTED_FEATURE, 'SCAN is not served on this connection')
+      scans.handle(request)
+      return SERVER_MESSAGE_ID
+    }
     token = context.window?.enabled === true ? tokenOf(request) : undefined
     if (token !== undefined && context.window!.replay(token, id, w)) {
       tally.requests++ // held like any other answer; not counted again as served
@@ -91,7 +99,7 @@ export function logInternalError(log: Logger, what: string, err: unknown): void 
 
 /** Counts a request's outcome for its namespace, and the request for the batch's latency. */
 export function countOutcome(context: OpContext, request: Request, result: unknown, status: number, tally: BatchTally, failedIndex?: number): void {
-  if (request.op === OP.INFO) return
+  if (request.op === OP.INFO || request.op === OP.SCAN) return
   tally.add(request, status)
   if (request.op === OP.BATCH_OPERATE) {
     request.items.forEach((item, i) => {

@@ -1,5 +1,6 @@
 // Tally's own protocol as a connection speaks it (connection.ts `Wire`): length-prefixed msgpack frames, the hello
-// first, each request dispatched through the operation table, error answers carrying the request's id.
+// first, each request dispatched through the operation table, error answers carrying the request's id; scans
+// stream their frames through the connection on their own.
 import type { TallyError } from '../protocol/errors.js'
 import { FrameDecoder } from '../protocol/frame.js'
 import { SERVER_MESSAGE_ID } from '../protocol/messages.js'
@@ -9,6 +10,8 @@ import { writeErrorResponse } from '../protocol/response-codec.js'
 import type { ConnectionContext, Wire } from './connection.js'
 import { dispatch } from './dispatch.js'
 import type { BatchTally } from './metrics/batch-tally.js'
+import { ConnectionScans } from './scans/connection-scans.js'
+import type { StreamSink } from './scans/scan-job.js'
 
 export class TallyWire implements Wire {
   readonly greeting: Uint8Array
@@ -16,12 +19,31 @@ export class TallyWire implements Wire {
   readonly #decoder: FrameDecoder
   readonly #writer = new FrameWriter()
   readonly #reader = new MsgpackReader({ mapsAsObjects: false })
+  readonly #scans: ConnectionScans
 
   /** `hello`: the hello frame, sent first on every connection. */
   constructor(context: ConnectionContext, hello: Uint8Array) {
     this.greeting = hello
     this.#context = context
     this.#decoder = new FrameDecoder(context.limits.maxFrameBytes)
+    this.#scans = new ConnectionScans(context.store)
+  }
+
+  /** Scans running on this connection. */
+  get scans(): number {
+    return this.#scans.running
+  }
+
+  attach(sink: StreamSink): void {
+    this.#scans.attach(sink)
+  }
+
+  writable(): void {
+    this.#scans.writable()
+  }
+
+  closed(): void {
+    this.#scans.close()
   }
 
   get bufferedBytes(): number {
@@ -47,7 +69,7 @@ export class TallyWire implements Wire {
   /** The request's id is the answer's tag. */
   serve(tally: BatchTally): number {
     const decoder = this.#decoder
-    return dispatch(this.#context, decoder.frame, decoder.frameStart, decoder.frameEnd, this.#reader, this.#writer, this.#context.log, tally)
+    return dispatch(this.#context, decoder.frame, decoder.frameStart, decoder.frameEnd, this.#reader, this.#writer, this.#context.log, tally, this.#scans)
   }
 
   takeAnswers(): Buffer {

@@ -1,5 +1,7 @@
 // The operation table: one handler per request op code. Adding an operation means adding its file, its line here,
 // its test, and its section in PROTOCOL.md.
+import { TallyError } from '../../protocol/errors.js'
+import { STATUS } from '../../protocol/status.js'
 import { OP, type BatchItem, type InfoResult, type OpCode, type RecordResult, type Request } from '../../protocol/messages.js'
 import { batchGet } from './batch-get.js'
 import { batchOperate } from './batch-operate.js'
@@ -15,7 +17,9 @@ import { touch } from './touch.js'
 
 type Result = RecordResult | BatchItem[] | InfoResult | RecordResult[]
 type Handler<R extends Request> = (context: OpContext, request: R) => Result
-type HandlerTable = { [Code in OpCode]: Handler<Extract<Request, { op: Code }>> }
+/** SCAN streams its answer and is run by the connection's scans (server/scans/), not by this table. */
+type TableOp = Exclude<OpCode, typeof OP.SCAN>
+type HandlerTable = { [Code in TableOp]: Handler<Extract<Request, { op: Code }>> }
 
 export const OPERATIONS: HandlerTable = {
   [OP.PUT]: put,
@@ -32,6 +36,7 @@ export const OPERATIONS: HandlerTable = {
 
 /** Runs a decoded request through its handler. Throws TallyError for a failed operation. */
 export function runOperation(context: OpContext, request: Request): Result {
+  if (request.op === OP.SCAN) throw new TallyError(STATUS.UNSUPPORTED_FEATURE, 'SCAN is not served here')
   return (OPERATIONS[request.op] as Handler<Request>)(context, request)
 }
 

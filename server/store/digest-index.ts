@@ -1,19 +1,13 @@
 // Finds a record id from its 20-byte digest without building a string per lookup. The index is split into 4096
 // partitions (by the digest's first 12 bits, like Aerospike's partitions); each is an open-addressing table of
 // record ids with linear probing, so growing one partition rehashes only its 1/4096th of the records.
-import { DIGEST_BYTES } from '../../protocol/digest.js'
+import { DIGEST_BYTES, PARTITION_COUNT, partitionOf } from '../../protocol/digest.js'
 import type { RecordTable } from './record-table.js'
 
-const PARTITION_COUNT = 4096
 const INITIAL_SLOTS = 8
 /** A partition grows when it would be more than 3/4 full. */
 const MAX_LOAD_NUM = 3
 const MAX_LOAD_DEN = 4
-
-/** Aerospike's partition id of a digest: its first two bytes, little-endian, masked to 12 bits. */
-export function partitionOf(digest: Uint8Array, offset = 0): number {
-  return (digest[offset]! | (digest[offset + 1]! << 8)) & (PARTITION_COUNT - 1)
-}
 
 /**
  * Slot hash of a digest: all 20 bytes mixed with a per-process random seed, so that digests chosen by a client
@@ -77,6 +71,23 @@ export class DigestIndex {
     slots[2 * i + 1] = hash
     this.#counts[partition]!++
     return -1 - id
+  }
+
+  /** Records indexed in `partition`. */
+  count(partition: number): number {
+    return this.#counts[partition]!
+  }
+
+  /**
+   * The ids of the records in `partition`, copied: the caller may walk them while records come and go (entries
+   * move as the table grows or shifts). Costs one pass over the partition's table, 1/4096th of the index.
+   */
+  partitionIds(partition: number): Int32Array {
+    const slots = this.#slots[partition]!
+    const ids = new Int32Array(this.#counts[partition]!)
+    let n = 0
+    for (let i = 0; i < slots.length && n < ids.length; i += 2) if (slots[i] !== 0) ids[n++] = slots[i]! - 1
+    return ids
   }
 
   /** Makes room for about `records` records in all, so that loading them grows nothing. */

@@ -1,6 +1,7 @@
 // One namespace: its records, the digest index over them, and expiry. Every single-record operation is a
 // transaction: `begin` finds the record and checks the request's conditions in Aerospike's order, the op works on
 // the transaction's copy, and `commit` applies the result in one step and reports it to the mutation listener.
+import { DIGEST_BYTES, PARTITION_COUNT, partitionOf } from '../../protocol/digest.js'
 import { TallyError } from '../../protocol/errors.js'
 import type { RecordAddress, RecordPolicy, RecordResult, WriteToken } from '../../protocol/messages.js'
 import { STATUS } from '../../protocol/status.js'
@@ -411,6 +412,43 @@ export class Namespace {
     records.write(id, state.gen, state.voidMs, state.bins, bytes)
     this.#binNames.note(state.bins)
     if (state.voidMs !== 0) this.#expiry.add(id, state.voidMs)
+  }
+
+  /** Records in each of the 4096 partitions (expired ones not yet swept included), by partition id. */
+  partitionCounts(): Uint32Array {
+    const counts = new Uint32Array(PARTITION_COUNT)
+    for (let p = 0; p < PARTITION_COUNT; p++) counts[p] = this.#index.count(p)
+    return counts
+  }
+
+  /** The ids of the records of `partition` now, to be read with `visitIds` (the partition may change meanwhile). */
+  partitionIds(partition: number): Int32Array {
+    return this.#index.partitionIds(partition)
+  }
+
+  /**
+   * Calls `visit` with the records of `ids[from, from + count)` that are still in `partition`, live, unexpired and,
+   * unless `set` is null, in that set, until `visit` returns false. Returns the index to continue from. A record
+   * removed since the ids were taken is skipped; its id may hold a record written since, seen if in the partition.
+   */
+  visitIds(ids: Int32Array, from: number, count: number, partition: number, set: string | null, visit: (digest: Uint8Array, state: RecordState) => boolean): number {
+    const records = this.#records
+    const now = this.#clock.nowMs()
+    const setId = set === null ? -1 : this.#sets.find(set)
+    const end = Math.min(from + count, ids.length)
+    if (set !== null && setId < 0) return end
+    for (let i = from; i < end; i++) {
+      const id = ids[i]!
+      if (!records.isLive(id) || (setId >= 0 && records.setId(id) !== setId)) continue
+      if (partitionOf(records.digestBytes(id), records.digestOffset(id)) !== partition) continue
+      const voidMs = records.voidMs(id)
+      if (voidMs !== 0 && voidMs <= now) continue
+      const offset = records.digestOffset(id)
+      // A view of the stored digest, not a copy: a scan visits every record, and copies would be 20 bytes each of
+      // memory outside the heap, which brings on full collections.
+      if (!visit(records.digestBytes(id).subarray(offset, offset + DIGEST_BYTES), this.#stateOf(id))) return i + 1
+    }
+    return end
   }
 
   /**

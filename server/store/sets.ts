@@ -21,6 +21,11 @@ export class SetNames {
     return id
   }
 
+  /** The id of set `name`, or -1 if no record ever had it. */
+  find(name: string): number {
+    return this.#ids.get(name) ?? -1
+  }
+
   name(id: number): string {
     return this.#names[id]!
   }

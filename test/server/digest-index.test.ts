@@ -1,7 +1,8 @@
 // The digest index against a Map model: random inserts and removes, including colliding slot runs.
 import { randomBytes } from 'node:crypto'
 import t from 'tap'
-import { DigestIndex, partitionOf } from '../../server/store/digest-index.js'
+import { partitionOf } from '../../protocol/digest.js'
+import { DigestIndex } from '../../server/store/digest-index.js'
 import { RecordTable } from '../../server/store/record-table.js'
 
 function add(table: RecordTable, index: DigestIndex, digest: Buffer): number {
