@@ -12,8 +12,11 @@ const CLI = fileURLToPath(new URL('../server/cli.js', import.meta.url))
 /** What a run does, and for how long. */
 export interface ChaosRunOptions {
   dataDir: string
-  /** Load runs this long (then stops at once, whatever `maxWrites` says). */
+  /** Load runs this long (then stops at once, whatever `maxWrites` says), or longer until `minKills` kills. */
   durationMs: number
+  /** Load goes on past `durationMs` until the server has been killed this often, but never past `maxDurationMs`. */
+  minKills: number
+  maxDurationMs: number
   /** Load stops after this many writes have been started. */
   maxWrites: number
   clients: number
@@ -36,6 +39,8 @@ export interface ChaosRunOptions {
 
 export const DEFAULT_CHAOS_RUN: Omit<ChaosRunOptions, 'dataDir' | 'log'> = {
   durationMs: 20_000,
+  minKills: 0,
+  maxDurationMs: 20_000,
   maxWrites: 1_000_000,
   clients: 3,
   depth: 32,
@@ -127,7 +132,11 @@ export async function runChaos(o: ChaosRunOptions, t: Teardown): Promise<ChaosRe
   const report: ChaosReport = { increments: 0, sessions: 0, inDoubt: 0, failed: 0, failures: {}, kills: 0, proxy: proxy.counts, wrong: [], elapsedMs: 0 }
   let writes = 0
   const endAt = performance.now() + o.durationMs
-  const running = (): boolean => writes < o.maxWrites && performance.now() < endAt
+  const lastAt = performance.now() + Math.max(o.durationMs, o.maxDurationMs)
+  const running = (): boolean => {
+    const now = performance.now()
+    return writes < o.maxWrites && (now < endAt || (report.kills < o.minKills && now < lastAt))
+  }
 
   const failed = (err: unknown, deltas: [number, number][]): void => {
     const code = err instanceof TallyError ? err.code : 'other'
