@@ -27,6 +27,11 @@ export const ENTRY = {
   SNAPSHOT_END: 6,
   /** `[7, nextSeq]`: written after a segment's last change once segment `nextSeq` exists, so none can vanish unseen. */
   SEGMENT_END: 7,
+  /**
+   * `[10, ns, set|nil]`: every record of the set (nil: of the namespace) logged or loaded before this entry is gone;
+   * records written after it stay.
+   */
+  TRUNCATE: 10,
 } as const
 
 export const ENTRY_HEADER_BYTES = 8
@@ -39,6 +44,7 @@ export type Entry =
   | { type: typeof ENTRY.SNAPSHOT; seq: number; createdMs: number; expected: [string, number][] }
   | { type: typeof ENTRY.SNAPSHOT_END; records: number }
   | { type: typeof ENTRY.SEGMENT_END; nextSeq: number }
+  | { type: typeof ENTRY.TRUNCATE; ns: string; set: string | null }
 
 /** Writes entries, each framed with its length and checksum. */
 export class EntryWriter extends MsgpackWriter {
@@ -86,6 +92,15 @@ export class EntryWriter extends MsgpackWriter {
     this.bin(digest.subarray(0, DIGEST_BYTES))
   }
 
+  /** The body of a TRUNCATE (without its framing): `set` null truncates the namespace. */
+  truncateBody(ns: string, set: string | null): void {
+    this.array(3)
+    this.number(ENTRY.TRUNCATE)
+    this.str(ns)
+    if (set === null) this.nil()
+    else this.str(set)
+  }
+
   /** A snapshot's first entry: its number, when it was begun, and about how many records of each namespace. */
   snapshotHeader(seq: number, createdMs: number, expected: [string, number][]): void {
     this.begin()
@@ -123,7 +138,7 @@ export const MIN_ENTRY_BYTES = 3
 export function looksLikePayload(bytes: Uint8Array, at: number): boolean {
   const head = bytes[at]!
   const type = bytes[at + 1]!
-  return head >= 0x92 && head <= 0x98 && type >= ENTRY.WRITE && type <= ENTRY.SEGMENT_END
+  return head >= 0x92 && head <= 0x98 && ((type >= ENTRY.WRITE && type <= ENTRY.SEGMENT_END) || type === ENTRY.TRUNCATE)
 }
 
 /**
@@ -146,6 +161,7 @@ const FIELDS: Record<number, number> = {
   [ENTRY.SNAPSHOT]: 3,
   [ENTRY.SNAPSHOT_END]: 2,
   [ENTRY.SEGMENT_END]: 2,
+  [ENTRY.TRUNCATE]: 3,
 }
 
 function readEntryBody(r: MsgpackReader): Entry {
@@ -190,6 +206,12 @@ function readEntryBody(r: MsgpackReader): Entry {
       return { type, records: Number(r.value()) }
     case ENTRY.SEGMENT_END:
       return { type, nextSeq: Number(r.int()) }
+    case ENTRY.TRUNCATE: {
+      const ns = r.str()
+      const set = r.value()
+      if (set !== null && typeof set !== 'string') throw new Error('a truncated set name is not a string')
+      return { type, ns, set }
+    }
     default:
       throw new Error(`unknown entry type ${type}`)
   }

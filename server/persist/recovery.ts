@@ -93,6 +93,10 @@ function applyEntry(store: Store, entry: Entry, now: number): void {
     case ENTRY.BATCH:
       for (const inner of entry.entries) applyEntry(store, inner, now)
       return
+    case ENTRY.TRUNCATE:
+      // Replay is in log order: this removes what the snapshot and earlier entries loaded, not what comes after.
+      store.truncateNow(namespaceOf(store, entry.ns), entry.set)
+      return
     default:
       return
   }

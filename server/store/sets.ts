@@ -21,6 +21,11 @@ export class SetNames {
     return id
   }
 
+  /** The id of set `name`, or undefined if no record of the namespace ever had it. */
+  find(name: string): number | undefined {
+    return this.#ids.get(name)
+  }
+
   name(id: number): string {
     return this.#names[id]!
   }
