@@ -2,7 +2,7 @@
 // Requests are pipelined over a small pool of connections; reads are retried after a timeout or a dropped
 // connection, writes only when the policy asks (and then any failure says whether the write is in doubt).
 import { TallyError } from '../protocol/errors.js'
-import { BIN_OP, FLAGS, OP, type OpCode } from '../protocol/messages.js'
+import { BIN_OP, FLAGS, OP, RESTORE_POLICY, type OpCode, type RestoreOutcome, type RestorePolicyName } from '../protocol/messages.js'
 import { CLIENT_STATUS, STATUS } from '../protocol/status.js'
 import { Key, type Bins, type RecordMeta, type Value, type WriteMeta } from '../protocol/types.js'
 import {
@@ -26,6 +26,7 @@ import type { Call } from './connection.js'
 import { encodeOperation, type Numeric, type Operation } from './ops.js'
 import { checkMeta, DEFAULT_CLIENT_OPTIONS, parseHosts, resolvePolicy, type ClientOptions, type Policy, type ResolvedPolicy } from './options.js'
 import { Pool } from './pool.js'
+import { restoreCall, truncateCall, type StoredRecord } from './records.js'
 import { CountersSession, type SessionLink, type SessionOptions } from './session.js'
 
 export type { TallyRecord } from './calls.js'
@@ -236,6 +237,31 @@ export class Client {
   async info(...commands: string[]): Promise<Record<string, string>> {
     if (!commands.every((c) => typeof c === 'string' && c.length > 0)) throw param('info commands must be non-empty strings')
     return (await this.#send(infoCall(commands), this.#readPolicy)) as Record<string, string>
+  }
+
+  /**
+   * Removes every record of `set` in namespace `ns`, or of the whole namespace when no set is given. Resolves once
+   * the truncation is logged (durable as the namespace's commit mode says): from then on no read sees those
+   * records, and none comes back after a restart; the server frees them in the background.
+   */
+  async truncate(ns: string, set?: string, policy?: Policy): Promise<void> {
+    if (typeof ns !== 'string' || ns.length === 0) throw param('truncate: namespace must be a non-empty string')
+    if (set !== undefined && typeof set !== 'string') throw param('truncate: set must be a string')
+    const resolved = policy === undefined ? this.#writePolicy : resolvePolicy(this.#defaults, policy, true)
+    await this.#send(truncateCall(ns, set ?? null), resolved)
+  }
+
+  /**
+   * Writes one record exactly as backed up: generation, expiry, stored key and bins. `restorePolicy` says what
+   * happens to a record already there: `skip` keeps it, `replace` overwrites it, `newer` overwrites it only if the
+   * restored generation is higher. Resolves to `RESTORE_OUTCOME` (kept, written, or expired and not written).
+   */
+  async restore(ns: string, record: StoredRecord, restorePolicy: RestorePolicyName = 'newer', policy?: Policy): Promise<RestoreOutcome> {
+    if (typeof ns !== 'string' || ns.length === 0) throw param('restore: namespace must be a non-empty string')
+    if (typeof restorePolicy !== 'string' || !(restorePolicy.toUpperCase() in RESTORE_POLICY) || restorePolicy !== restorePolicy.toLowerCase())
+      throw param('restore: policy must be skip, replace or newer')
+    const resolved = policy === undefined ? this.#writePolicy : resolvePolicy(this.#defaults, policy, true)
+    return (await this.#send(restoreCall(ns, record, restorePolicy), resolved)) as RestoreOutcome
   }
 
   /** Lets requests in flight finish, then closes every connection. Later calls reject with CLIENT_ERROR (-1). */

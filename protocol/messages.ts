@@ -19,6 +19,8 @@ export const OP = {
   BATCH_GET: 8,
   INFO: 9,
   BATCH_OPERATE: 10,
+  TRUNCATE: 12,
+  RESTORE: 13,
 } as const
 export type OpName = keyof typeof OP
 export type OpCode = (typeof OP)[OpName]
@@ -35,6 +37,29 @@ export const BIN_OP = {
 } as const
 export type BinOpName = keyof typeof BIN_OP
 export type BinOpCode = (typeof BIN_OP)[BinOpName]
+
+/** What RESTORE does when the record already exists (PROTOCOL.md §4.12). */
+export const RESTORE_POLICY = {
+  /** Keep the record there. */
+  SKIP: 0,
+  /** Replace it with the restored one. */
+  REPLACE: 1,
+  /** Replace it only if the restored one has a higher generation. */
+  NEWER: 2,
+} as const
+/** The policies by the names the client and the CLI use: `skip`, `replace`, `newer`. */
+export type RestorePolicyName = Lowercase<keyof typeof RESTORE_POLICY>
+export type RestorePolicyCode = (typeof RESTORE_POLICY)[keyof typeof RESTORE_POLICY]
+
+/** What a RESTORE did: the payload of its answer (PROTOCOL.md §4.12). */
+export const RESTORE_OUTCOME = {
+  /** The record there was kept (policy skip, or newer with a generation not lower). */
+  KEPT: 0,
+  WRITTEN: 1,
+  /** Not written: its expiry time has passed. */
+  EXPIRED: 2,
+} as const
+export type RestoreOutcome = (typeof RESTORE_OUTCOME)[keyof typeof RESTORE_OUTCOME]
 
 /** Most ops in one OPERATE request, or in one record's part of a BATCH_OPERATE (PROTOCOL.md §4.7). */
 export const MAX_OPERATE_OPS = 4096
@@ -99,6 +124,13 @@ export interface BatchOperateItem {
 }
 /** BATCH_OPERATE applies ops to many records atomically: all of them, or (on any failure) none. */
 export type BatchOperateRequest = { op: typeof OP.BATCH_OPERATE; id: number; items: BatchOperateItem[] }
+/** TRUNCATE removes every record of a set, or of the namespace when `set` is null. */
+export type TruncateRequest = { op: typeof OP.TRUNCATE; id: number; ns: string; set: string | null }
+/**
+ * RESTORE writes one record exactly as backed up: its generation, its expiry (`voidMs`, ms since the epoch, 0 =
+ * never), its stored key (the address's `userKey`) and bins; `policy` says what happens to a record already there.
+ */
+export type RestoreRequest = RecordRequestBase & { op: typeof OP.RESTORE; recordGen: number; voidMs: number; bins: unknown[]; restorePolicy: RestorePolicyCode }
 /** INFO asks for named server facts, as Aerospike's info protocol does (`status`, `statistics`, ...). */
 export type InfoRequest = { op: typeof OP.INFO; id: number; commands: string[] }
 
@@ -114,6 +146,8 @@ export type Request =
   | BatchGetRequest
   | InfoRequest
   | BatchOperateRequest
+  | TruncateRequest
+  | RestoreRequest
 
 /** What the server states in its hello frame. */
 export interface Hello {

@@ -386,6 +386,34 @@ export class Namespace {
     this.#index.reserve(records)
   }
 
+  /**
+   * Writes a record exactly as given (generation, expiry, stored key), as a restore does, unless `keep` says to
+   * keep the live record already there. Reported like any write. Returns the record's state as it now stands.
+   * Throws the write block, stop-writes (8) or record too big (13), having changed nothing.
+   */
+  putRecord(digest: Uint8Array, state: RecordState, keep: (existing: RecordState) => boolean): { written: boolean; state: RecordState } {
+    if (this.writeBlock !== undefined) throw this.writeBlock
+    if (this.stopWrites) throw new TallyError(STATUS.OUT_OF_SPACE, `namespace '${this.name}' is over its stop-writes threshold (${this.usedPct.toFixed(1)}% of data-size used)`)
+    const bytes = binsBytes(state.bins) + keyBytes(state.userKey)
+    if (bytes > this.config.maxRecordBytes)
+      throw new TallyError(STATUS.RECORD_TOO_BIG, `record of ${bytes} bytes in memory exceeds the limit of ${this.config.maxRecordBytes} bytes`)
+    let id = this.#index.find(digest)
+    if (id >= 0) {
+      const voidMs = this.#records.voidMs(id)
+      if (voidMs !== 0 && voidMs <= this.#clock.nowMs()) this.#delete(id, digest, 'expire')
+      else if (this.#truncations !== undefined && this.#doomed(id)) this.#remove(id, 'truncate')
+      else {
+        const existing = this.#stateOf(id)
+        if (keep(existing)) return { written: false, state: existing }
+      }
+      id = this.#index.find(digest)
+    }
+    this.#sets.id(state.set, this.name) // past the set limit this throws, before anything is reported
+    this.onMutation?.({ type: 'write', ns: this.name, digest, state, previous: id >= 0 ? this.#stateOf(id) : null })
+    this.restore(digest, state)
+    return { written: true, state }
+  }
+
   /** The state of the record with this digest now, or null if there is none (expired ones included). */
   current(digest: Uint8Array): RecordState | null {
     const id = this.#index.find(digest)
