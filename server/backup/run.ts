@@ -54,19 +54,34 @@ export async function restore(client: Client, file: string, policy: RestorePolic
   if (!namespaces.includes(summary.namespace)) throw new Error(`the server has no namespace '${summary.namespace}', which ${file} holds`)
   const progress = new Progress('restore', summary.records)
   const counts = [0, 0, 0] // by RESTORE_OUTCOME
-  const inFlight = new Set<Promise<void>>()
+  // Up to RESTORE_IN_FLIGHT records are sent ahead of their answers; the first failure stops the restore.
+  let inFlight = 0
+  let failure: unknown
+  let slot: (() => void) | undefined
+  const answered = (): void => {
+    inFlight--
+    progress.add(1)
+    slot?.()
+  }
   for (const block of backupBlocks(file)) {
     for (const record of block) {
-      const sent: Promise<void> = client.restore(summary.namespace, record, policy).then((outcome) => {
-        counts[outcome]!++
-        progress.add(1)
-        inFlight.delete(sent)
-      })
-      inFlight.add(sent)
-      if (inFlight.size >= RESTORE_IN_FLIGHT) await Promise.race(inFlight)
+      while (inFlight >= RESTORE_IN_FLIGHT) await new Promise<void>((resolve) => (slot = resolve))
+      if (failure !== undefined) throw failure
+      inFlight++
+      client.restore(summary.namespace, record, policy).then(
+        (outcome) => {
+          counts[outcome]!++
+          answered()
+        },
+        (err: unknown) => {
+          failure ??= err
+          answered()
+        },
+      )
     }
   }
-  await Promise.all(inFlight)
+  while (inFlight > 0) await new Promise<void>((resolve) => (slot = resolve))
+  if (failure !== undefined) throw failure
   progress.finish()
   return { file: summary, written: counts[RESTORE_OUTCOME.WRITTEN]!, kept: counts[RESTORE_OUTCOME.KEPT]!, expired: counts[RESTORE_OUTCOME.EXPIRED]!, seconds: (performance.now() - started) / 1000 }
 }
