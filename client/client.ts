@@ -252,16 +252,18 @@ export class Client {
   }
 
   /**
-   * Writes one record exactly as backed up: generation, expiry, stored key and bins. `restorePolicy` says what
-   * happens to a record already there: `skip` keeps it, `replace` overwrites it, `newer` overwrites it only if the
-   * restored generation is higher. Resolves to `RESTORE_OUTCOME` (kept, written, or expired and not written).
+   * Writes records exactly as backed up: generation, expiry, stored key and bins. `restorePolicy` says what happens
+   * to a record already there: `skip` keeps it, `replace` overwrites it, `newer` overwrites it only if the restored
+   * generation is higher. Resolves to one `RESTORE_OUTCOME` per record (kept, written, or expired and not written),
+   * or the TallyError that refused it; the others are written all the same. At most `maxBatchKeys` records.
    */
-  async restore(ns: string, record: StoredRecord, restorePolicy: RestorePolicyName = 'newer', policy?: Policy): Promise<RestoreOutcome> {
+  async restore(ns: string, records: readonly StoredRecord[], restorePolicy: RestorePolicyName = 'newer', policy?: Policy): Promise<(RestoreOutcome | TallyError)[]> {
     if (typeof ns !== 'string' || ns.length === 0) throw param('restore: namespace must be a non-empty string')
+    if (!Array.isArray(records) || records.length === 0) throw param('restore: records must be a non-empty array')
     if (typeof restorePolicy !== 'string' || !(restorePolicy.toUpperCase() in RESTORE_POLICY) || restorePolicy !== restorePolicy.toLowerCase())
       throw param('restore: policy must be skip, replace or newer')
     const resolved = policy === undefined ? this.#writePolicy : resolvePolicy(this.#defaults, policy, true)
-    return (await this.#send(restoreCall(ns, record, restorePolicy), resolved)) as RestoreOutcome
+    return (await this.#send(restoreCall(ns, records, restorePolicy), resolved)) as (RestoreOutcome | TallyError)[]
   }
 
   /** Lets requests in flight finish, then closes every connection. Later calls reject with CLIENT_ERROR (-1). */

@@ -51,7 +51,7 @@ export const RESTORE_POLICY = {
 export type RestorePolicyName = Lowercase<keyof typeof RESTORE_POLICY>
 export type RestorePolicyCode = (typeof RESTORE_POLICY)[keyof typeof RESTORE_POLICY]
 
-/** What a RESTORE did: the payload of its answer (PROTOCOL.md §4.12). */
+/** What a RESTORE did with one record: an element of its answer's payload (PROTOCOL.md §4.12). */
 export const RESTORE_OUTCOME = {
   /** The record there was kept (policy skip, or newer with a generation not lower). */
   KEPT: 0,
@@ -126,11 +126,18 @@ export interface BatchOperateItem {
 export type BatchOperateRequest = { op: typeof OP.BATCH_OPERATE; id: number; items: BatchOperateItem[] }
 /** TRUNCATE removes every record of a set, or of the namespace when `set` is null. */
 export type TruncateRequest = { op: typeof OP.TRUNCATE; id: number; ns: string; set: string | null }
+/** One record of a RESTORE: where it goes, and its generation, expiry (`voidMs`, ms since the epoch, 0 = never) and bins. */
+export interface RestoreItem {
+  address: RecordAddress
+  recordGen: number
+  voidMs: number
+  bins: unknown[]
+}
 /**
- * RESTORE writes one record exactly as backed up: its generation, its expiry (`voidMs`, ms since the epoch, 0 =
- * never), its stored key (the address's `userKey`) and bins; `policy` says what happens to a record already there.
+ * RESTORE writes records exactly as backed up: generation, expiry, stored key (the address's `userKey`) and bins;
+ * `restorePolicy` says what happens to a record already there. Each record is written or refused on its own.
  */
-export type RestoreRequest = RecordRequestBase & { op: typeof OP.RESTORE; recordGen: number; voidMs: number; bins: unknown[]; restorePolicy: RestorePolicyCode }
+export type RestoreRequest = { op: typeof OP.RESTORE; id: number; restorePolicy: RestorePolicyCode; records: RestoreItem[] }
 /** INFO asks for named server facts, as Aerospike's info protocol does (`status`, `statistics`, ...). */
 export type InfoRequest = { op: typeof OP.INFO; id: number; commands: string[] }
 

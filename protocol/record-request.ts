@@ -1,11 +1,11 @@
 // Single-record requests (PROTOCOL.md §3, §4.1-§4.7): a fixed header, then the op's arguments. The client writes
 // the header and its arguments; the server reads them into a typed request.
 import { ARRAY_BYTES, SLOT_BYTES } from './memory-cost.js'
-import { OP, RESTORE_POLICY, type OpCode, type RecordAddress, type RecordPolicy, type Request, type RestorePolicyCode } from './messages.js'
+import { OP, type OpCode, type RecordAddress, type RecordPolicy, type Request } from './messages.js'
 import { KIND } from './msgpack-format.js'
 import { newList, type MsgpackReader } from './msgpack-reader.js'
 import type { FrameWriter } from './msgpack-writer.js'
-import { bad, intField, readAddress, readBinOps, readPolicy, readStrings } from './request-fields.js'
+import { bad, readAddress, readBinOps, readPolicy, readStrings } from './request-fields.js'
 import type { UserKey } from './types.js'
 
 /** id, op, ns, set, digest, userKey, ttl, gen, flags */
@@ -72,43 +72,13 @@ function readArgs(r: MsgpackReader, id: number, op: OpCode, address: RecordAddre
     case OP.OPERATE:
       if (!has(0)) throw bad('OPERATE: ops must be an array')
       return [{ id, address, policy, op, ops: readBinOps(r, 'OPERATE') }, RECORD_HEADER_FIELDS + 1]
-    case OP.RESTORE: {
-      if (!has(3)) throw bad(`RESTORE: expected ${RECORD_HEADER_FIELDS + 4} fields, got ${fields}`)
-      const recordGen = intField(r, 1, 0xffff, 'RESTORE: generation must be an integer from 1 to 65535')
-      const voidMs = intField(r, 0, Number.MAX_SAFE_INTEGER, 'RESTORE: void time must be a non-negative integer (ms since the epoch, 0 = never)')
-      if (r.kind() !== KIND.ARRAY) throw bad('RESTORE: bins must be an array of name, value pairs')
-      const bins = readBinList(r, 'RESTORE')
-      const restorePolicy = intField(r, 0, RESTORE_POLICY.NEWER, 'RESTORE: policy must be 0 (skip), 1 (replace) or 2 (newer)') as RestorePolicyCode
-      return [{ id, address, policy, op, recordGen, voidMs, bins, restorePolicy }, RECORD_HEADER_FIELDS + 4]
-    }
     default:
       return [{ id, address, policy, op: op as typeof OP.EXISTS | typeof OP.REMOVE | typeof OP.TOUCH }, RECORD_HEADER_FIELDS]
   }
 }
 
-/**
- * RESTORE: the record header with the stored key as `userKey` (nil: none stored), then the record's generation, its
- * void time (ms since the epoch, 0 = never), its bins, and the policy for a record already there (PROTOCOL.md §4.12).
- */
-export function writeRestoreRequest(
-  w: FrameWriter,
-  id: number,
-  ns: string,
-  set: string,
-  digest: Uint8Array,
-  userKey: UserKey | null,
-  record: { gen: number; voidMs: number; bins: unknown[] },
-  policy: RestorePolicyCode,
-): void {
-  writeRecordHeader(w, id, OP.RESTORE, 4, ns, set, digest, userKey, null, 0, 0)
-  w.number(record.gen)
-  w.number(record.voidMs)
-  w.value(record.bins)
-  w.number(policy)
-}
-
 /** Flat bins: string names alternating with values of any type. */
-function readBinList(r: MsgpackReader, opName: string): unknown[] {
+export function readBinList(r: MsgpackReader, opName: string): unknown[] {
   const count = r.array()
   if (count % 2 !== 0) throw bad(`${opName}: bins must be name, value pairs`)
   r.charge(ARRAY_BYTES + count * SLOT_BYTES)

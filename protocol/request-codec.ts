@@ -8,6 +8,7 @@ import { FLOATS, KIND } from './msgpack-format.js'
 import type { MsgpackReader } from './msgpack-reader.js'
 import type { FrameWriter } from './msgpack-writer.js'
 import { readRecordRequest } from './record-request.js'
+import { readRestoreRequest } from './restore-request.js'
 import { bad, intField, readStrings } from './request-fields.js'
 
 const OP_NAMES = new Map<number, string>(Object.entries(OP).map(([name, code]) => [code, name]))
@@ -68,6 +69,7 @@ export function decodeRequest(r: MsgpackReader, limits: DecodeLimits = { maxBatc
   else if (op === OP.BATCH_GET) [request, read] = readBatchGetRequest(r, id, fields, limits.maxBatchKeys)
   else if (op === OP.INFO) [request, read] = readInfoRequest(r, id, fields)
   else if (op === OP.TRUNCATE) [request, read] = readTruncateRequest(r, id, fields)
+  else if (op === OP.RESTORE) [request, read] = readRestoreRequest(r, id, fields, limits.maxBatchKeys)
   else [request, read] = readRecordRequest(r, id, op as OpCode, opName, fields)
   for (; read < fields; read++) r.value() // fields a later protocol version added
   r.finish()

@@ -2,13 +2,17 @@
 // and checks the whole file before it writes anything, so a damaged file changes nothing.
 import fs from 'node:fs'
 import type { Client } from '../../client/client.js'
+import type { StoredRecord } from '../../client/records.js'
+import { TallyError } from '../../protocol/errors.js'
 import { RESTORE_OUTCOME, type RestorePolicyName } from '../../protocol/messages.js'
 import { BackupWriter, backupBlocks, checkBackup, type BackupSummary } from './format.js'
 import { Progress } from './progress.js'
 import { records } from './records.js'
 
-/** Records restored at once: enough to keep the connection busy, few enough to bound memory. */
-const RESTORE_IN_FLIGHT = 512
+/** Records a RESTORE request carries (the server takes up to maxBatchKeys, 5000 by default). */
+const RESTORE_BATCH = 500
+/** RESTORE requests sent ahead of their answers: enough to keep the connection busy, few enough to bound memory. */
+const RESTORE_IN_FLIGHT = 4
 
 /** What a backup wrote. */
 export interface BackupResult {
@@ -17,11 +21,15 @@ export interface BackupResult {
   seconds: number
 }
 
-/** Backs up set `set` (null: all) of namespace `ns` into `file`; a failure leaves no file behind. */
+/**
+ * Backs up set `set` (null: all) of namespace `ns` into `file`. It is written under a temporary name and renamed
+ * once complete: a failure leaves no file behind, and an earlier backup of the same name stays until then.
+ */
 export async function backup(client: Client, ns: string, set: string | null, file: string): Promise<BackupResult> {
   const started = performance.now()
   const progress = new Progress('backup', await expectedRecords(client, ns, set))
-  const writer = new BackupWriter(file, { namespace: ns, set, createdMs: Date.now() })
+  const temporary = `${file}.tmp`
+  const writer = new BackupWriter(temporary, { namespace: ns, set, createdMs: Date.now() })
   try {
     for await (const page of records(client, ns, set)) {
       for (const record of page) writer.add(record)
@@ -30,9 +38,10 @@ export async function backup(client: Client, ns: string, set: string | null, fil
     writer.finish()
   } catch (err) {
     writer.abandon()
-    fs.rmSync(file, { force: true })
+    fs.rmSync(temporary, { force: true })
     throw err
   }
+  fs.renameSync(temporary, file)
   progress.finish()
   return { records: writer.records, bytes: fs.statSync(file).size, seconds: (performance.now() - started) / 1000 }
 }
@@ -54,32 +63,35 @@ export async function restore(client: Client, file: string, policy: RestorePolic
   if (!namespaces.includes(summary.namespace)) throw new Error(`the server has no namespace '${summary.namespace}', which ${file} holds`)
   const progress = new Progress('restore', summary.records)
   const counts = [0, 0, 0] // by RESTORE_OUTCOME
-  // Up to RESTORE_IN_FLIGHT records are sent ahead of their answers; the first failure stops the restore.
+  // Up to RESTORE_IN_FLIGHT requests of RESTORE_BATCH records each are sent ahead of their answers; the first
+  // record refused stops the restore (those written stay: see docs/backup.md).
   let inFlight = 0
   let failure: unknown
   let slot: (() => void) | undefined
   const answered = (): void => {
     inFlight--
-    progress.add(1)
     slot?.()
   }
-  for (const block of backupBlocks(file)) {
-    for (const record of block) {
-      while (inFlight >= RESTORE_IN_FLIGHT) await new Promise<void>((resolve) => (slot = resolve))
-      if (failure !== undefined) throw failure
-      inFlight++
-      client.restore(summary.namespace, record, policy).then(
-        (outcome) => {
-          counts[outcome]!++
-          answered()
-        },
-        (err: unknown) => {
-          failure ??= err
-          answered()
-        },
-      )
-    }
+  const send = async (batch: StoredRecord[]): Promise<void> => {
+    while (inFlight >= RESTORE_IN_FLIGHT) await new Promise<void>((resolve) => (slot = resolve))
+    if (failure !== undefined) throw failure
+    inFlight++
+    client.restore(summary.namespace, batch, policy).then(
+      (outcomes) => {
+        for (const outcome of outcomes) {
+          if (outcome instanceof TallyError) failure ??= outcome
+          else counts[outcome]!++
+        }
+        progress.add(batch.length)
+        answered()
+      },
+      (err: unknown) => {
+        failure ??= err
+        answered()
+      },
+    )
   }
+  for (const block of backupBlocks(file)) for (let i = 0; i < block.length; i += RESTORE_BATCH) await send(block.slice(i, i + RESTORE_BATCH))
   while (inFlight > 0) await new Promise<void>((resolve) => (slot = resolve))
   if (failure !== undefined) throw failure
   progress.finish()

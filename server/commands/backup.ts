@@ -37,7 +37,7 @@ export function addBackupCommands(program: Command): void {
   server(program.command('backup').description('write the records of a namespace or set to a backup file (docs/backup.md)'))
     .requiredOption('--namespace <ns>', 'namespace to back up')
     .option('--set <set>', 'only this set')
-    .requiredOption('--output <file>', 'backup file to write (replaced if it exists)')
+    .requiredOption('--output <file>', 'backup file to write (replaced once the backup is complete)')
     .action(async (flags: ServerFlags & { namespace: string; set?: string; output: string }) => {
       const done = await withClient(flags, (client) => backup(client, flags.namespace, flags.set ?? null, flags.output))
       process.stdout.write(`backed up ${done.records} records to ${flags.output} (${done.bytes} bytes) in ${done.seconds.toFixed(1)} s\n`)

@@ -12,7 +12,7 @@ export type OpKind = (typeof OP_KINDS)[number]
 // The kind of each request op code (an index into OP_KINDS); -1: not counted (info).
 const KIND_OF_OP = new Int8Array(256).fill(-1)
 KIND_OF_OP[OP.GET] = KIND_OF_OP[OP.EXISTS] = 0
-KIND_OF_OP[OP.PUT] = KIND_OF_OP[OP.REMOVE] = KIND_OF_OP[OP.TOUCH] = KIND_OF_OP[OP.RESTORE] = 1
+KIND_OF_OP[OP.PUT] = KIND_OF_OP[OP.REMOVE] = KIND_OF_OP[OP.TOUCH] = 1
 KIND_OF_OP[OP.INCREMENT] = 2
 KIND_OF_OP[OP.OPERATE] = 3
 KIND_OF_OP[OP.BATCH_GET] = KIND_OF_OP[OP.BATCH_OPERATE] = 4

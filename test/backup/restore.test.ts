@@ -94,3 +94,12 @@ t.test('a damaged backup is refused with the file, the offset and the problem; n
   t.equal(await objects(target.client), 0)
   t.equal((await restore(target.client, file, 'newer')).written, 5000, 'the undamaged file restores')
 })
+
+t.test('a backup that fails leaves an earlier file of the same name as it was, and nothing else', async (t) => {
+  const { client } = await serverAndClient(t)
+  const file = tempFile(t, 'kept.bak')
+  fs.writeFileSync(file, 'an earlier backup')
+  await t.rejects(backup(client, 'nope', null, file), { code: 20 })
+  t.equal(fs.readFileSync(file, 'utf8'), 'an earlier backup')
+  t.same(fs.readdirSync(path.dirname(file)), ['kept.bak'])
+})

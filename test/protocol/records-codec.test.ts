@@ -6,7 +6,7 @@ import { TallyError } from '../../protocol/errors.js'
 import { OP, RESTORE_POLICY, type Request } from '../../protocol/messages.js'
 import { MsgpackReader } from '../../protocol/msgpack-reader.js'
 import { FrameWriter } from '../../protocol/msgpack-writer.js'
-import { writeRestoreRequest } from '../../protocol/record-request.js'
+import { writeRestoreRequest } from '../../protocol/restore-request.js'
 import { decodeRequest as decodeFrom, writeTruncateRequest } from '../../protocol/request-codec.js'
 import { STATUS } from '../../protocol/status.js'
 import { Double } from '../../protocol/types.js'
@@ -34,40 +34,43 @@ t.test('TRUNCATE: golden bytes, both ways', async (t) => {
   t.same(decodeBytes(all), { op: OP.TRUNCATE, id: 7, ns: 'test', set: null })
 })
 
-t.test('RESTORE: what the client writes the server reads', async (t) => {
+t.test('RESTORE: what the client writes the server reads, byte for byte', async (t) => {
   const digest = computeDigest('s', 'k')
-  const bytes = written((w) => writeRestoreRequest(w, 9, 'test', 's', digest, 'k', { gen: 42, voidMs: 1_800_000_000_000, bins: ['d', new Double(2), 'n', 1] }, RESTORE_POLICY.SKIP))
+  const record = { digest, set: 's', key: 'k', gen: 42, voidMs: 1_800_000_000_000, bins: ['d', new Double(2), 'n', 1] }
+  const bytes = written((w) => writeRestoreRequest(w, 9, 'test', [record], RESTORE_POLICY.SKIP))
   t.match(decodeFrom(new MsgpackReader({ mapsAsObjects: false }).reset(bytes)), {
     op: OP.RESTORE,
     id: 9,
-    address: { ns: 'test', set: 's', userKey: 'k' },
-    recordGen: 42,
-    voidMs: 1_800_000_000_000,
     restorePolicy: RESTORE_POLICY.SKIP,
+    records: [{ address: { ns: 'test', set: 's', userKey: 'k' }, recordGen: 42, voidMs: 1_800_000_000_000 }],
   })
-  // Byte for byte: the header (13 fields, ttl nil, gen 0, flags 0), then gen 42, the void time as uint64, the bins
-  // with the double as ext type 1, policy 0.
-  const golden = `9d090da474657374a173c414${digest.toString('hex')}a16bc00000` + '2acf000001a3185c500094a164d7014000000000000000a16e0100'
-  t.equal(bytes.toString('hex'), golden)
+  // [9, 13, 0, [["test", "s", digest, "k", 42, void time as uint64, bins with the double as ext type 1]]]
+  const golden = `94090d0091 97a474657374a173c414${digest.toString('hex')}a16b` + '2acf000001a3185c500094a164d7014000000000000000a16e01'
+  t.equal(bytes.toString('hex'), golden.replace(' ', ''))
 })
 
 t.test('malformed TRUNCATE and RESTORE fields are status 4, named', async (t) => {
   const digest = Buffer.alloc(20, 1)
-  const restore = (...args: unknown[]): unknown[] => [7, OP.RESTORE, 'test', 's', digest, null, null, 0, 0, ...args]
+  const restore = (...fields: unknown[]): unknown[] => [7, OP.RESTORE, 0, [['test', 's', digest, null, ...fields]]]
   const cases: [unknown, RegExp][] = [
     [[7, OP.TRUNCATE, 'test'], /TRUNCATE: expected 4 fields/],
     [[7, OP.TRUNCATE, '', null], /TRUNCATE: namespace/],
     [[7, OP.TRUNCATE, 5, null], /TRUNCATE: namespace/],
     [[7, OP.TRUNCATE, 'test', 5], /TRUNCATE: set must be a string or nil/],
-    [restore(1, 0, ['a', 1]), /RESTORE: expected 13 fields/],
-    [restore(0, 0, ['a', 1], 0), /RESTORE: generation/],
-    [restore(65536, 0, ['a', 1], 0), /RESTORE: generation/],
-    [restore(1, -1, ['a', 1], 0), /RESTORE: void time/],
-    [restore(1, 'x', ['a', 1], 0), /RESTORE: void time/],
-    [restore(1, 0, 'bins', 0), /RESTORE: bins must be an array/],
-    [restore(1, 0, ['a'], 0), /RESTORE: bins must be name, value pairs/],
-    [restore(1, 0, [1, 1], 0), /RESTORE: bin name 0 is not a string/],
-    [restore(1, 0, ['a', 1], 3), /RESTORE: policy/],
+    [[7, OP.RESTORE, 0], /RESTORE: expected 4 fields/],
+    [[7, OP.RESTORE, 3, []], /RESTORE: policy/],
+    [[7, OP.RESTORE, 0, 'records'], /RESTORE: records must be an array/],
+    [[7, OP.RESTORE, 0, []], /RESTORE: 1 to \d+ records, not 0/],
+    [[7, OP.RESTORE, 0, [['test', 's', digest, null, 1, 0]]], /RESTORE: record 0 must be \[ns, set, digest, key, gen, voidMs, bins\]/],
+    [[7, OP.RESTORE, 0, [['test', null, digest, null, 1, 0, ['a', 1]]]], /RESTORE: record 0: the set must be a string/],
+    [[7, OP.RESTORE, 0, [['test', 's', Buffer.alloc(3), null, 1, 0, ['a', 1]]]], /RESTORE: record 0: digest/],
+    [restore(0, 0, ['a', 1]), /RESTORE: record 0: generation/],
+    [restore(65536, 0, ['a', 1]), /RESTORE: record 0: generation/],
+    [restore(1, -1, ['a', 1]), /RESTORE: record 0: void time/],
+    [restore(1, 'x', ['a', 1]), /RESTORE: record 0: void time/],
+    [restore(1, 0, 'bins'), /RESTORE: record 0: bins must be an array/],
+    [restore(1, 0, ['a']), /RESTORE: record 0: bins must be name, value pairs/],
+    [restore(1, 0, [1, 1]), /RESTORE: record 0: bin name 0 is not a string/],
   ]
   for (const [message, problem] of cases) {
     const err = (() => {

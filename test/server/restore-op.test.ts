@@ -1,5 +1,5 @@
-// RESTORE through the client: a record written exactly (generation, expiry, stored key), and what is refused: a key
-// that does not give the digest, bins named twice or with no value, a record too big, an expiry that has passed.
+// RESTORE through the client: records written exactly (generation, expiry, stored key), and what is refused, record
+// by record: a key that does not give the digest, bins named twice or with no value, a record too big.
 import t from 'tap'
 import { Double, Key, RESTORE_OUTCOME, STATUS, type StoredRecord } from '../../client/index.js'
 import { computeDigest } from '../../protocol/digest.js'
@@ -17,19 +17,19 @@ const record = (over: Partial<StoredRecord> = {}): StoredRecord => ({
 
 t.test('a record is written with its generation, expiry and stored key', async (t) => {
   const { client } = await serverAndClient(t)
-  t.equal(await client.restore('test', record()), RESTORE_OUTCOME.WRITTEN)
+  t.same(await client.restore('test', [record()]), [RESTORE_OUTCOME.WRITTEN])
   const got = await client.get(new Key('test', 's', 'k'))
   t.same(got.bins, { n: 1, d: 2 })
   t.equal(got.gen, 7)
   t.ok(got.ttl > 3590 && got.ttl <= 3600, `ttl ${got.ttl}`)
   await t.rejects(client.get(new Key('test', 's', 'other', computeDigest('s', 'k')), { key: 'send' }), { code: STATUS.KEY_MISMATCH }, 'the key is stored')
-  t.equal(await client.restore('test', record({ voidMs: Date.now() - 1000, digest: computeDigest('s', 'old'), key: 'old' })), RESTORE_OUTCOME.EXPIRED)
+  t.same(await client.restore('test', [record({ voidMs: Date.now() - 1000, digest: computeDigest('s', 'old'), key: 'old' })]), [RESTORE_OUTCOME.EXPIRED])
   t.equal(await client.exists(new Key('test', 's', 'old')), false, 'an expired record is not written')
-  t.equal(await client.restore('test', record({ voidMs: 0, digest: computeDigest('', 5), set: '', key: 5 })), RESTORE_OUTCOME.WRITTEN)
+  t.same(await client.restore('test', [record({ voidMs: 0, digest: computeDigest('', 5), set: '', key: 5 })]), [RESTORE_OUTCOME.WRITTEN])
   t.same(await client.existsWithMetadata(new Key('test', '', 5)), { gen: 7, ttl: -1 }, 'void time 0: never expires')
 })
 
-t.test('bad records are refused with status 4 (or 13, 21) and change nothing', async (t) => {
+t.test('bad records are refused one by one with status 4 (or 13, 21); the others are written', async (t) => {
   const { client } = await serverAndClient(t)
   const refused: [Partial<StoredRecord>, number, RegExp][] = [
     [{ key: 'other' }, STATUS.PARAMETER, /do not give this digest/],
@@ -39,8 +39,13 @@ t.test('bad records are refused with status 4 (or 13, 21) and change nothing', a
     [{ bins: ['a-very-long-bin-name', 1] }, STATUS.BIN_NAME, /longer than 15 bytes/],
     [{ bins: ['b', Buffer.alloc(2 * 1024 * 1024)] }, STATUS.RECORD_TOO_BIG, /exceeds the limit/],
   ]
-  for (const [over, code, message] of refused) await t.rejects(client.restore('test', record(over)), { code, message }, String(message))
-  await t.rejects(client.restore('nope', record()), { code: STATUS.NAMESPACE })
-  await t.rejects(client.restore('test', record(), 'merge' as 'skip'), { code: -2 })
+  const good = record({ digest: computeDigest('s', 'good'), key: 'good' })
+  const outcomes = await client.restore('test', [...refused.map(([over]) => record(over)), good])
+  refused.forEach(([, code, message], i) => t.match(outcomes[i], { code, message }, String(message)))
+  t.equal(outcomes.at(-1), RESTORE_OUTCOME.WRITTEN, 'a good record beside refused ones is written')
+  t.match(await client.restore('nope', [record()]), [{ code: STATUS.NAMESPACE }])
+  await t.rejects(client.restore('test', [record()], 'merge' as 'skip'), { code: -2 })
+  await t.rejects(client.restore('test', []), { code: -2 })
   t.equal(await client.exists(new Key('test', 's', 'k')), false)
+  t.equal(await client.exists(new Key('test', 's', 'good')), true)
 })
