@@ -3,7 +3,7 @@
 // connection, and so are writes when the server keeps write tokens (each write's token lets it apply the write once,
 // PROTOCOL.md §3.1); to a server without, writes only when the policy asks (and a failure says if one is in doubt).
 import { TallyError } from '../protocol/errors.js'
-import { BIN_OP, FLAGS, OP, type OpCode } from '../protocol/messages.js'
+import { BIN_OP, FLAGS, OP, RESTORE_POLICY, type OpCode, type RestoreOutcome, type RestorePolicyName } from '../protocol/messages.js'
 import { CLIENT_STATUS, STATUS } from '../protocol/status.js'
 import { Key, type Bins, type RecordMeta, type Value, type WriteMeta } from '../protocol/types.js'
 import { Attempts } from './attempts.js'
@@ -29,6 +29,7 @@ import { encodeOperation, type Numeric, type Operation } from './ops.js'
 import { checkMeta, DEFAULT_CLIENT_OPTIONS, DEFAULT_POLICY, parseHosts, resolvePolicy, type ClientOptions, type Policy, type ResolvedPolicy } from './options.js'
 import { Pool } from './pool.js'
 import { Scan, type ScanOptions } from './scan.js'
+import { restoreCall, truncateCall, type StoredRecord } from './records.js'
 import { CountersSession, type SessionLink, type SessionOptions } from './session.js'
 
 export type { TallyRecord } from './calls.js'
@@ -254,6 +255,33 @@ export class Client {
     if (this.#closed) throw new TallyError(CLIENT_STATUS.CLIENT_ERROR, 'the client is closed')
     const pool = this.#pool
     return new Scan(async () => pool.pick() ?? pool.waitForConnection(performance.now() + DEFAULT_POLICY.totalTimeoutMs), namespace, set ?? null, options)
+  }
+
+  /**
+   * Removes every record of `set` in namespace `ns`, or of the whole namespace when no set is given. Resolves once
+   * the truncation is logged (durable as the namespace's commit mode says): from then on no read sees those
+   * records, and none comes back after a restart; the server frees them in the background.
+   */
+  async truncate(ns: string, set?: string, policy?: Policy): Promise<void> {
+    if (typeof ns !== 'string' || ns.length === 0) throw param('truncate: namespace must be a non-empty string')
+    if (set !== undefined && typeof set !== 'string') throw param('truncate: set must be a string')
+    const resolved = policy === undefined ? this.#writePolicy : resolvePolicy(this.#defaults, policy, true)
+    await this.#send(truncateCall(ns, set ?? null), resolved)
+  }
+
+  /**
+   * Writes records exactly as backed up: generation, expiry, stored key and bins. `restorePolicy` says what happens
+   * to a record already there: `skip` keeps it, `replace` overwrites it, `newer` overwrites it only if the restored
+   * generation is higher. Resolves to one `RESTORE_OUTCOME` per record (kept, written, or expired and not written),
+   * or the TallyError that refused it; the others are written all the same. At most `maxBatchKeys` records.
+   */
+  async restore(ns: string, records: readonly StoredRecord[], restorePolicy: RestorePolicyName = 'newer', policy?: Policy): Promise<(RestoreOutcome | TallyError)[]> {
+    if (typeof ns !== 'string' || ns.length === 0) throw param('restore: namespace must be a non-empty string')
+    if (!Array.isArray(records) || records.length === 0) throw param('restore: records must be a non-empty array')
+    if (typeof restorePolicy !== 'string' || !(restorePolicy.toUpperCase() in RESTORE_POLICY) || restorePolicy !== restorePolicy.toLowerCase())
+      throw param('restore: policy must be skip, replace or newer')
+    const resolved = policy === undefined ? this.#writePolicy : resolvePolicy(this.#defaults, policy, true)
+    return (await this.#send(restoreCall(ns, records, restorePolicy), resolved)) as (RestoreOutcome | TallyError)[]
   }
 
   /** Lets requests in flight finish, then closes every connection. Later calls reject with CLIENT_ERROR (-1). */

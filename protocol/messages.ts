@@ -20,6 +20,8 @@ export const OP = {
   INFO: 9,
   BATCH_OPERATE: 10,
   SCAN: 11,
+  TRUNCATE: 12,
+  RESTORE: 13,
 } as const
 export type OpName = keyof typeof OP
 export type OpCode = (typeof OP)[OpName]
@@ -36,6 +38,29 @@ export const BIN_OP = {
 } as const
 export type BinOpName = keyof typeof BIN_OP
 export type BinOpCode = (typeof BIN_OP)[BinOpName]
+
+/** What RESTORE does when the record already exists (PROTOCOL.md §4.13). */
+export const RESTORE_POLICY = {
+  /** Keep the record there. */
+  SKIP: 0,
+  /** Replace it with the restored one. */
+  REPLACE: 1,
+  /** Replace it only if the restored one has a higher generation. */
+  NEWER: 2,
+} as const
+/** The policies by the names the client and the CLI use: `skip`, `replace`, `newer`. */
+export type RestorePolicyName = Lowercase<keyof typeof RESTORE_POLICY>
+export type RestorePolicyCode = (typeof RESTORE_POLICY)[keyof typeof RESTORE_POLICY]
+
+/** What a RESTORE did with one record: an element of its answer's payload (PROTOCOL.md §4.13). */
+export const RESTORE_OUTCOME = {
+  /** The record there was kept (policy skip, or newer with a generation not lower). */
+  KEPT: 0,
+  WRITTEN: 1,
+  /** Not written: its expiry time has passed. */
+  EXPIRED: 2,
+} as const
+export type RestoreOutcome = (typeof RESTORE_OUTCOME)[keyof typeof RESTORE_OUTCOME]
 
 /** Most ops in one OPERATE request, or in one record's part of a BATCH_OPERATE (PROTOCOL.md §4.7). */
 export const MAX_OPERATE_OPS = 4096
@@ -113,6 +138,20 @@ export interface BatchOperateItem {
 }
 /** BATCH_OPERATE applies ops to many records atomically: all of them, or (on any failure) none. */
 export type BatchOperateRequest = { op: typeof OP.BATCH_OPERATE; id: number; items: BatchOperateItem[]; token: WriteToken | undefined }
+/** TRUNCATE removes every record of a set, or of the namespace when `set` is null. */
+export type TruncateRequest = { op: typeof OP.TRUNCATE; id: number; ns: string; set: string | null }
+/** One record of a RESTORE: where it goes, and its generation, expiry (`voidMs`, ms since the epoch, 0 = never) and bins. */
+export interface RestoreItem {
+  address: RecordAddress
+  recordGen: number
+  voidMs: number
+  bins: unknown[]
+}
+/**
+ * RESTORE writes records exactly as backed up: generation, expiry, stored key (the address's `userKey`) and bins;
+ * `restorePolicy` says what happens to a record already there. Each record is written or refused on its own.
+ */
+export type RestoreRequest = { op: typeof OP.RESTORE; id: number; restorePolicy: RestorePolicyCode; records: RestoreItem[] }
 /** INFO asks for named server facts, as Aerospike's info protocol does (`status`, `statistics`, ...). */
 export type InfoRequest = { op: typeof OP.INFO; id: number; commands: string[] }
 
@@ -152,6 +191,8 @@ export type Request =
   | InfoRequest
   | BatchOperateRequest
   | ScanRequest
+  | TruncateRequest
+  | RestoreRequest
 
 /** What the server states in its hello frame. */
 export interface Hello {

@@ -1,7 +1,7 @@
 // Single-record requests (PROTOCOL.md §3, §4.1-§4.7): a fixed header, then the op's arguments. The client writes
 // the header and its arguments; the server reads them into a typed request.
 import { ARRAY_BYTES, SLOT_BYTES } from './memory-cost.js'
-import { OP, type BatchGetRequest, type BatchOperateRequest, type InfoRequest, type OpCode, type RecordAddress, type RecordPolicy, type Request, type ScanRequest } from './messages.js'
+import { OP, type BatchGetRequest, type BatchOperateRequest, type InfoRequest, type OpCode, type RecordAddress, type RecordPolicy, type Request, type ScanRequest, type TruncateRequest, type RestoreRequest } from './messages.js'
 import { KIND } from './msgpack-format.js'
 import { newList, type MsgpackReader } from './msgpack-reader.js'
 import type { FrameWriter } from './msgpack-writer.js'
@@ -68,14 +68,14 @@ export function readRecordRequest(r: MsgpackReader, id: number, op: OpCode, opNa
   return [request, read]
 }
 
-type RecordRequest = Exclude<Request, BatchGetRequest | BatchOperateRequest | InfoRequest | ScanRequest>
+type RecordRequest = Exclude<Request, BatchGetRequest | BatchOperateRequest | InfoRequest | ScanRequest | TruncateRequest | RestoreRequest>
 
 function readArgs(r: MsgpackReader, id: number, op: OpCode, address: RecordAddress, policy: RecordPolicy, fields: number): [RecordRequest, number] {
   const has = (n: number): boolean => fields > RECORD_HEADER_FIELDS + n
   switch (op) {
     case OP.PUT:
       if (!has(0) || r.kind() !== KIND.ARRAY) throw bad('PUT: bins must be an array of name, value pairs')
-      return [{ id, address, policy, token: undefined, op, bins: readBinList(r) }, RECORD_HEADER_FIELDS + 1]
+      return [{ id, address, policy, token: undefined, op, bins: readBinList(r, 'PUT') }, RECORD_HEADER_FIELDS + 1]
     case OP.GET:
       return [{ id, address, policy, token: undefined, op, binNames: has(0) ? readStrings(r, 'GET: bin names') : null }, RECORD_HEADER_FIELDS + (has(0) ? 1 : 0)]
     case OP.INCREMENT: {
@@ -94,13 +94,13 @@ function readArgs(r: MsgpackReader, id: number, op: OpCode, address: RecordAddre
 }
 
 /** Flat bins: string names alternating with values of any type. */
-function readBinList(r: MsgpackReader): unknown[] {
+export function readBinList(r: MsgpackReader, opName: string): unknown[] {
   const count = r.array()
-  if (count % 2 !== 0) throw bad('PUT: bins must be name, value pairs')
+  if (count % 2 !== 0) throw bad(`${opName}: bins must be name, value pairs`)
   r.charge(ARRAY_BYTES + count * SLOT_BYTES)
   const bins = newList(count)
   for (let i = 0; i < count; i += 2) {
-    if (r.kind() !== KIND.STR) throw bad(`PUT: bin name ${i / 2} is not a string`)
+    if (r.kind() !== KIND.STR) throw bad(`${opName}: bin name ${i / 2} is not a string`)
     bins[i] = r.str()
     bins[i + 1] = r.value()
   }

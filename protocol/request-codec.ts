@@ -3,12 +3,13 @@
 // requests in record-request.ts, batches in batch-request.ts, SCAN in scan-codec.ts, INFO here.
 import { describeValue } from './errors.js'
 import { readBatchGetRequest, readBatchOperateRequest } from './batch-request.js'
-import { OP, SERVER_MESSAGE_ID, type InfoRequest, type OpCode, type Request } from './messages.js'
+import { OP, SERVER_MESSAGE_ID, type InfoRequest, type OpCode, type Request, type TruncateRequest } from './messages.js'
 import { FLOATS, KIND } from './msgpack-format.js'
 import type { MsgpackReader } from './msgpack-reader.js'
 import type { FrameWriter } from './msgpack-writer.js'
 import { readRecordRequest } from './record-request.js'
 import { readScanRequest } from './scan-codec.js'
+import { readRestoreRequest } from './restore-request.js'
 import { bad, intField, readStrings } from './request-fields.js'
 
 const OP_NAMES = new Map<number, string>(Object.entries(OP).map(([name, code]) => [code, name]))
@@ -69,6 +70,8 @@ export function decodeRequest(r: MsgpackReader, limits: DecodeLimits = { maxBatc
   else if (op === OP.BATCH_GET) [request, read] = readBatchGetRequest(r, id, fields, limits.maxBatchKeys)
   else if (op === OP.INFO) [request, read] = readInfoRequest(r, id, fields)
   else if (op === OP.SCAN) [request, read] = readScanRequest(r, id, fields)
+  else if (op === OP.TRUNCATE) [request, read] = readTruncateRequest(r, id, fields)
+  else if (op === OP.RESTORE) [request, read] = readRestoreRequest(r, id, fields, limits.maxBatchKeys)
   else [request, read] = readRecordRequest(r, id, op as OpCode, opName, fields)
   for (; read < fields; read++) r.value() // fields a later protocol version added
   r.finish()
@@ -81,6 +84,29 @@ export function writeInfoRequest(w: FrameWriter, id: number, commands: readonly 
   w.number(id)
   w.number(OP.INFO)
   w.value(commands)
+}
+
+/** TRUNCATE: `[id, 12, ns, set]`, the set a string or nil for the whole namespace (PROTOCOL.md §4.12). */
+export function writeTruncateRequest(w: FrameWriter, id: number, ns: string, set: string | null): void {
+  w.array(4)
+  w.number(id)
+  w.number(OP.TRUNCATE)
+  w.str(ns)
+  if (set === null) w.nil()
+  else w.str(set)
+}
+
+function readTruncateRequest(r: MsgpackReader, id: number, fields: number): [TruncateRequest, number] {
+  if (fields < 4) throw bad(`TRUNCATE: expected 4 fields, got ${fields}`)
+  if (r.kind() !== KIND.STR) throw bad('TRUNCATE: namespace must be a non-empty string')
+  const ns = r.str()
+  if (ns.length === 0) throw bad('TRUNCATE: namespace must be a non-empty string')
+  let set: string | null = null
+  if (!r.nil()) {
+    if (r.kind() !== KIND.STR) throw bad('TRUNCATE: set must be a string or nil')
+    set = r.str()
+  }
+  return [{ op: OP.TRUNCATE, id, ns, set }, 4]
 }
 
 function readInfoRequest(r: MsgpackReader, id: number, fields: number): [InfoRequest, number] {

@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // The `tally` command: `server` runs the daemon, `stop` stops it, `info` asks it for facts, `get`/`put`/`incr`/
-// `remove`/`touch` read and fix records by hand, `scan` prints them all, `bench` loads it, and `check`/`repair`
-// look after a data directory.
+// `remove`/`touch` read and fix records by hand, `scan` prints them all, `bench` loads it, `check`/`repair` look
+// after a data directory, and `truncate`/`backup`/`restore` empty sets and move records out and back.
 import { Command } from 'commander'
 import { addBenchCommand } from '../bench/command.js'
+import { addBackupCommands } from './commands/backup.js'
 import { addCheckCommands } from './commands/check.js'
 import { addDataCommands } from './commands/data.js'
 import { addInfoCommand } from './commands/info.js'
@@ -20,6 +21,7 @@ addDataCommands(program)
 addScanCommand(program)
 addBenchCommand(program)
 addCheckCommands(program)
+addBackupCommands(program)
 
 program.parseAsync().catch((err: Error) => {
   process.stderr.write(`tally: ${err.message}\n`)

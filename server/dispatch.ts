@@ -99,7 +99,7 @@ export function logInternalError(log: Logger, what: string, err: unknown): void 
 
 /** Counts a request's outcome for its namespace, and the request for the batch's latency. */
 export function countOutcome(context: OpContext, request: Request, result: unknown, status: number, tally: BatchTally, failedIndex?: number): void {
-  if (request.op === OP.INFO || request.op === OP.SCAN) return
+  if (request.op === OP.INFO || request.op === OP.SCAN || request.op === OP.TRUNCATE || request.op === OP.RESTORE) return // counted by neither
   tally.add(request, status)
   if (request.op === OP.BATCH_OPERATE) {
     request.items.forEach((item, i) => {

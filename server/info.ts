@@ -10,6 +10,7 @@ import { MAX_BIN_NAMES } from './store/bin-names.js'
 import type { Namespace } from './store/namespace.js'
 import type { Store } from './store/store.js'
 import { latenciesValue, slowLogValue } from './metrics/info-values.js'
+import { dataInfoValue } from './info-data.js'
 import type { ServerStats } from './stats.js'
 import { SERVER_VERSION } from './version.js'
 import type { WindowStats } from './window/write-window.js'
@@ -60,7 +61,7 @@ export function infoValue(source: InfoSource, command: string): string {
   if (command === 'get-config:context=network') return pairs(source.networkConfig())
   const nsConfig = /^get-config:context=namespace;id=(.+)$/.exec(command)
   if (nsConfig) return withNamespace(store, nsConfig[1]!, (ns) => pairs(namespaceConfig(ns)))
-  return clusterValue(command, store.namespaces.map((ns) => ns.name), source.aerospike()) ?? UNKNOWN
+  return dataInfoValue(store, command) ?? clusterValue(command, store.namespaces.map((ns) => ns.name), source.aerospike()) ?? UNKNOWN
 }
 
 // `sets/<ns>` or `sets/<ns>/<set>`.
@@ -91,6 +92,8 @@ function namespaceStats(ns: Namespace, source: InfoSource): Record<string, strin
     objects: ns.objects,
     expired_objects: ns.expiredObjects,
     evicted_objects: ns.evictedObjects,
+    truncated_objects: ns.truncatedObjects,
+    truncating: ns.truncating,
     data_used_bytes: ns.usedBytes,
     data_used_pct: +ns.usedPct.toFixed(2),
     stop_writes: ns.stopWrites || ns.writeBlock !== undefined,

@@ -13,7 +13,9 @@ import { info } from './info.js'
 import { operate } from './operate.js'
 import { put } from './put.js'
 import { remove } from './remove.js'
+import { restore } from './restore.js'
 import { touch } from './touch.js'
+import { truncate } from './truncate.js'
 
 type Result = RecordResult | BatchItem[] | InfoResult | RecordResult[]
 type Handler<R extends Request> = (context: OpContext, request: R) => Result
@@ -32,6 +34,8 @@ export const OPERATIONS: HandlerTable = {
   [OP.BATCH_GET]: batchGet,
   [OP.INFO]: info,
   [OP.BATCH_OPERATE]: batchOperate,
+  [OP.TRUNCATE]: truncate,
+  [OP.RESTORE]: restore,
 }
 
 /** Runs a decoded request through its handler. Throws TallyError for a failed operation. */

@@ -183,7 +183,7 @@ class Walker {
           return
         }
         if (entry.type === ENTRY.SEGMENT_END) continuedIn = entry.nextSeq
-        else if (entry.type === ENTRY.WRITE || entry.type === ENTRY.DELETE || entry.type === ENTRY.BATCH || entry.type === ENTRY.TOKEN) this.#apply(entry)
+        else if (entry.type === ENTRY.WRITE || entry.type === ENTRY.DELETE || entry.type === ENTRY.BATCH || entry.type === ENTRY.TOKEN || entry.type === ENTRY.TRUNCATE) this.#apply(entry)
         else this.#problem(`log segment ${file} holds a misplaced entry of type ${entry.type} at byte ${offset}`)
       },
       this.#chunk,
@@ -238,6 +238,6 @@ function markBytes(file: string, offset: number): number {
 function count(summary: FileSummary, entry: Entry): void {
   summary.entries++
   if (entry.type === ENTRY.TOKEN) entry = entry.change
-  if (entry.type === ENTRY.WRITE || entry.type === ENTRY.DELETE) summary.changes++
+  if (entry.type === ENTRY.WRITE || entry.type === ENTRY.DELETE || entry.type === ENTRY.TRUNCATE) summary.changes++
   else if (entry.type === ENTRY.BATCH) summary.changes += entry.entries.length
 }

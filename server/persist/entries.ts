@@ -38,6 +38,11 @@ export const ENTRY = {
    * highest write number of that client whose answer may have been forgotten (0: none).
    */
   WINDOW: 9,
+  /**
+   * `[10, ns, set|nil]`: every record of the set (nil: of the namespace) logged or loaded before this entry is gone;
+   * records written after it stay.
+   */
+  TRUNCATE: 10,
 } as const
 
 export const ENTRY_HEADER_BYTES = 8
@@ -50,6 +55,7 @@ export type Entry =
   | { type: typeof ENTRY.SNAPSHOT; seq: number; createdMs: number; expected: [string, number][] }
   | { type: typeof ENTRY.SNAPSHOT_END; records: number }
   | { type: typeof ENTRY.SEGMENT_END; nextSeq: number }
+  | { type: typeof ENTRY.TRUNCATE; ns: string; set: string | null }
   | ({ type: typeof ENTRY.TOKEN; answer: Buffer; change: Entry } & TokenId)
   | ({ type: typeof ENTRY.WINDOW; lost: number; answers: { seq: number; answer: Buffer }[] } & ClientId)
 
@@ -148,6 +154,15 @@ export class EntryWriter extends MsgpackWriter {
     this.bin(digest.subarray(0, DIGEST_BYTES))
   }
 
+  /** The body of a TRUNCATE (without its framing): `set` null truncates the namespace. */
+  truncateBody(ns: string, set: string | null): void {
+    this.array(3)
+    this.number(ENTRY.TRUNCATE)
+    this.str(ns)
+    if (set === null) this.nil()
+    else this.str(set)
+  }
+
   /** A snapshot's first entry: its number, when it was begun, and about how many records of each namespace. */
   snapshotHeader(seq: number, createdMs: number, expected: [string, number][]): void {
     this.begin()
@@ -186,7 +201,7 @@ export const MIN_ENTRY_BYTES = 3
 export function looksLikePayload(bytes: Uint8Array, at: number): boolean {
   const head = bytes[at]!
   const type = bytes[at + 1]!
-  return head >= 0x92 && head <= 0x98 && type >= ENTRY.WRITE && type <= ENTRY.WINDOW
+  return head >= 0x92 && head <= 0x98 && type >= ENTRY.WRITE && type <= ENTRY.TRUNCATE
 }
 
 /**
@@ -211,6 +226,7 @@ const FIELDS: Record<number, number> = {
   [ENTRY.SEGMENT_END]: 2,
   [ENTRY.TOKEN]: 5,
   [ENTRY.WINDOW]: 4,
+  [ENTRY.TRUNCATE]: 3,
 }
 
 function readEntryBody(r: MsgpackReader): Entry {
@@ -271,6 +287,12 @@ function readEntryBody(r: MsgpackReader): Entry {
       const answers: { seq: number; answer: Buffer }[] = []
       for (let i = 0; i < count; i += 2) answers.push({ seq: readSeq(r), answer: r.raw() })
       return { type, clientHi, clientLo, lost, answers }
+    }
+    case ENTRY.TRUNCATE: {
+      const ns = r.str()
+      const set = r.value()
+      if (set !== null && typeof set !== 'string') throw new Error('a truncated set name is not a string')
+      return { type, ns, set }
     }
     default:
       throw new Error(`unknown entry type ${type}`)

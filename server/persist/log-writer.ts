@@ -14,7 +14,7 @@ import { LatencyHistogram } from '../metrics/latency-histogram.js'
 import type { DeleteMutation, Mutation, RecordState, WriteMutation } from '../store/namespace.js'
 import { ENTRY, EntryWriter } from './entries.js'
 import { isOutOfSpace, type FileSystem } from './files.js'
-import { createSegment, markContinued } from './segment-files.js'
+import { createSegment, markContinued, type Restated } from './segment-files.js'
 
 export interface LogWriterOptions {
   dir: string
@@ -48,7 +48,8 @@ export interface LogFailure {
 
 /**
  * A change not yet synced, with what it replaced. `lsn` is the log position at the end of its entry; `logged` is
- * false for a memory-namespace change made in a batch with logged ones.
+ * false for a memory-namespace change made in a batch with logged ones. A truncation (`truncate`: its set, null
+ * for the namespace) cannot be undone: a failure restates it instead.
  */
 interface Pending {
   lsn: number
@@ -57,7 +58,11 @@ interface Pending {
   ns: string
   digest: Uint8Array
   previous: RecordState | null
+  truncate?: string | null
 }
+
+/** What a new segment restates after a failure: a record's current state, or a truncation. */
+type Relog = { ns: string; digest: Uint8Array } | { ns: string; truncate: string | null }
 
 interface Waiter {
   written: number
@@ -71,6 +76,7 @@ interface Rotation {
 }
 
 const RETRY_MS = 1000
+const NO_DIGEST = new Uint8Array(0)
 /**
  * A failure this soon after the previous one waits RETRY_MS before a new segment is tried, so that a failing disk
  * gets at most one new segment a second, never one per failed write.
@@ -101,7 +107,7 @@ export class LogWriter {
   #closing = false
   #lastFailureMs = -Infinity
   /** After a failure, what the next segment must restate, until it exists. */
-  #restate: { previousValidBytes: number; relog: { ns: string; digest: Uint8Array }[]; acknowledged: number } | undefined
+  #restate: { previousValidBytes: number; relog: Relog[]; acknowledged: number } | undefined
   /** The directory is no longer ours: nothing more is written, ever. */
   #abandoned = false
   readonly #flushTimer: NodeJS.Timeout
@@ -146,8 +152,16 @@ export class LogWriter {
     if (this.#down !== undefined) throw this.#down
     const b = this.#buffer
     const before = b.length
-    const logged = mutation.type === 'batch' ? mutation.mutations : [mutation]
     b.begin()
+    if (mutation.type === 'truncate') {
+      b.truncateBody(mutation.ns, mutation.set)
+      b.end()
+      this.#appended += b.length - before
+      this.#pending.push({ lsn: this.#appended, sync, logged: true, ns: mutation.ns, digest: NO_DIGEST, previous: null, truncate: mutation.set })
+      if (sync) this.#needSync = this.#appended
+      return this.#schedule()
+    }
+    const logged = mutation.type === 'batch' ? mutation.mutations : [mutation]
     try {
       if (mutation.by !== undefined) {
         b.tokenHead(mutation.by.token)
@@ -318,8 +332,9 @@ export class LogWriter {
   }
 
   // A new segment (segment-files.ts), from here on the one appended to.
-  async #startSegment(seq: number, previousValidBytes: number, relog: { ns: string; digest: Uint8Array }[]): Promise<void> {
-    const { fd, headerBytes, relogged } = await createSegment(this.#o.fs, this.#o.dir, seq, previousValidBytes, relog.map(({ ns, digest }) => ({ ns, digest, state: this.#o.current(ns, digest) })))
+  async #startSegment(seq: number, previousValidBytes: number, relog: Relog[]): Promise<void> {
+    const restate = relog.map((r): Restated => ('truncate' in r ? r : { ns: r.ns, digest: r.digest, state: this.#o.current(r.ns, r.digest) }))
+    const { fd, headerBytes, relogged } = await createSegment(this.#o.fs, this.#o.dir, seq, previousValidBytes, restate)
     this.#fd = fd
     this.#seq = seq
     this.#headerBytes = headerBytes
@@ -381,15 +396,21 @@ export class LogWriter {
   }
 
   // Undoes every pending change that was not acknowledged (newest first). Acknowledged ones (flush-ms changes once
-  // written) stay, to be logged again; so are the records of every entry that is cut.
-  #undoPending(): { undone: number[]; relog: { ns: string; digest: Uint8Array }[]; acknowledged: number } {
+  // written) stay, to be logged again; so are the records of every entry that is cut. Truncations cannot be undone:
+  // they are logged again, before the records restated (which are restated as they stand now, after them).
+  #undoPending(): { undone: number[]; relog: Relog[]; acknowledged: number } {
     this.#buffer.take()
     const written = this.#written
     const undone: number[] = []
     const relog = new Map<string, { ns: string; digest: Uint8Array }>()
+    const truncations: Relog[] = []
     let acknowledged = 0
     for (let i = this.#pending.length - 1; i >= 0; i--) {
       const change = this.#pending[i]!
+      if (change.truncate !== undefined) {
+        truncations.unshift({ ns: change.ns, truncate: change.truncate })
+        continue
+      }
       if (change.logged) relog.set(`${change.ns}\u0000${Buffer.from(change.digest).toString('hex')}`, change)
       if (!change.sync && change.lsn <= written) {
         acknowledged++
@@ -400,7 +421,7 @@ export class LogWriter {
     }
     undone.reverse()
     this.#pending = []
-    return { undone, relog: [...relog.values()], acknowledged }
+    return { undone, relog: [...truncations, ...relog.values()], acknowledged }
   }
 
   // Rotations fail; each waiting batch hears either that it is durable or what was undone.

@@ -105,6 +105,10 @@ function applyEntry(store: Store, entry: Entry, now: number, window: PersistedWi
       window?.restoreLost(entry.clientHi, entry.clientLo, entry.lost)
       for (const { seq, answer } of entry.answers) window?.restore(entry.clientHi, entry.clientLo, seq, answer)
       return
+    case ENTRY.TRUNCATE:
+      // Replay is in log order: this removes what the snapshot and earlier entries loaded, not what comes after.
+      store.truncateNow(namespaceOf(store, entry.ns), entry.set)
+      return
     default:
       return
   }

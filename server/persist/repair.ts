@@ -77,6 +77,9 @@ export function repairDataDir(dir: string, nowMs: number = Date.now()): RepairRe
       else if (entry.type === ENTRY.DELETE) records.set(keyOf(entry.ns, entry.digest), { ns: entry.ns, digest: Buffer.from(entry.digest), state: null })
       else if (entry.type === ENTRY.BATCH) entry.entries.forEach(apply)
       else if (entry.type === ENTRY.TOKEN) apply(entry.change)
+      else if (entry.type === ENTRY.TRUNCATE)
+        for (const record of records.values())
+          if (record.ns === entry.ns && record.state !== null && (entry.set === null || record.state.set === entry.set)) record.state = null
     }
     const summaries: FileSummary[] = []
     const { snapshots } = listDataFiles(dir)

@@ -4,12 +4,8 @@ import type { RecordState } from '../store/namespace.js'
 import { ENTRY, EntryWriter } from './entries.js'
 import { segmentFile, type FileSystem } from './files.js'
 
-/** A record a new segment restates: its current state, or null if it is gone. */
-export interface Restated {
-  ns: string
-  digest: Uint8Array
-  state: RecordState | null
-}
+/** What a new segment restates: a record's current state (null if it is gone), or a truncation of a set or namespace. */
+export type Restated = { ns: string; digest: Uint8Array; state: RecordState | null } | { ns: string; truncate: string | null }
 
 /**
  * Creates segment `seq`: its header (saying how many bytes of the segment before count), then `restate`, synced
@@ -23,10 +19,11 @@ export async function createSegment(fs: FileSystem, dir: string, seq: number, pr
     const w = new EntryWriter(256)
     w.marker(ENTRY.SEGMENT, seq, previousValidBytes)
     const headerBytes = w.length
-    for (const { ns, digest, state } of restate) {
+    for (const r of restate) {
       w.begin()
-      if (state === null) w.deleteBody(ns, digest)
-      else w.recordBody(ns, digest, state)
+      if ('truncate' in r) w.truncateBody(r.ns, r.truncate)
+      else if (r.state === null) w.deleteBody(r.ns, r.digest)
+      else w.recordBody(r.ns, r.digest, r.state)
       w.end()
     }
     const bytes = w.take()

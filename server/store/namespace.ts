@@ -16,6 +16,7 @@ import { RecordTable } from './record-table.js'
 import { RecordTxn } from './record-txn.js'
 import { BinNames } from './bin-names.js'
 import { SetNames } from './sets.js'
+import { Truncation } from './truncation.js'
 import { keyBytes } from './values.js'
 
 /** Settings of one namespace. */
@@ -65,15 +66,18 @@ export type WriteMutation = { type: 'write'; ns: string; digest: Uint8Array; sta
 /** A record deleted, and its state before. */
 export type DeleteMutation = { type: 'delete'; ns: string; digest: Uint8Array; reason: DeleteReason; previous: RecordState; by?: TokenedAnswer }
 
+/** Every record of a set (or of the namespace: `set` null) removed; it cannot be undone. */
+export type TruncateMutation = { type: 'truncate'; ns: string; set: string | null }
+
 /**
  * A change to the store, reported before it is made and in the order changes are made, with the record's state
  * before it so that it can be undone. A batch is several records changed together, all or none. `digest` is only
  * lent for the duration of the call: a listener that keeps it must copy it.
  */
-export type Mutation = WriteMutation | DeleteMutation | { type: 'batch'; mutations: (WriteMutation | DeleteMutation)[]; by?: TokenedAnswer }
+export type Mutation = WriteMutation | DeleteMutation | TruncateMutation | { type: 'batch'; mutations: (WriteMutation | DeleteMutation)[]; by?: TokenedAnswer }
 
-/** Why a record went: removed by a request, expired, or evicted to keep the namespace under its memory budget. */
-export type DeleteReason = 'remove' | 'expire' | 'evict'
+/** Why a record went: removed by a request, expired, evicted to keep the namespace under its memory budget, or truncated. */
+export type DeleteReason = 'remove' | 'expire' | 'evict' | 'truncate'
 
 /** What a transaction is for; `begin` checks the conditions that apply. */
 export const TXN = {
@@ -129,6 +133,9 @@ export class Namespace {
   readonly #expiry = new ExpiryIndex()
   readonly #sets = new SetNames()
   readonly #binNames = new BinNames()
+  /** Truncations whose records are hidden but not all removed yet; undefined when there are none. */
+  #truncations: Truncation[] | undefined = undefined
+  #truncatedObjects = 0
   #expiredObjects = 0
   #evictedObjects = 0
   #usedBytes = 0
@@ -150,6 +157,16 @@ export class Namespace {
   /** Records removed because their TTL ran out. */
   get expiredObjects(): number {
     return this.#expiredObjects
+  }
+
+  /** Records removed by truncations. */
+  get truncatedObjects(): number {
+    return this.#truncatedObjects
+  }
+
+  /** True while a truncation's records are still being removed (they are hidden already). */
+  get truncating(): boolean {
+    return this.#truncations !== undefined
   }
 
   /** Records evicted to stay under the memory budget. */
@@ -200,6 +217,10 @@ export class Namespace {
         this.#delete(id, address.digest, 'expire')
         id = -1
       }
+    }
+    if (id >= 0 && this.#truncations !== undefined && this.#doomed(id)) {
+      this.#remove(id, 'truncate')
+      id = -1
     }
     const write = (mode & TXN.WRITE) !== 0
     if (write && this.writeBlock !== undefined) throw this.writeBlock
@@ -298,6 +319,7 @@ export class Namespace {
     }
     if (id < 0) {
       id = records.allocate()
+      this.#truncations?.forEach((t) => t.born(id))
       records.setDigest(id, txn.address.digest)
       records.setSetId(id, plan.setId)
       this.#index.insert(id)
@@ -381,10 +403,38 @@ export class Namespace {
     this.#index.reserve(records)
   }
 
+  /**
+   * Writes a record exactly as given (generation, expiry, stored key), as a restore does, unless `keep` says to
+   * keep the live record already there. Reported like any write. Returns the record's state as it now stands.
+   * Throws the write block, stop-writes (8) or record too big (13), having changed nothing.
+   */
+  putRecord(digest: Uint8Array, state: RecordState, keep: (existing: RecordState) => boolean): { written: boolean; state: RecordState } {
+    if (this.writeBlock !== undefined) throw this.writeBlock
+    if (this.stopWrites) throw new TallyError(STATUS.OUT_OF_SPACE, `namespace '${this.name}' is over its stop-writes threshold (${this.usedPct.toFixed(1)}% of data-size used)`)
+    const bytes = binsBytes(state.bins) + keyBytes(state.userKey)
+    if (bytes > this.config.maxRecordBytes)
+      throw new TallyError(STATUS.RECORD_TOO_BIG, `record of ${bytes} bytes in memory exceeds the limit of ${this.config.maxRecordBytes} bytes`)
+    let id = this.#index.find(digest)
+    if (id >= 0) {
+      const voidMs = this.#records.voidMs(id)
+      if (voidMs !== 0 && voidMs <= this.#clock.nowMs()) this.#delete(id, digest, 'expire')
+      else if (this.#truncations !== undefined && this.#doomed(id)) this.#remove(id, 'truncate')
+      else {
+        const existing = this.#stateOf(id)
+        if (keep(existing)) return { written: false, state: existing }
+      }
+      id = this.#index.find(digest)
+    }
+    this.#sets.id(state.set, this.name) // past the set limit this throws, before anything is reported
+    this.onMutation?.({ type: 'write', ns: this.name, digest, state, previous: id >= 0 ? this.#stateOf(id) : null })
+    this.restore(digest, state)
+    return { written: true, state }
+  }
+
   /** The state of the record with this digest now, or null if there is none (expired ones included). */
   current(digest: Uint8Array): RecordState | null {
     const id = this.#index.find(digest)
-    return id < 0 ? null : this.#stateOf(id)
+    return id < 0 || (this.#truncations !== undefined && this.#doomed(id)) ? null : this.#stateOf(id)
   }
 
   /**
@@ -403,6 +453,7 @@ export class Namespace {
       this.#usedBytes -= this.#footprint(id)
       this.#sets.count(records.setId(id), -1)
     } else id = -1 - id
+    this.#truncations?.forEach((t) => t.born(id))
     const bytes = binsBytes(state.bins)
     const setId = this.#sets.id(state.set, this.name)
     this.#usedBytes += RECORD_OVERHEAD_BYTES + bytes + keyBytes(state.userKey)
@@ -427,8 +478,8 @@ export class Namespace {
   }
 
   /**
-   * Calls `visit` with the records of `ids[from, from + count)` that are still in `partition`, live, unexpired and,
-   * unless `set` is null, in that set, until `visit` returns false. Returns the index to continue from. A record
+   * Calls `visit` with the records of `ids[from, from + count)` that are still in `partition`, live, unexpired, not
+   * truncated and, unless `set` is null, in that set, until `visit` returns false. Returns the index to continue from. A record
    * removed since the ids were taken is skipped; its id may hold a record written since, seen if in the partition.
    */
   visitIds(ids: Int32Array, from: number, count: number, partition: number, set: string | null, visit: (digest: Uint8Array, state: RecordState) => boolean): number {
@@ -437,9 +488,10 @@ export class Namespace {
     const setId = set === null ? -1 : this.#sets.find(set)
     const end = Math.min(from + count, ids.length)
     if (set !== null && setId < 0) return end
+    const hiding = this.#truncations !== undefined
     for (let i = from; i < end; i++) {
       const id = ids[i]!
-      if (!records.isLive(id) || (setId >= 0 && records.setId(id) !== setId)) continue
+      if (!records.isLive(id) || (setId >= 0 && records.setId(id) !== setId) || (hiding && this.#doomed(id))) continue
       if (partitionOf(records.digestBytes(id), records.digestOffset(id)) !== partition) continue
       const voidMs = records.voidMs(id)
       if (voidMs !== 0 && voidMs <= now) continue
@@ -458,8 +510,44 @@ export class Namespace {
   scan(from: number, count: number, visit: (digest: Buffer, state: RecordState) => void): number {
     const records = this.#records
     const end = Math.min(from + count, records.capacity)
-    for (let id = from; id < end; id++) if (records.isLive(id)) visit(records.digest(id), this.#stateOf(id))
+    const hiding = this.#truncations !== undefined
+    for (let id = from; id < end; id++) if (records.isLive(id) && !(hiding && this.#doomed(id))) visit(records.digest(id), this.#stateOf(id))
     return end >= records.capacity ? -1 : end
+  }
+
+  /**
+   * Removes every record of set `set` (null: of the namespace). The change is reported first (a listener that
+   * throws leaves everything as it was); the records are hidden at once, and removed by `truncateStep`.
+   */
+  truncate(set: string | null): void {
+    if (this.writeBlock !== undefined) throw this.writeBlock
+    this.onMutation?.({ type: 'truncate', ns: this.name, set })
+    const setId = set === null ? -1 : this.#sets.find(set)
+    if ((set !== null && setId < 0) || this.#records.size === 0) return // no record was ever in that set
+    ;(this.#truncations ??= []).push(new Truncation(setId, this.#records.capacity))
+  }
+
+  /**
+   * Removes the doomed records among the next `limit` record ids; returns true while there is more to do. Only
+   * truncated records go, so the work done before a yield is bounded by `limit`.
+   */
+  truncateStep(limit: number): boolean {
+    const truncation = this.#truncations?.[0]
+    if (truncation === undefined) return false
+    const records = this.#records
+    const end = Math.min(truncation.cursor + limit, truncation.end)
+    for (let id = truncation.cursor; id < end; id++) if (records.isLive(id) && this.#doomed(id)) this.#remove(id, 'truncate')
+    if (truncation.advance(end)) this.#truncations!.shift()
+    if (this.#truncations!.length > 0) return true
+    this.#truncations = undefined
+    return false
+  }
+
+  // True if a truncation under way removes live record `id`.
+  #doomed(id: number): boolean {
+    const setId = this.#records.setId(id)
+    for (const t of this.#truncations!) if (t.covers(id, setId)) return true
+    return false
   }
 
   // A deletion the store decides on (expiry, eviction): reported, then made.
@@ -475,6 +563,7 @@ export class Namespace {
     this.#index.remove(id)
     records.release(id)
     if (reason === 'expire') this.#expiredObjects++
+    else if (reason === 'truncate') this.#truncatedObjects++
     else if (reason === 'evict') this.#evictedObjects++
   }
 

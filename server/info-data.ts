@@ -1,0 +1,30 @@
+// Info commands that act on records rather than describe the server: Aerospike's `truncate:namespace=NS;set=S`
+// and `truncate-namespace:namespace=NS`.
+import { describeValue, TallyError } from '../protocol/errors.js'
+import { STATUS } from '../protocol/status.js'
+import type { Store } from './store/store.js'
+
+/** The value of a data info command, or undefined if `command` is not one. */
+export function dataInfoValue(store: Store, command: string): string | undefined {
+  const colon = command.indexOf(':')
+  const name = colon < 0 ? command : command.slice(0, colon)
+  if (name !== 'truncate' && name !== 'truncate-namespace') return undefined
+  const params = new Map(
+    command
+      .slice(colon + 1)
+      .split(';')
+      .filter((p) => p.includes('='))
+      .map((p) => [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1)]),
+  )
+  const ns = params.get('namespace') ?? ''
+  if (ns === '') return `ERROR:${STATUS.PARAMETER}:${name}: namespace= is missing`
+  if (store.findNamespace(ns) === undefined) return `ERROR:${STATUS.NAMESPACE}:namespace ${describeValue(ns)} does not exist`
+  try {
+    if (name === 'truncate' && !params.has('set')) return `ERROR:${STATUS.PARAMETER}:truncate: set= is missing (truncate-namespace empties a namespace)`
+    store.truncate(ns, name === 'truncate' ? params.get('set')! : null)
+    return 'ok'
+  } catch (err) {
+    if (err instanceof TallyError) return `ERROR:${err.code}:${err.message}`
+    throw err
+  }
+}
