@@ -52,7 +52,8 @@ export async function connect(options: ClientOptions): Promise<Client> {
   if (typeof options !== 'object' || options === null) throw param('connect() needs options with hosts')
   const o = { ...DEFAULT_CLIENT_OPTIONS, ...options }
   if (!(Number.isInteger(o.poolSize) && o.poolSize >= 1)) throw param('poolSize must be an integer >= 1')
-  const pool = new Pool(parseHosts(o.hosts), { size: o.poolSize, connectTimeoutMs: o.connectTimeoutMs, maxReconnectDelayMs: o.maxReconnectDelayMs })
+  if (o.tls !== undefined && (typeof o.tls !== 'object' || o.tls === null)) throw param('tls must be an object: { ca, cert, key, servername }')
+  const pool = new Pool(parseHosts(o.hosts), { size: o.poolSize, connectTimeoutMs: o.connectTimeoutMs, maxReconnectDelayMs: o.maxReconnectDelayMs, tls: o.tls })
   const client = new Client(pool, o.policy ?? {}, o.maxPendingRequests)
   try {
     await pool.start()

@@ -1,6 +1,7 @@
 // One socket to a server: waits for the hello, then pipelines requests by id. Requests made in the same tick go
 // out in one write; every request has a deadline, checked by one coarse timer rather than a timer per request.
 import net from 'node:net'
+import tls from 'node:tls'
 import { TallyError } from '../protocol/errors.js'
 import { FrameDecoder } from '../protocol/frame.js'
 import { SERVER_MESSAGE_ID, type Hello } from '../protocol/messages.js'
@@ -10,6 +11,7 @@ import { FrameWriter } from '../protocol/msgpack-writer.js'
 import { readError, readHello, readResponseHead } from '../protocol/response-codec.js'
 import { CLIENT_STATUS, STATUS } from '../protocol/status.js'
 import { Deadlines } from './deadlines.js'
+import type { ClientTlsOptions } from './options.js'
 import { RequestIds } from './request-ids.js'
 
 /** Resolution of the request deadline timer. */
@@ -37,6 +39,8 @@ export interface ConnectionOptions {
   connectTimeoutMs: number
   /** The first request id (default 1). */
   firstRequestId?: number
+  /** Connect with TLS; undefined: plain TCP. */
+  tls?: ClientTlsOptions | undefined
 }
 
 /** A connected, greeted socket. Create with `Connection.open`. */
@@ -81,7 +85,7 @@ export class Connection {
   static open(options: ConnectionOptions): Promise<Connection> {
     return new Promise((resolve, reject) => {
       const { host, port } = options
-      const socket = net.connect({ host, port, noDelay: true })
+      const socket = options.tls === undefined ? net.connect({ host, port, noDelay: true }) : tlsConnect(host, port, options.tls)
       const decoder = new FrameDecoder()
       const reader = new MsgpackReader({ mapsAsObjects: true, floats: FLOATS.DOUBLES_AT_TOP })
       const fail = (message: string, cause?: unknown): void => {
@@ -260,4 +264,12 @@ export class Connection {
 
 function connectionError(message: string, cause?: unknown): TallyError {
   return new TallyError(CLIENT_STATUS.CONNECTION, message, { cause })
+}
+
+// The server's hello comes only after the handshake; a certificate the client does not trust fails it ('error').
+function tlsConnect(host: string, port: number, o: ClientTlsOptions): net.Socket {
+  const servername = o.servername ?? (net.isIP(host) === 0 ? host : undefined)
+  const socket = tls.connect({ host, port, ca: o.ca, cert: o.cert, key: o.key, ...(servername === undefined ? {} : { servername }) })
+  socket.setNoDelay(true)
+  return socket
 }

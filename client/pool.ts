@@ -3,7 +3,7 @@
 import { TallyError } from '../protocol/errors.js'
 import { CLIENT_STATUS } from '../protocol/status.js'
 import { Connection } from './connection.js'
-import type { HostAddress } from './options.js'
+import type { ClientTlsOptions, HostAddress } from './options.js'
 
 const FIRST_RECONNECT_DELAY_MS = 50
 
@@ -11,6 +11,7 @@ export interface PoolOptions {
   size: number
   connectTimeoutMs: number
   maxReconnectDelayMs: number
+  tls?: ClientTlsOptions
 }
 
 interface Waiter {
@@ -97,7 +98,7 @@ export class Pool {
     for (let i = 0; i < this.#hosts.length && !this.#closed; i++) {
       const hostIndex = (this.#preferredHost + i) % this.#hosts.length
       try {
-        const connection = await Connection.open({ ...this.#hosts[hostIndex]!, connectTimeoutMs: this.#options.connectTimeoutMs })
+        const connection = await Connection.open({ ...this.#hosts[hostIndex]!, connectTimeoutMs: this.#options.connectTimeoutMs, tls: this.#options.tls })
         if (this.#closed) {
           connection.destroy(new TallyError(CLIENT_STATUS.CLIENT_ERROR, 'the client is closed'))
           return

@@ -150,6 +150,7 @@ function statistics(source: InfoSource): Record<string, string | number | boolea
     client_connections_opened: stats.clientConnectionsOpened,
     client_connections_closed: stats.clientConnectionsClosed,
     client_connections_refused: stats.clientConnectionsRefused,
+    tls_handshake_failures: stats.tlsHandshakeFailures,
     client_frame_timeouts: stats.clientFrameTimeouts,
     client_slow_readers_closed: stats.clientSlowReadersClosed,
     client_answer_buffer_bytes: buffers.answerBytes,

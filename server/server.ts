@@ -25,6 +25,7 @@ import { TallyWire } from './tally-wire.js'
 import { AerospikeWire } from './aerospike/aerospike-wire.js'
 import { listen, stopListening } from './listener.js'
 import { ThrottledWarning } from './throttled-warning.js'
+import { tlsServerOptions, type TlsOptions } from './security/tls.js'
 
 /** Options of a server. CLI flags map one-to-one onto these. */
 export interface ServerOptions {
@@ -86,6 +87,8 @@ export interface ServerOptions {
   slowLogThresholdMs?: number
   /** Most slow requests the slow log keeps (the newest). */
   slowLogMaxEntries?: number
+  /** TLS on both listeners (docs/security.md); undefined: plain TCP. */
+  tls?: TlsOptions
   /** Namespaces to serve; default: `test` with the default settings. */
   namespaces?: Partial<NamespaceConfig>[]
   /** How often namespaces that do not set their own sweep expired records (Aerospike's nsup-period); 0: never. */
@@ -137,8 +140,8 @@ export class ServerCore {
   readonly log: Logger
   /** Where the TCP shell listens, once it does (the real port when 0 was asked for). */
   listeningOn: { address: string; port: number } | undefined
-  /** Where the Aerospike listener listens, once it does; undefined without one. */
-  aerospikeListeningOn: { address: string; port: number } | undefined
+  /** Where the Aerospike listener listens, and whether with TLS, once it does; undefined without one. */
+  aerospikeListeningOn: { address: string; port: number; tls: boolean } | undefined
   readonly #context: ConnectionContext
   readonly #connections = new Set<ServerConnection>()
   readonly #streams = new Set<Duplex>()
@@ -312,7 +315,7 @@ export class ServerCore {
 }
 
 /** Options with every default filled in. */
-type Resolved = Required<Omit<ServerOptions, 'clock' | 'log' | 'fileSystem' | 'namespaces' | 'aerospikePort' | 'metricsPort'>> & ServerOptions
+type Resolved = Required<Omit<ServerOptions, 'clock' | 'log' | 'fileSystem' | 'namespaces' | 'aerospikePort' | 'metricsPort' | 'tls'>> & ServerOptions
 
 /** The service settings in force, under their config-file names, for `get-config`. */
 function serviceConfig(o: Resolved): Record<string, string | number | boolean> {
@@ -353,10 +356,12 @@ export interface TallyServer {
 
 /** Starts a server listening on `host:port`, and on `host:aerospikePort` unless it is null. Resolves once both accept connections. */
 export async function startServer(options: ServerOptions = {}): Promise<TallyServer> {
+  // The certificate files are read before anything is opened: a missing one stops the start with its name.
+  const tls = options.tls === undefined ? undefined : tlsServerOptions(options.tls)
   const core = await ServerCore.open(options)
   const d = DEFAULT_SERVER_OPTIONS
   const host = options.host ?? d.host
-  const shared = { host, maxConnections: options.maxConnections ?? d.maxConnections, idleTimeoutMs: options.idleTimeoutMs ?? d.idleTimeoutMs }
+  const shared = { host, maxConnections: options.maxConnections ?? d.maxConnections, idleTimeoutMs: options.idleTimeoutMs ?? d.idleTimeoutMs, ...(tls === undefined ? {} : { tls }) }
   const aerospikePort = options.aerospikePort === undefined ? d.aerospikePort : options.aerospikePort
   const listeners: net.Server[] = []
   let metrics: MetricsEndpoint | undefined
@@ -380,7 +385,7 @@ export async function startServer(options: ServerOptions = {}): Promise<TallySer
   }
   const [tally, aerospike] = listeners.map((listener) => listener.address() as net.AddressInfo)
   core.listeningOn = { address: tally!.address, port: tally!.port }
-  if (aerospike !== undefined) core.aerospikeListeningOn = { address: aerospike.address, port: aerospike.port }
+  if (aerospike !== undefined) core.aerospikeListeningOn = { address: aerospike.address, port: aerospike.port, tls: tls !== undefined }
   let closing: Promise<void> | undefined
   return {
     core,

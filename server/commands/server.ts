@@ -31,6 +31,10 @@ interface ServerFlags {
   frameBufferTotalBytes: number
   frameTimeoutMs: number
   metricsPort?: number
+  tlsCertFile?: string
+  tlsKeyFile?: string
+  tlsCaFile?: string
+  tlsAuthenticateClient?: boolean
   logLevel: LogLevel
   logFile?: string
   pidfile?: string
@@ -107,6 +111,10 @@ export function addServerCommand(program: Command): void {
     )
     .option('--frame-timeout-ms <ms>', 'close a connection that leaves a frame unfinished this long (0: never)', flag(ruleOf('service', 'frame-timeout-ms', (c) => c.server.frameTimeoutMs!)), d.frameTimeoutMs)
     .option('--metrics-port <port>', 'serve Prometheus metrics at http://HOST:PORT/metrics (default: none)', flag(ruleOf('service', 'metrics-port', (c) => c.server.metricsPort!)))
+    .option('--tls-cert-file <file>', 'serve both protocols over TLS with this PEM certificate (needs --tls-key-file)', flag(ruleOf('tls', 'cert-file', (c) => c.server.tls!.certFile)))
+    .option('--tls-key-file <file>', 'PEM private key of --tls-cert-file', flag(ruleOf('tls', 'key-file', (c) => c.server.tls!.keyFile)))
+    .option('--tls-ca-file <file>', 'PEM CA certificates that sign client certificates', flag(ruleOf('tls', 'ca-file', (c) => c.server.tls!.caFile!)))
+    .option('--tls-authenticate-client', 'require a client certificate signed by --tls-ca-file (mutual TLS)')
     .option('--log-level <level>', 'level of the lines written to stderr: debug, info, warn, error or silent', flag(logLevel), 'info' as LogLevel)
     .option('--log-file <file>', 'also write log lines to this file (reopened on SIGHUP)', flag(filePath))
     .option('--pidfile <file>', 'write the process id here once listening; removed on shutdown', flag(ruleOf('service', 'pidfile', (c) => c.pidfile!)))
@@ -143,7 +151,21 @@ function mergedOptions(flags: ServerFlags, config: DaemonConfig, fromCli: (name:
     options.flushMs = flags.flushMs
   }
   if (config.tickerIntervalMs !== undefined) options.tickerIntervalMs = config.tickerIntervalMs
+  mergeTlsFlags(flags, options)
   return options
+}
+
+// TLS flags override the config's tls block one setting at a time; a certificate needs its key.
+function mergeTlsFlags(flags: ServerFlags, options: ServerOptions): void {
+  const given = [flags.tlsCertFile, flags.tlsKeyFile, flags.tlsCaFile, flags.tlsAuthenticateClient].some((v) => v !== undefined)
+  if (!given) return
+  const tls = { certFile: '', keyFile: '', ...options.tls }
+  if (flags.tlsCertFile !== undefined) tls.certFile = flags.tlsCertFile
+  if (flags.tlsKeyFile !== undefined) tls.keyFile = flags.tlsKeyFile
+  if (flags.tlsCaFile !== undefined) tls.caFile = flags.tlsCaFile
+  if (flags.tlsAuthenticateClient !== undefined) tls.authenticateClient = flags.tlsAuthenticateClient
+  if (tls.certFile === '' || tls.keyFile === '') throw new Error('TLS needs both --tls-cert-file and --tls-key-file (or cert-file and key-file in the tls block)')
+  options.tls = tls
 }
 
 async function run(flags: ServerFlags, config: DaemonConfig, fromCli: (name: string) => boolean): Promise<void> {

@@ -52,6 +52,18 @@ const SERVICE: Record<string, Apply<DaemonConfig>> = {
   'slowlog-max-entries': (v, c) => (c.server.slowLogMaxEntries = integer(1, 100_000)(v)),
 }
 
+// TLS on both listeners (docs/security.md).
+const TLS: Record<string, Apply<DaemonConfig>> = {
+  'cert-file': (v, c) => (tlsOf(c).certFile = filePath(v)),
+  'key-file': (v, c) => (tlsOf(c).keyFile = filePath(v)),
+  'ca-file': (v, c) => (tlsOf(c).caFile = filePath(v)),
+  'authenticate-client': (v, c) => (tlsOf(c).authenticateClient = bool(v)),
+}
+
+function tlsOf(c: DaemonConfig): NonNullable<ServerOptions['tls']> {
+  return (c.server.tls ??= { certFile: '', keyFile: '' })
+}
+
 const NETWORK_SERVICE: Record<string, Apply<DaemonConfig>> = {
   address: (v, c) => (c.server.host = host(v)),
   port: (v, c) => (c.server.port = integer(0, 65535)(v)),
@@ -98,7 +110,7 @@ const AEROSPIKE: Record<string, string> = {
   'transaction-threads-per-queue': '', 'migrate-threads': '', 'node-id': '', 'node-id-interface': '', 'cluster-name': '',
   'feature-key-file': '', 'proto-slow-netio-sleep-ms': '', 'access-address': '', 'alternate-access-address': '',
   heartbeat: 'Tally runs as a single node', fabric: 'Tally runs as a single node', info: "use 'tally info' over the service port",
-  tls: '', xdr: '', cluster: 'Tally runs as a single node', security: '', 'mod-lua': '', set: '', 'storage-engine pmem': '',
+  xdr: '', cluster: 'Tally runs as a single node', security: '', 'mod-lua': '', set: '', 'storage-engine pmem': '',
 }
 
 /** A config that says nothing: every setting at its default. */
@@ -106,9 +118,9 @@ export function emptyConfig(): DaemonConfig {
   return { server: { namespaces: [] }, logging: {} }
 }
 
-const FLAG_TABLES = { service: SERVICE, 'network service': NETWORK_SERVICE, namespace: NAMESPACE, 'storage-engine device': DEVICE }
+const FLAG_TABLES = { service: SERVICE, tls: TLS, 'network service': NETWORK_SERVICE, namespace: NAMESPACE, 'storage-engine device': DEVICE }
 type FlagContext = keyof typeof FLAG_TABLES
-type Target<C extends FlagContext> = C extends 'service' | 'network service' ? DaemonConfig : Namespace
+type Target<C extends FlagContext> = C extends 'service' | 'tls' | 'network service' ? DaemonConfig : Namespace
 
 /**
  * The rule of a config-file setting, for the command-line flag that stands for it: the same values pass, with the
@@ -118,7 +130,7 @@ export function ruleOf<C extends FlagContext, T>(context: C, name: string, read:
   const table = FLAG_TABLES[context] as Record<string, Apply<Target<C>>>
   if (!Object.hasOwn(table, name)) throw new Error(`no setting '${name}' in ${context}`)
   return (values) => {
-    const target = (context === 'service' || context === 'network service' ? emptyConfig() : {}) as Target<C>
+    const target = (context === 'service' || context === 'tls' || context === 'network service' ? emptyConfig() : {}) as Target<C>
     table[name]!(values, target)
     return read(target)
   }
@@ -184,6 +196,10 @@ export function interpretConfig(root: Block, file: string): DaemonConfig {
           if (inner.name !== 'service') unknown(inner, 'network')
           settings(inner, 'network service', NETWORK_SERVICE, config)
         })
+        break
+      case 'tls':
+        settings(block, 'tls', TLS, config)
+        if (!config.server.tls?.certFile || !config.server.tls.keyFile) fail(block, 'tls needs a cert-file and a key-file')
         break
       case 'logging':
         settings(block, 'logging', {}, config, (inner) => logging(inner, config, fail, unknown))
@@ -256,6 +272,7 @@ function logging(block: Block, config: DaemonConfig, fail: Fail, unknown: (node:
 // Exported for the reference page and tests: every setting Tally knows, by context.
 export const KNOWN_SETTINGS = {
   service: Object.keys(SERVICE),
+  tls: Object.keys(TLS),
   'network service': Object.keys(NETWORK_SERVICE),
   namespace: Object.keys(NAMESPACE),
   'storage-engine memory': Object.keys(MEMORY),
