@@ -4,6 +4,7 @@
 import { TallyError } from '../protocol/errors.js'
 import { BIN_OP, FLAGS, OP, type OpCode } from '../protocol/messages.js'
 import { CLIENT_STATUS, STATUS } from '../protocol/status.js'
+import { credentialOf, MAX_PASSWORD_BYTES } from '../protocol/credential.js'
 import { Key, type Bins, type RecordMeta, type Value, type WriteMeta } from '../protocol/types.js'
 import {
   batchGetCall,
@@ -26,6 +27,7 @@ import type { Call } from './connection.js'
 import { encodeOperation, type Numeric, type Operation } from './ops.js'
 import { checkMeta, DEFAULT_CLIENT_OPTIONS, parseHosts, resolvePolicy, type ClientOptions, type Policy, type ResolvedPolicy } from './options.js'
 import { Pool } from './pool.js'
+import { Users } from './users.js'
 import { CountersSession, type SessionLink, type SessionOptions } from './session.js'
 
 export type { TallyRecord } from './calls.js'
@@ -53,7 +55,8 @@ export async function connect(options: ClientOptions): Promise<Client> {
   const o = { ...DEFAULT_CLIENT_OPTIONS, ...options }
   if (!(Number.isInteger(o.poolSize) && o.poolSize >= 1)) throw param('poolSize must be an integer >= 1')
   if (o.tls !== undefined && (typeof o.tls !== 'object' || o.tls === null)) throw param('tls must be an object: { ca, cert, key, servername }')
-  const pool = new Pool(parseHosts(o.hosts), { size: o.poolSize, connectTimeoutMs: o.connectTimeoutMs, maxReconnectDelayMs: o.maxReconnectDelayMs, tls: o.tls })
+  const auth = await authOf(o.user, o.password)
+  const pool = new Pool(parseHosts(o.hosts), { size: o.poolSize, connectTimeoutMs: o.connectTimeoutMs, maxReconnectDelayMs: o.maxReconnectDelayMs, tls: o.tls, auth })
   const client = new Client(pool, o.policy ?? {}, o.maxPendingRequests)
   try {
     await pool.start()
@@ -62,6 +65,15 @@ export async function connect(options: ClientOptions): Promise<Client> {
     throw err
   }
   return client
+}
+
+// The credential is made once per client: bcrypt takes a few hundred ms.
+async function authOf(user: unknown, password: unknown): Promise<{ user: string; credential: string } | undefined> {
+  if (user === undefined && password === undefined) return undefined
+  if (typeof user !== 'string' || user === '') throw param('user must be a non-empty string')
+  if (typeof password !== 'string' || password === '' || Buffer.byteLength(password) > MAX_PASSWORD_BYTES)
+    throw param(`password must be a non-empty string of at most ${MAX_PASSWORD_BYTES} bytes`)
+  return { user, credential: await credentialOf(password) }
 }
 
 export class Client {
@@ -80,7 +92,11 @@ export class Client {
     this.#readPolicy = resolvePolicy(this.#defaults, defaults, false)
     this.#writePolicy = resolvePolicy(this.#defaults, defaults, true)
     this.#maxPending = maxPendingRequests
+    this.users = new Users((call) => this.#send(call, this.#writePolicy))
   }
+
+  /** Users and roles of a server with security enabled (docs/security.md). */
+  readonly users: Users
 
   /** Writes bins (merging with existing ones unless the exists policy replaces). `null` deletes a bin. */
   async put(key: Key, bins: Bins, meta?: WriteMeta, policy?: Policy): Promise<RecordMeta> {

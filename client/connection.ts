@@ -13,6 +13,7 @@ import { CLIENT_STATUS, STATUS } from '../protocol/status.js'
 import { Deadlines } from './deadlines.js'
 import type { ClientTlsOptions } from './options.js'
 import { RequestIds } from './request-ids.js'
+import { authCall } from './calls.js'
 
 /** Resolution of the request deadline timer. */
 const TICK_MS = 5
@@ -41,6 +42,8 @@ export interface ConnectionOptions {
   firstRequestId?: number
   /** Connect with TLS; undefined: plain TCP. */
   tls?: ClientTlsOptions | undefined
+  /** Log in with AUTH before the connection is handed out; undefined: no login. */
+  auth?: { user: string; credential: string } | undefined
 }
 
 /** A connected, greeted socket. Create with `Connection.open`. */
@@ -108,7 +111,8 @@ export class Connection {
           socket.removeAllListeners()
           socket.pause() // keep any bytes after the hello until the connection listens
           const connection = new Connection(socket, decoder, reader, hello, options)
-          resolve(connection)
+          if (options.auth === undefined) resolve(connection)
+          else connection.#login(options.auth, performance.now() + options.connectTimeoutMs).then(() => resolve(connection), reject)
           socket.resume()
           if (decoder.bufferedBytes > 0) connection.#onData(Buffer.alloc(0))
         } catch (err) {
@@ -117,6 +121,17 @@ export class Connection {
       }
       socket.on('data', onData)
     })
+  }
+
+  // AUTH, the connection's first request: a refusal (62 wrong user or password) closes it and is the caller's error.
+  async #login(auth: { user: string; credential: string }, deadline: number): Promise<void> {
+    const call = authCall(auth.user, auth.credential)
+    try {
+      await this.request(call, deadline)
+    } catch (err) {
+      this.destroy(err as TallyError)
+      throw err
+    }
   }
 
   /** Requests sent and not yet answered. */

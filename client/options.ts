@@ -53,6 +53,10 @@ export interface ClientOptions {
   policy?: Policy
   /** Connect with TLS; absent: plain TCP. */
   tls?: ClientTlsOptions
+  /** Log in as this user on every connection (a server with security enabled); needs `password`. */
+  user?: string
+  /** The user's password. Only its bcrypt credential is sent (docs/security.md). */
+  password?: string
 }
 
 export const DEFAULT_PORT = 3100

@@ -12,6 +12,8 @@ export interface PoolOptions {
   connectTimeoutMs: number
   maxReconnectDelayMs: number
   tls?: ClientTlsOptions
+  /** Who to log in as on each connection; undefined: nobody. */
+  auth?: { user: string; credential: string }
 }
 
 interface Waiter {
@@ -98,7 +100,7 @@ export class Pool {
     for (let i = 0; i < this.#hosts.length && !this.#closed; i++) {
       const hostIndex = (this.#preferredHost + i) % this.#hosts.length
       try {
-        const connection = await Connection.open({ ...this.#hosts[hostIndex]!, connectTimeoutMs: this.#options.connectTimeoutMs, tls: this.#options.tls })
+        const connection = await Connection.open({ ...this.#hosts[hostIndex]!, connectTimeoutMs: this.#options.connectTimeoutMs, tls: this.#options.tls, auth: this.#options.auth })
         if (this.#closed) {
           connection.destroy(new TallyError(CLIENT_STATUS.CLIENT_ERROR, 'the client is closed'))
           return
@@ -118,9 +120,20 @@ export class Pool {
         return
       } catch (err) {
         this.#lastError = err as TallyError
+        // The server refused the login (a positive status): callers are told now, and the slot tries again seldom.
+        if (this.#lastError.code > 0) return this.#refused(slot, this.#lastError)
       }
     }
     this.#retry(slot, Math.min(delayMs * 2, this.#options.maxReconnectDelayMs))
+  }
+
+  #refused(slot: number, err: TallyError): void {
+    for (const waiter of this.#waiters) {
+      clearTimeout(waiter.timer)
+      waiter.reject(err)
+    }
+    this.#waiters.clear()
+    this.#retry(slot, this.#options.maxReconnectDelayMs)
   }
 
   #retry(slot: number, delayMs: number): void {

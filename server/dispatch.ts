@@ -12,18 +12,29 @@ import type { Logger } from './log.js'
 import type { BatchTally } from './metrics/batch-tally.js'
 import { runOperation, type OpContext } from './ops/index.js'
 import type { NamespaceRequestStats } from './store/request-stats.js'
+import type { Session } from './security/session.js'
 
 /**
  * Decodes the request in `buf[start, end)`, runs it, and writes its answer as one frame into `w`. Returns the id it
- * answered (SERVER_MESSAGE_ID when the request was too broken to have one). Never throws.
+ * answered (SERVER_MESSAGE_ID when the request was too broken to have one, or its answer comes later). With
+ * security, `session` decides first whether the request may run; AUTH and USER_ADMIN are its own, answered later
+ * (`Session.takeDeferred`). Never throws.
  */
-export function dispatch(context: OpContext, buf: Buffer, start: number, end: number, r: MsgpackReader, w: FrameWriter, log: Logger, tally: BatchTally): number {
+export function dispatch(context: OpContext, buf: Buffer, start: number, end: number, r: MsgpackReader, w: FrameWriter, log: Logger, tally: BatchTally, session?: Session): number {
   let id = SERVER_MESSAGE_ID
   let request: Request | undefined
   try {
     request = decodeRequest(r.reset(buf, start, end), context.limits)
     id = request.id
+    if (session !== undefined) {
+      if (request.op === OP.AUTH || request.op === OP.USER_ADMIN) {
+        session.defer(request)
+        return SERVER_MESSAGE_ID
+      }
+      session.check(request)
+    }
     const result = runOperation(context, request)
+    if (session !== undefined && request.op === OP.INFO) session.redactInfo(result as InfoResult)
     w.begin()
     if (request.op === OP.BATCH_GET) writeBatchResponse(w, id, result as BatchItem[])
     else if (request.op === OP.BATCH_OPERATE) writeBatchOperateResponse(w, id, result as RecordResult[])
@@ -81,7 +92,7 @@ export function logInternalError(log: Logger, what: string, err: unknown): void 
 
 /** Counts a request's outcome for its namespace, and the request for the batch's latency. */
 export function countOutcome(context: OpContext, request: Request, result: unknown, status: number, tally: BatchTally, failedIndex?: number): void {
-  if (request.op === OP.INFO) return
+  if (request.op === OP.INFO || request.op === OP.AUTH || request.op === OP.USER_ADMIN) return
   tally.add(request, status)
   if (request.op === OP.BATCH_OPERATE) {
     request.items.forEach((item, i) => {

@@ -151,6 +151,8 @@ function statistics(source: InfoSource): Record<string, string | number | boolea
     client_connections_closed: stats.clientConnectionsClosed,
     client_connections_refused: stats.clientConnectionsRefused,
     tls_handshake_failures: stats.tlsHandshakeFailures,
+    login_successes: stats.loginSuccesses,
+    login_failures: stats.loginFailures,
     client_frame_timeouts: stats.clientFrameTimeouts,
     client_slow_readers_closed: stats.clientSlowReadersClosed,
     client_answer_buffer_bytes: buffers.answerBytes,

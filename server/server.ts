@@ -26,6 +26,7 @@ import { AerospikeWire } from './aerospike/aerospike-wire.js'
 import { listen, stopListening } from './listener.js'
 import { ThrottledWarning } from './throttled-warning.js'
 import { tlsServerOptions, type TlsOptions } from './security/tls.js'
+import { Security, type SecurityOptions } from './security/security.js'
 
 /** Options of a server. CLI flags map one-to-one onto these. */
 export interface ServerOptions {
@@ -89,6 +90,8 @@ export interface ServerOptions {
   slowLogMaxEntries?: number
   /** TLS on both listeners (docs/security.md); undefined: plain TCP. */
   tls?: TlsOptions
+  /** Users, roles and logins on both listeners (docs/security.md); the users live in `dataDir`. */
+  security?: SecurityOptions
   /** Namespaces to serve; default: `test` with the default settings. */
   namespaces?: Partial<NamespaceConfig>[]
   /** How often namespaces that do not set their own sweep expired records (Aerospike's nsup-period); 0: never. */
@@ -151,14 +154,15 @@ export class ServerCore {
   readonly #refusals: Refusals
   readonly #hello: Uint8Array
 
-  private constructor(store: Store, persistence: Persistence | undefined, o: Resolved) {
+  /** Users and logins; undefined when security is not enabled. */
+  readonly security: Security | undefined
+
+  private constructor(store: Store, persistence: Persistence | undefined, stats: ServerStats, security: Security | undefined, o: Resolved) {
     this.store = store
     this.persistence = persistence
     this.log = o.log ?? silentLogger
-    this.stats = new ServerStats(
-      store.namespaces.map((ns) => ns.name),
-      { thresholdMs: o.slowLogThresholdMs, maxEntries: o.slowLogMaxEntries },
-    )
+    this.stats = stats
+    this.security = security
     const limits = { maxFrameBytes: o.maxFrameBytes, maxBatchKeys: o.maxBatchKeys }
     const hello: Hello = {
       protocol: PROTOCOL_VERSION,
@@ -197,6 +201,7 @@ export class ServerCore {
         frameTimeouts: new ThrottledWarning(this.log, (n, s) => `closed ${n} more connections for unfinished frames in the last ${s} s (frame-timeout-ms)`),
       },
       info: (command) => infoValue(source, command),
+      security,
     }
     this.#refusals = new Refusals(this.log, this.stats, o.maxConnections)
     this.#closeGraceMs = o.closeGraceMs
@@ -264,7 +269,21 @@ export class ServerCore {
         throw err
       }
     }
-    return new ServerCore(store, persistence, o)
+    const stats = new ServerStats(
+      store.namespaces.map((ns) => ns.name),
+      { thresholdMs: o.slowLogThresholdMs, maxEntries: o.slowLogMaxEntries },
+    )
+    let security: Security | undefined
+    if (o.security?.enabled === true) {
+      try {
+        security = await Security.open(o.dataDir, o.security, o.log ?? silentLogger, stats, store.clock)
+      } catch (err) {
+        await persistence?.close()
+        store.close()
+        throw err
+      }
+    }
+    return new ServerCore(store, persistence, stats, security, o)
   }
 
   /** Open connections. */
@@ -275,7 +294,8 @@ export class ServerCore {
   /** Serves one client of `protocol` over `stream` until either side ends it. */
   handle(stream: Duplex, protocol: Protocol = 'tally'): ServerConnection {
     const context = this.#context
-    const wire = protocol === 'tally' ? new TallyWire(context, this.#hello) : new AerospikeWire(context)
+    const peer = (stream as Partial<net.Socket>).remoteAddress ?? 'a local stream'
+    const wire = protocol === 'tally' ? new TallyWire(context, this.#hello, peer) : new AerospikeWire(context, peer)
     const connection = new ServerConnection(stream, context, wire)
     this.#connections.add(connection)
     this.#streams.add(stream)
@@ -315,7 +335,7 @@ export class ServerCore {
 }
 
 /** Options with every default filled in. */
-type Resolved = Required<Omit<ServerOptions, 'clock' | 'log' | 'fileSystem' | 'namespaces' | 'aerospikePort' | 'metricsPort' | 'tls'>> & ServerOptions
+type Resolved = Required<Omit<ServerOptions, 'clock' | 'log' | 'fileSystem' | 'namespaces' | 'aerospikePort' | 'metricsPort' | 'tls' | 'security'>> & ServerOptions
 
 /** The service settings in force, under their config-file names, for `get-config`. */
 function serviceConfig(o: Resolved): Record<string, string | number | boolean> {

@@ -11,6 +11,7 @@ import { info } from './info.js'
 import { operate } from './operate.js'
 import { put } from './put.js'
 import { remove } from './remove.js'
+import { securityNotEnabled } from './security.js'
 import { touch } from './touch.js'
 
 type Result = RecordResult | BatchItem[] | InfoResult | RecordResult[]
@@ -28,6 +29,8 @@ export const OPERATIONS: HandlerTable = {
   [OP.BATCH_GET]: batchGet,
   [OP.INFO]: info,
   [OP.BATCH_OPERATE]: batchOperate,
+  [OP.AUTH]: securityNotEnabled,
+  [OP.USER_ADMIN]: securityNotEnabled,
 }
 
 /** Runs a decoded request through its handler. Throws TallyError for a failed operation. */
