@@ -26,7 +26,7 @@ import { AerospikeWire } from './aerospike/aerospike-wire.js'
 import { listen, stopListening } from './listener.js'
 import { ThrottledWarning } from './throttled-warning.js'
 import { tlsServerOptions, type TlsOptions } from './security/tls.js'
-import { Security, type SecurityOptions } from './security/security.js'
+import { DEFAULT_SECURITY, Security, type SecurityOptions } from './security/security.js'
 
 /** Options of a server. CLI flags map one-to-one onto these. */
 export interface ServerOptions {
@@ -358,6 +358,10 @@ function serviceConfig(o: Resolved): Record<string, string | number | boolean> {
     'slowlog-max-entries': o.slowLogMaxEntries,
     'segment-size': o.segmentBytes,
     'snapshot-log-size': o.snapshotLogBytes,
+    // Whether security and TLS are on; never a password (docs/security.md).
+    'enable-security': o.security?.enabled === true,
+    'session-ttl': o.security?.sessionTtlSec ?? DEFAULT_SECURITY.sessionTtlSec,
+    tls: o.tls === undefined ? 'off' : o.tls.authenticateClient === true ? 'mutual' : 'on',
   }
 }
 
