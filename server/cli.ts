@@ -8,6 +8,7 @@ import { addDataCommands } from './commands/data.js'
 import { addInfoCommand } from './commands/info.js'
 import { addServerCommand } from './commands/server.js'
 import { addStopCommand } from './commands/stop.js'
+import { addUserCommands } from './commands/user.js'
 import { SERVER_VERSION } from './version.js'
 
 const program = new Command('tally').version(SERVER_VERSION).description('Tally: a key-value record store with atomic counters')
@@ -17,6 +18,7 @@ addInfoCommand(program)
 addDataCommands(program)
 addBenchCommand(program)
 addCheckCommands(program)
+addUserCommands(program)
 
 program.parseAsync().catch((err: Error) => {
   process.stderr.write(`tally: ${err.message}\n`)
