@@ -144,3 +144,23 @@ t.test('no users and no admin password: the start is refused; security off: AUTH
   const open = await testServer(t)
   t.equal(await codeOf(connect({ hosts: `127.0.0.1:${open.address.port}`, user: 'admin', password: 'x' })), STATUS.SECURITY_NOT_ENABLED)
 })
+
+t.test('repeated failed logins from one address are answered later and later', async (t) => {
+  const { lines, log } = recordingLogger()
+  const server = await testServer(t, { dataDir: tempDataDir(t), log, security: { enabled: true, adminPassword: ADMIN_PASSWORD, loginFailuresBeforeDelay: 1, maxLoginDelayMs: 2000 } })
+  const attempt = async (password: string): Promise<{ code: number | string; ms: number }> => {
+    const start = performance.now()
+    const code = await codeOf(connect({ hosts: `127.0.0.1:${server.address.port}`, poolSize: 1, user: 'admin', password, connectTimeoutMs: 30_000 }).then((c) => c.close()))
+    return { code, ms: performance.now() - start }
+  }
+  t.equal((await attempt('wrong 1')).code, STATUS.INVALID_PASSWORD)
+  const second = await attempt('wrong 2')
+  t.equal(second.code, STATUS.INVALID_PASSWORD)
+  t.ok(second.ms >= 240, `the second failure in a row waits at least 250 ms (${second.ms.toFixed(0)} ms)`)
+  const third = await attempt('wrong 3')
+  t.ok(third.ms >= 490, `the third at least 500 ms (${third.ms.toFixed(0)} ms)`)
+  t.ok(lines.some((l) => l.includes('(3 in a row; answered after 500 ms)')), 'the delay is logged')
+  t.equal((await attempt(ADMIN_PASSWORD)).code, 'resolved', 'the right password still logs in')
+  t.equal(server.core.stats.loginFailures, 3)
+  t.equal(server.core.stats.loginSuccesses, 1)
+})
