@@ -57,7 +57,7 @@ async function main(): Promise<void> {
       const order = rep % 2 === 1 ? variants : [...variants].reverse()
       for (const v of order) {
         const server = servers[variants.indexOf(v)]!
-        const options: ClientOptions = { hosts: `127.0.0.1:${server.port}`, poolSize: CONNECTIONS, policy: { totalTimeoutMs: 30_000 }, ...v.client }
+        const options: ClientOptions = { hosts: `127.0.0.1:${server.port}`, poolSize: CONNECTIONS, connectTimeoutMs: 10_000, policy: { totalTimeoutMs: 30_000 }, ...v.client }
         const client = await connect(options)
         await load(client, 1) // warm-up
         const before = cpuSplit(server.pid)

@@ -15,6 +15,9 @@ import type { ClientTlsOptions } from './options.js'
 import { RequestIds } from './request-ids.js'
 import { authCall } from './calls.js'
 
+/** Least time a login (AUTH) is given: a first login costs the server a bcrypt comparison, some 100 ms or more. */
+export const LOGIN_TIMEOUT_MS = 5000
+
 /** Resolution of the request deadline timer. */
 const TICK_MS = 5
 
@@ -112,7 +115,8 @@ export class Connection {
           socket.pause() // keep any bytes after the hello until the connection listens
           const connection = new Connection(socket, decoder, reader, hello, options)
           if (options.auth === undefined) resolve(connection)
-          else connection.#login(options.auth, performance.now() + options.connectTimeoutMs).then(() => resolve(connection), reject)
+          // The server checks a new credential with bcrypt: a login gets at least LOGIN_TIMEOUT_MS.
+          else connection.#login(options.auth, performance.now() + Math.max(options.connectTimeoutMs, LOGIN_TIMEOUT_MS)).then(() => resolve(connection), reject)
           socket.resume()
           if (decoder.bufferedBytes > 0) connection.#onData(Buffer.alloc(0))
         } catch (err) {

@@ -2,7 +2,7 @@
 // requests go to the open connection with the fewest requests in flight, or wait (until their deadline) for one.
 import { TallyError } from '../protocol/errors.js'
 import { CLIENT_STATUS } from '../protocol/status.js'
-import { Connection } from './connection.js'
+import { Connection, LOGIN_TIMEOUT_MS } from './connection.js'
 import type { ClientTlsOptions, HostAddress } from './options.js'
 
 const FIRST_RECONNECT_DELAY_MS = 50
@@ -44,7 +44,8 @@ export class Pool {
   /** Opens every slot; resolves once one connection is ready, rejects with CONNECTION if none is in time. */
   async start(): Promise<void> {
     for (let slot = 0; slot < this.#slots.length; slot++) void this.#fill(slot, FIRST_RECONNECT_DELAY_MS)
-    await this.waitForConnection(performance.now() + this.#options.connectTimeoutMs * this.#hosts.length)
+    const perHostMs = this.#options.auth === undefined ? this.#options.connectTimeoutMs : Math.max(this.#options.connectTimeoutMs, LOGIN_TIMEOUT_MS)
+    await this.waitForConnection(performance.now() + perHostMs * this.#hosts.length)
   }
 
   /** Requests in flight over all connections, and requests waiting for a connection. */
