@@ -1,7 +1,7 @@
 // What TLS and users cost, side by side in one run: four servers (records in memory) differing only in those, each
-// driven in turn by the Tally client with increments on random keys, interleaved over reps. The security table of
-// docs/PERFORMANCE.md.
-//   node dist/bench/security-cost.js [--reps 3] [--seconds 5] [--connections 8] [--depth 16] [--logins 5]
+// driven in turn by `tally bench --workload incr` (the Tally client, logging in and with TLS as the server needs),
+// interleaved over reps. The security table of docs/PERFORMANCE.md.
+//   node dist/bench/security-cost.js [--reps 3] [--seconds 5] [--connections 16] [--depth 16] [--logins 5]
 // Figures per variant (medians over reps): server CPU µs per increment (from /proc/PID/stat, before and after),
 // increments per second the app gets, and ms of wall time to connect a new client of one connection (handshake,
 // hello, login, the client's bcrypt of the password included: what an app pays once at start). Certificates are made for the run with openssl and removed after.
@@ -9,24 +9,26 @@ import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { connect, Key, type Client, type ClientOptions } from '../client/index.js'
+import { connect, type ClientOptions } from '../client/index.js'
 import { median, option } from './ab.js'
-import { cpuSplit, startTally, stop, type Running } from './processes.js'
+import { cpuSplit, startTally, stop, tallyBench, type Running } from './processes.js'
 
 const REPS = Number(option('reps', '3'))
 const SECONDS = Number(option('seconds', '5'))
-const CONNECTIONS = Number(option('connections', '8'))
+const CONNECTIONS = Number(option('connections', '16'))
 const DEPTH = Number(option('depth', '16'))
 const LOGINS = Number(option('logins', '5'))
-const KEYS = 100_000
 const PASSWORD = 'bench-admin-password'
 
 const log = (line: string): void => void process.stderr.write(`[security-cost] ${line}\n`)
 
 interface Variant {
   name: string
+  /** Flags of the server. */
   flags: string[]
+  /** Options of the client, and the same as `tally bench` flags. */
   client: Partial<ClientOptions>
+  bench: string[]
 }
 
 function certificates(dir: string): { cert: string; key: string } {
@@ -40,15 +42,19 @@ async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tally-security-bench-'))
   const { cert, key } = certificates(dir)
   process.env.TALLY_ADMIN_PASSWORD = PASSWORD // the first admin of the servers with users
+  process.env.TALLY_PASSWORD = PASSWORD // and the password `tally bench --user admin` logs in with
   const tlsFlags = ['--tls-cert-file', cert, '--tls-key-file', key]
   const tls = { ca: fs.readFileSync(cert), servername: 'localhost' }
   const auth = { user: 'admin', password: PASSWORD }
+  const tlsBench = ['--tls-ca', cert, '--tls-servername', 'localhost']
+  const authBench = ['--user', 'admin']
   const variants: Variant[] = [
-    { name: 'plain', flags: [], client: {} },
-    { name: 'tls', flags: tlsFlags, client: { tls } },
-    { name: 'users', flags: ['--enable-security'], client: auth },
-    { name: 'tls+users', flags: [...tlsFlags, '--enable-security'], client: { tls, ...auth } },
+    { name: 'plain', flags: [], client: {}, bench: [] },
+    { name: 'tls', flags: tlsFlags, client: { tls }, bench: tlsBench },
+    { name: 'users', flags: ['--enable-security'], client: auth, bench: authBench },
+    { name: 'tls+users', flags: [...tlsFlags, '--enable-security'], client: { tls, ...auth }, bench: [...tlsBench, ...authBench] },
   ]
+  const common = ['--workload', 'incr', '--connections', String(CONNECTIONS), '--depth', String(DEPTH), '--timeout-ms', '30000']
   const servers: Running[] = []
   const figures = new Map<string, { cpu: number[]; ops: number[]; connectMs: number[] }>()
   try {
@@ -57,14 +63,12 @@ async function main(): Promise<void> {
       const order = rep % 2 === 1 ? variants : [...variants].reverse()
       for (const v of order) {
         const server = servers[variants.indexOf(v)]!
-        const options: ClientOptions = { hosts: `127.0.0.1:${server.port}`, poolSize: CONNECTIONS, connectTimeoutMs: 10_000, policy: { totalTimeoutMs: 30_000 }, ...v.client }
-        const client = await connect(options)
-        await load(client, 1) // warm-up
+        if (rep === 1) tallyBench(server.port, [...common, ...v.bench, '--duration', '1']) // warm-up
         const before = cpuSplit(server.pid)
-        const { ops, seconds } = await load(client, SECONDS)
+        const result = tallyBench(server.port, [...common, ...v.bench, '--duration', String(SECONDS)])
         const after = cpuSplit(server.pid)
-        await client.close()
-        const connectMs = await connectCost({ ...options, poolSize: 1 })
+        const [ops, seconds] = [result.totalOps, result.totalOps / result.opsPerSec]
+        const connectMs = await connectCost({ hosts: `127.0.0.1:${server.port}`, poolSize: 1, connectTimeoutMs: 10_000, ...v.client })
         const cpuUs = ((after.user - before.user + after.system - before.system) / ops) * 1e6
         const figure = figures.get(v.name) ?? { cpu: [], ops: [], connectMs: [] }
         figures.set(v.name, figure)
@@ -87,21 +91,6 @@ async function main(): Promise<void> {
     log(`${v.name}: ${cpu.toFixed(2)} µs/op (x${(cpu / median(base.cpu)).toFixed(2)}), ${Math.round(ops)} ops/s (x${(ops / median(base.ops)).toFixed(2)}), ${connectMs.toFixed(1)} ms per new connection`)
   }
   console.log(JSON.stringify(out))
-}
-
-// Keeps CONNECTIONS x DEPTH increments in flight for `seconds`.
-async function load(client: Client, seconds: number): Promise<{ ops: number; seconds: number }> {
-  const start = performance.now()
-  const end = start + seconds * 1000
-  let ops = 0
-  const worker = async (): Promise<void> => {
-    while (performance.now() < end) {
-      await client.increment(new Key('test', 'bench', Math.floor(Math.random() * KEYS)), 'n', 1)
-      ops++
-    }
-  }
-  await Promise.all(Array.from({ length: CONNECTIONS * DEPTH }, worker))
-  return { ops, seconds: (performance.now() - start) / 1000 }
 }
 
 // Wall ms to connect one client of one connection: TCP or TLS, hello, and the login with its bcrypt work.
