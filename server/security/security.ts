@@ -52,6 +52,7 @@ export class Security {
   readonly #sessions = new Map<string, { user: User; expiresMs: number }>()
   // sha256 of credentials already checked against a user's bcrypt hash: a pool of connections pays bcrypt once.
   readonly #verified = new Map<User, Buffer>()
+  readonly #checking = new Map<string, Promise<boolean>>()
 
   private constructor(users: UserStore, o: Required<Omit<SecurityOptions, 'adminPassword'>>, log: Logger, stats: ServerStats, clock: Clock) {
     this.users = users
@@ -91,11 +92,13 @@ export class Security {
   async login(name: string, credential: string, peer: string): Promise<User> {
     const user = this.users.find(name)
     let ok = false
-    if (user !== undefined && CREDENTIAL_SHAPE.test(credential)) {
+    // An unknown user costs the same bcrypt work as a wrong password: the time taken tells no names.
+    if (user === undefined) await credentialMatches(credential, UNKNOWN_USER_HASH)
+    else if (CREDENTIAL_SHAPE.test(credential)) {
       const digest = createHash('sha256').update(credential).digest()
       const known = this.#verified.get(user)
       ok = known !== undefined && timingSafeEqual(known, digest)
-      if (!ok && (await credentialMatches(credential, user.hash)) && !user.dropped) {
+      if (!ok && (await this.#check(user, credential, digest)) && !user.dropped) {
         this.#verified.set(user, digest)
         ok = true
       }
@@ -107,6 +110,17 @@ export class Security {
     }
     await this.#failed(name, peer)
     throw new TallyError(STATUS.INVALID_PASSWORD, 'wrong user or password')
+  }
+
+  // One bcrypt comparison for a credential however many connections bring it at once (a pool starting up).
+  #check(user: User, credential: string, digest: Buffer): Promise<boolean> {
+    const key = `${user.name}\0${digest.toString('hex')}`
+    let checking = this.#checking.get(key)
+    if (checking === undefined) {
+      checking = credentialMatches(credential, user.hash).finally(() => this.#checking.delete(key))
+      this.#checking.set(key, checking)
+    }
+    return checking
   }
 
   async #failed(name: string, peer: string): Promise<void> {
@@ -191,6 +205,8 @@ export class Security {
   }
 }
 
+/** A bcrypt hash (cost 10) no credential matches, checked for unknown users. */
+const UNKNOWN_USER_HASH = '$2b$10$UKJXF2V5iLwqKQNQf6JlxuF/VT9B/tPL2ECoiZNRjn3omRT2E6zTa'
 const CREDENTIAL_SHAPE = /^\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}$/
 
 function mayAdminister(actor: User): void {
