@@ -67,6 +67,9 @@ export async function connect(options: ClientOptions): Promise<Client> {
   return client
 }
 
+/** Least time a user command is given (client.users). */
+const USER_COMMAND_TIMEOUT_MS = 30_000
+
 // The credential is made once per client: bcrypt takes a few hundred ms.
 async function authOf(user: unknown, password: unknown): Promise<{ user: string; credential: string } | undefined> {
   if (user === undefined && password === undefined) return undefined
@@ -92,7 +95,9 @@ export class Client {
     this.#readPolicy = resolvePolicy(this.#defaults, defaults, false)
     this.#writePolicy = resolvePolicy(this.#defaults, defaults, true)
     this.#maxPending = maxPendingRequests
-    this.users = new Users((call) => this.#send(call, this.#writePolicy))
+    // A user command costs the server a bcrypt hash and an fsync: it gets longer than a record request.
+    const adminPolicy = resolvePolicy(this.#defaults, { totalTimeoutMs: Math.max(USER_COMMAND_TIMEOUT_MS, this.#writePolicy.totalTimeoutMs), maxRetries: 0 }, true)
+    this.users = new Users((call) => this.#send(call, adminPolicy))
   }
 
   /** Users and roles of a server with security enabled (docs/security.md). */

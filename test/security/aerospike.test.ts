@@ -12,8 +12,11 @@ import { ManualClock } from '../../server/store/clock.js'
 import { aerospikeClient, aerospikeServer, ProtoReader, rawAsSocket, uniqueAsKey } from '../helpers/aerospike.js'
 import { tempDataDir } from '../helpers/data-dir.js'
 import { testServer } from '../helpers/server.js'
+import { makeTestCerts } from '../helpers/certs.js'
 
 const ADMIN_PASSWORD = 'aerospike admin pw'
+/** User commands cost the server a bcrypt hash and an fsync: more than the client's default second. */
+const ADMIN_POLICY = new Aerospike.AdminPolicy({ timeout: 30_000 })
 
 async function codeOf(promise: Promise<unknown>): Promise<number | string> {
   try {
@@ -37,29 +40,29 @@ t.test('the official client with users and roles', async (t) => {
   t.equal(await codeOf(aerospikeClient(t, port, { user: 'admin', password: 'not the password' })), STATUS.INVALID_PASSWORD, 'a wrong password: 62')
   t.not(await codeOf(aerospikeClient(t, port)), 'resolved', 'a client without a user is not served')
 
-  await admin.createUser('reader', 'reader pw', ['read'])
+  await admin.createUser('reader', 'reader pw', ['read'], ADMIN_POLICY)
   const reader = await aerospikeClient(t, port, { user: 'reader', password: 'reader pw' })
   t.same((await reader.get(key)).bins, { n: 1 }, 'read: get')
   t.equal(await codeOf(reader.put(key, { n: 2 })), STATUS.ROLE_VIOLATION, 'read: no put')
   t.equal(await codeOf(reader.operate(key, [Aerospike.operations.incr('n', 1)])), STATUS.ROLE_VIOLATION, 'read: no increment')
   t.equal(await codeOf(reader.remove(key)), STATUS.ROLE_VIOLATION, 'read: no remove')
-  t.equal(await codeOf(reader.createUser('x', 'x pw', [])), STATUS.ROLE_VIOLATION, 'read: no user commands')
+  t.equal(await codeOf(reader.createUser('x', 'x pw', [], ADMIN_POLICY)), STATUS.ROLE_VIOLATION, 'read: no user commands')
 
-  await admin.grantRoles('reader', ['read-write:test'])
+  await admin.grantRoles('reader', ['read-write:test'], ADMIN_POLICY)
   await reader.put(key, { n: 3 })
   t.same((await admin.get(key)).bins, { n: 3 }, 'a granted role applies at once')
-  const user = await admin.queryUser('reader')
+  const user = await admin.queryUser('reader', ADMIN_POLICY)
   t.same([user.name, [...user.roles].sort()], ['reader', ['read', 'read-write:test']], 'query user')
-  t.same((await admin.queryUsers()).map((u: { name: string }) => u.name).sort(), ['admin', 'reader'], 'query users')
-  await admin.revokeRoles('reader', ['read-write:test'])
+  t.same((await admin.queryUsers(ADMIN_POLICY)).map((u: { name: string }) => u.name).sort(), ['admin', 'reader'], 'query users')
+  await admin.revokeRoles('reader', ['read-write:test'], ADMIN_POLICY)
   t.equal(await codeOf(reader.put(key, { n: 4 })), STATUS.ROLE_VIOLATION, 'a revoked role is gone')
-  await admin.changePassword('reader', 'new reader pw')
+  await admin.changePassword('reader', 'new reader pw', ADMIN_POLICY)
   t.equal(await codeOf(aerospikeClient(t, port, { user: 'reader', password: 'reader pw' })), STATUS.INVALID_PASSWORD, 'the old password is refused')
   await aerospikeClient(t, port, { user: 'reader', password: 'new reader pw' })
-  t.equal(await codeOf(admin.createUser('reader', 'pw', [])), STATUS.USER_EXISTS)
-  t.equal(await codeOf(admin.createUser('eve', 'pw', ['no-such-role'])), STATUS.INVALID_ROLE)
-  await admin.dropUser('reader')
-  t.equal(await codeOf(admin.queryUser('reader')), STATUS.INVALID_USER, 'a dropped user is gone')
+  t.equal(await codeOf(admin.createUser('reader', 'pw', [], ADMIN_POLICY)), STATUS.USER_EXISTS)
+  t.equal(await codeOf(admin.createUser('eve', 'pw', ['no-such-role'], ADMIN_POLICY)), STATUS.INVALID_ROLE)
+  await admin.dropUser('reader', ADMIN_POLICY)
+  t.equal(await codeOf(admin.queryUser('reader', ADMIN_POLICY)), STATUS.INVALID_USER, 'a dropped user is gone')
 })
 
 /** Sends one admin message on `socket` and reads the answer. */
@@ -97,4 +100,21 @@ t.test('session tokens: AUTHENTICATE until the TTL passes; bad admin input', asy
   t.equal((await admin(first, firstReader, ADMIN_COMMAND.GRANT_ROLES, [user, { id: ADMIN_FIELD.ROLES, data: Buffer.from([3, 1]) }])).result, STATUS.PARAMETER, 'a truncated roles field: 4')
   t.equal((await admin(first, firstReader, 77, [])).result, STATUS.SECURITY_COMMAND, 'an unknown command: 54')
   t.equal(server.core.security!.users.size, 1, 'nothing was created')
+})
+
+t.test('the official client over TLS, with a user', async (t) => {
+  const certs = makeTestCerts(t)
+  process.env.TALLY_ADMIN_PASSWORD = ADMIN_PASSWORD
+  t.teardown(() => delete process.env.TALLY_ADMIN_PASSWORD)
+  const server = await aerospikeServer(t, ['--enable-security', '--data-dir', tempDataDir(t), '--tls-cert-file', certs.server.cert, '--tls-key-file', certs.server.key])
+  const client = await aerospikeClient(t, server.aerospikePort, {
+    hosts: [{ addr: '127.0.0.1', port: server.aerospikePort, tlsname: 'localhost' }],
+    tls: { enable: true, cafile: certs.ca },
+    user: 'admin',
+    password: ADMIN_PASSWORD,
+  })
+  const key = uniqueAsKey()
+  await client.put(key, { n: 1 })
+  t.same((await client.get(key)).bins, { n: 1 })
+  t.equal(await client.infoAny('service-tls-std'), `service-tls-std\t127.0.0.1:${server.aerospikePort}\n`)
 })

@@ -62,6 +62,9 @@ t.test('roles allow and refuse each kind of operation', async (t) => {
   t.equal((await nobody.info('status')).status, 'ok', 'any user asks for plain info')
   t.match((await nobody.info('statistics')).statistics, /^ERROR:81:/, 'statistics need sys-admin')
   t.match((await admin.info('statistics')).statistics, /login_successes=\d+;login_failures=\d+/)
+  const config = (await admin.info('get-config'))['get-config']!
+  t.match(config, /enable-security=true;session-ttl=86400;tls=off/, 'get-config says security is on')
+  t.notMatch(config, new RegExp(ADMIN_PASSWORD), 'and shows no password')
 
   t.same((await admin.get(k1)).bins, { n: 2 }, 'refused writes changed nothing')
   t.same((await admin.get(k2)).bins, { n: 1 })

@@ -24,7 +24,7 @@ async function codeOf(promise: Promise<unknown>): Promise<number | string> {
 
 t.test('the client reads and writes over TLS; plain TCP gets no hello', async (t) => {
   const server = await testServer(t, { tls: { certFile: certs.server.cert, keyFile: certs.server.key } })
-  const client = await testClient(t, server, { poolSize: 1, tls: { ca: read(certs.ca), servername: 'localhost' } })
+  const client = await testClient(t, server, { poolSize: 1, connectTimeoutMs: 30_000, tls: { ca: read(certs.ca), servername: 'localhost' } })
   const key = uniqueKey()
   await client.put(key, { n: 1 })
   t.equal(await client.increment(key, 'n', 41), 42)
@@ -44,7 +44,7 @@ t.test('mutual TLS: a client certificate from the CA is served, one from another
     tls: { certFile: certs.server.cert, keyFile: certs.server.key, caFile: certs.ca, authenticateClient: true },
   })
   const ca = read(certs.ca)
-  const client = await testClient(t, server, { poolSize: 1, tls: { ca, cert: read(certs.client.cert), key: read(certs.client.key), servername: 'localhost' } })
+  const client = await testClient(t, server, { poolSize: 1, connectTimeoutMs: 30_000, tls: { ca, cert: read(certs.client.cert), key: read(certs.client.key), servername: 'localhost' } })
   const key = uniqueKey()
   await client.put(key, { n: 7 })
   t.same((await client.get(key)).bins, { n: 7 })
