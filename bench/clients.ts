@@ -25,11 +25,12 @@ export async function openClients(options: BenchOptions): Promise<BenchClients> 
   if (options.protocol === 'aerospike') return { clients: [await aerospikeClient(options)], inFlightEach: options.connections * options.depth }
   const hosts = `${options.host}:${options.port}`
   const policy = { totalTimeoutMs: options.timeoutMs, maxRetries: 0 }
+  const security = { ...(options.user === undefined ? {} : { user: options.user, password: options.password }), ...(options.tls === undefined ? {} : { tls: options.tls }) }
   const clients: BenchClient[] = []
   // In groups, so that thousands of connections do not all knock at once.
   for (let i = 0; i < options.connections; i += 100) {
     const group = Math.min(100, options.connections - i)
-    const opened = await Promise.all(Array.from({ length: group }, () => connect({ hosts, poolSize: 1, policy, connectTimeoutMs: options.timeoutMs })))
+    const opened = await Promise.all(Array.from({ length: group }, () => connect({ hosts, poolSize: 1, policy, connectTimeoutMs: options.timeoutMs, ...security })))
     clients.push(...opened.map((client) => tallyClient(client, options)))
   }
   return { clients, inFlightEach: options.depth }

@@ -73,6 +73,9 @@ export function addBenchCommand(program: Command): void {
     .option('-g, --throughput <ops/s>', 'at most this many ops per second (0 = no limit)', integer(0), d.throughput)
     .option('--warmup <seconds>', 'seconds of load before measuring', seconds, d.warmupSec)
     .option('--timeout-ms <ms>', 'per-request timeout', integer(1), d.timeoutMs)
+    .option('--user <name>', 'log in as this user (Tally protocol; the password in TALLY_PASSWORD)')
+    .option('--tls-ca <file>', 'connect with TLS, trusting the CA certificates in this PEM file (Tally protocol)')
+    .option('--tls-servername <name>', "the name the server's certificate carries (default: the host)")
     .option('--json', 'print the result as one JSON object on the last line of stdout', false)
     .option('--report <file>', 'write an HTML report of the run (charts per second, histograms per op type) to this file')
     .action(async (o: Record<string, unknown>) => {
@@ -99,6 +102,8 @@ export function addBenchCommand(program: Command): void {
         timeoutMs: o.timeoutMs as number,
         json: o.json as boolean,
         report: o.report as string | undefined,
+        ...(o.user === undefined ? {} : { user: o.user as string, password: process.env.TALLY_PASSWORD ?? '' }),
+        ...(o.tlsCa === undefined ? {} : { tls: { ca: fs.readFileSync(o.tlsCa as string), ...(o.tlsServername === undefined ? {} : { servername: o.tlsServername as string }) } }),
       }
       if (options.report !== undefined) checkWritable(options.report)
       // With --json, stdout carries only the result; progress goes to stderr.

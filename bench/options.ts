@@ -49,6 +49,11 @@ export interface BenchOptions {
   timeoutMs: number
   /** Print one JSON object as the last line of stdout. */
   json: boolean
+  /** Log in as this user with this password (Tally protocol). */
+  user?: string
+  password?: string
+  /** Connect with TLS (Tally protocol). */
+  tls?: { ca: Buffer; servername?: string }
   /** Write an HTML report of the run to this file. */
   report: string | undefined
 }

@@ -2,11 +2,11 @@
 // into the result the API returns (PROTOCOL.md §3-§5).
 import { writeBatchGetRequest, writeBatchOperateRequest, type BatchOperateEntry } from '../protocol/batch-request.js'
 import { TallyError } from '../protocol/errors.js'
-import type { OpCode } from '../protocol/messages.js'
+import type { OpCode, UserAdminRequest } from '../protocol/messages.js'
 import type { MsgpackReader } from '../protocol/msgpack-reader.js'
 import type { FrameWriter } from '../protocol/msgpack-writer.js'
 import { RECORD_HEADER_FIELDS, TOKEN_FIELD, writeRecordHeader } from '../protocol/record-request.js'
-import { writeInfoRequest } from '../protocol/request-codec.js'
+import { writeAuthRequest, writeInfoRequest, writeUserAdminRequest } from '../protocol/request-codec.js'
 import { setField, writeToken, type SentToken } from '../protocol/request-fields.js'
 import { readBatchOperateResponse, readBatchResponse, readInfoResponse } from '../protocol/response-codec.js'
 import { STATUS } from '../protocol/status.js'
@@ -113,6 +113,40 @@ export function infoCall(commands: string[]): Call {
       return values
     },
   }
+}
+
+/** AUTH, as `user` with `credential`; resolves to the user's name and roles. */
+export function authCall(user: string, credential: string): Call {
+  return {
+    isWrite: false,
+    resolve: noop,
+    reject: noop,
+    deadline: 0,
+    encode(w: FrameWriter, id: number): void {
+      writeAuthRequest(w, id, user, credential)
+    },
+    decode: readInfoPairs,
+  }
+}
+
+/** USER_ADMIN; resolves to `{ user: roles }` for `list`, `{}` for the others. */
+export function userAdminCall(request: Omit<UserAdminRequest, 'op' | 'id'>): Call {
+  return {
+    isWrite: request.command !== 'list',
+    resolve: noop,
+    reject: noop,
+    deadline: 0,
+    encode(w: FrameWriter, id: number): void {
+      writeUserAdminRequest(w, id, request)
+    },
+    decode: readInfoPairs,
+  }
+}
+
+function readInfoPairs(r: MsgpackReader, fields: number): Record<string, string> {
+  const values: Record<string, string> = {}
+  for (const [name, value] of readInfoResponse(r, fields)) values[name] = value
+  return values
 }
 
 /** Doubles arrive as `Double` so their type survives; the application gets plain numbers. */

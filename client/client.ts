@@ -5,6 +5,7 @@
 import { TallyError } from '../protocol/errors.js'
 import { BIN_OP, FLAGS, OP, RESTORE_POLICY, type OpCode, type RestoreOutcome, type RestorePolicyName } from '../protocol/messages.js'
 import { CLIENT_STATUS, STATUS } from '../protocol/status.js'
+import { credentialOf, MAX_PASSWORD_BYTES } from '../protocol/credential.js'
 import { Key, type Bins, type RecordMeta, type Value, type WriteMeta } from '../protocol/types.js'
 import { Attempts } from './attempts.js'
 import {
@@ -30,6 +31,7 @@ import { checkMeta, DEFAULT_CLIENT_OPTIONS, DEFAULT_POLICY, parseHosts, resolveP
 import { Pool } from './pool.js'
 import { Scan, type ScanOptions } from './scan.js'
 import { restoreCall, truncateCall, type StoredRecord } from './records.js'
+import { Users } from './users.js'
 import { CountersSession, type SessionLink, type SessionOptions } from './session.js'
 
 export type { TallyRecord } from './calls.js'
@@ -56,7 +58,9 @@ export async function connect(options: ClientOptions): Promise<Client> {
   if (typeof options !== 'object' || options === null) throw param('connect() needs options with hosts')
   const o = { ...DEFAULT_CLIENT_OPTIONS, ...options }
   if (!(Number.isInteger(o.poolSize) && o.poolSize >= 1)) throw param('poolSize must be an integer >= 1')
-  const pool = new Pool(parseHosts(o.hosts), { size: o.poolSize, connectTimeoutMs: o.connectTimeoutMs, maxReconnectDelayMs: o.maxReconnectDelayMs })
+  if (o.tls !== undefined && (typeof o.tls !== 'object' || o.tls === null)) throw param('tls must be an object: { ca, cert, key, servername }')
+  const auth = await authOf(o.user, o.password)
+  const pool = new Pool(parseHosts(o.hosts), { size: o.poolSize, connectTimeoutMs: o.connectTimeoutMs, maxReconnectDelayMs: o.maxReconnectDelayMs, tls: o.tls, auth })
   const client = new Client(pool, o.policy ?? {}, o.maxPendingRequests)
   try {
     await pool.start()
@@ -65,6 +69,18 @@ export async function connect(options: ClientOptions): Promise<Client> {
     throw err
   }
   return client
+}
+
+/** Least time a user command is given (client.users). */
+const USER_COMMAND_TIMEOUT_MS = 30_000
+
+// The credential is made once per client: bcrypt takes a few hundred ms.
+async function authOf(user: unknown, password: unknown): Promise<{ user: string; credential: string } | undefined> {
+  if (user === undefined && password === undefined) return undefined
+  if (typeof user !== 'string' || user === '') throw param('user must be a non-empty string')
+  if (typeof password !== 'string' || password === '' || Buffer.byteLength(password) > MAX_PASSWORD_BYTES)
+    throw param(`password must be a non-empty string of at most ${MAX_PASSWORD_BYTES} bytes`)
+  return { user, credential: await credentialOf(password) }
 }
 
 export class Client {
@@ -85,7 +101,13 @@ export class Client {
     this.#readPolicy = resolvePolicy(this.#defaults, defaults, false)
     this.#writePolicy = resolvePolicy(this.#defaults, defaults, true)
     this.#maxPending = maxPendingRequests
+    // A user command costs the server a bcrypt hash and an fsync: it gets longer than a record request.
+    const adminPolicy = resolvePolicy(this.#defaults, { totalTimeoutMs: Math.max(USER_COMMAND_TIMEOUT_MS, this.#writePolicy.totalTimeoutMs), maxRetries: 0 }, true)
+    this.users = new Users((call) => this.#send(call, adminPolicy))
   }
+
+  /** Users and roles of a server with security enabled (docs/security.md). */
+  readonly users: Users
 
   /** Writes bins (merging with existing ones unless the exists policy replaces). `null` deletes a bin. */
   async put(key: Key, bins: Bins, meta?: WriteMeta, policy?: Policy): Promise<RecordMeta> {

@@ -1,6 +1,7 @@
 // One socket to a server: waits for the hello, then pipelines requests by id. Requests made in the same tick go
 // out in one write; every request has a deadline, checked by one coarse timer rather than a timer per request.
 import net from 'node:net'
+import tls from 'node:tls'
 import { TallyError } from '../protocol/errors.js'
 import { FrameDecoder } from '../protocol/frame.js'
 import { SERVER_MESSAGE_ID, type Hello } from '../protocol/messages.js'
@@ -11,7 +12,12 @@ import type { SentToken } from '../protocol/request-fields.js'
 import { readError, readHello, readResponseHead } from '../protocol/response-codec.js'
 import { CLIENT_STATUS, STATUS } from '../protocol/status.js'
 import { Deadlines } from './deadlines.js'
+import type { ClientTlsOptions } from './options.js'
 import { RequestIds } from './request-ids.js'
+import { authCall } from './calls.js'
+
+/** Least time a login (AUTH) is given: a first login costs the server a bcrypt comparison, some 100 ms or more. */
+export const LOGIN_TIMEOUT_MS = 5000
 
 /** Resolution of the request deadline timer. */
 const TICK_MS = 5
@@ -48,6 +54,10 @@ export interface ConnectionOptions {
   connectTimeoutMs: number
   /** The first request id (default 1). */
   firstRequestId?: number
+  /** Connect with TLS; undefined: plain TCP. */
+  tls?: ClientTlsOptions | undefined
+  /** Log in with AUTH before the connection is handed out; undefined: no login. */
+  auth?: { user: string; credential: string } | undefined
 }
 
 /** A connected, greeted socket. Create with `Connection.open`. */
@@ -92,7 +102,7 @@ export class Connection {
   static open(options: ConnectionOptions): Promise<Connection> {
     return new Promise((resolve, reject) => {
       const { host, port } = options
-      const socket = net.connect({ host, port, noDelay: true })
+      const socket = options.tls === undefined ? net.connect({ host, port, noDelay: true }) : tlsConnect(host, port, options.tls)
       const decoder = new FrameDecoder()
       const reader = new MsgpackReader({ mapsAsObjects: true, floats: FLOATS.DOUBLES_AT_TOP })
       const fail = (message: string, cause?: unknown): void => {
@@ -115,7 +125,9 @@ export class Connection {
           socket.removeAllListeners()
           socket.pause() // keep any bytes after the hello until the connection listens
           const connection = new Connection(socket, decoder, reader, hello, options)
-          resolve(connection)
+          if (options.auth === undefined) resolve(connection)
+          // The server checks a new credential with bcrypt: a login gets at least LOGIN_TIMEOUT_MS.
+          else connection.#login(options.auth, performance.now() + Math.max(options.connectTimeoutMs, LOGIN_TIMEOUT_MS)).then(() => resolve(connection), reject)
           socket.resume()
           if (decoder.bufferedBytes > 0) connection.#onData(Buffer.alloc(0))
         } catch (err) {
@@ -124,6 +136,17 @@ export class Connection {
       }
       socket.on('data', onData)
     })
+  }
+
+  // AUTH, the connection's first request: a refusal (62 wrong user or password) closes it and is the caller's error.
+  async #login(auth: { user: string; credential: string }, deadline: number): Promise<void> {
+    const call = authCall(auth.user, auth.credential)
+    try {
+      await this.request(call, deadline)
+    } catch (err) {
+      this.destroy(err as TallyError)
+      throw err
+    }
   }
 
   /** Requests sent and not yet answered. */
@@ -304,4 +327,12 @@ export class Connection {
 
 function connectionError(message: string, cause?: unknown): TallyError {
   return new TallyError(CLIENT_STATUS.CONNECTION, message, { cause })
+}
+
+// The server's hello comes only after the handshake; a certificate the client does not trust fails it ('error').
+function tlsConnect(host: string, port: number, o: ClientTlsOptions): net.Socket {
+  const servername = o.servername ?? (net.isIP(host) === 0 ? host : undefined)
+  const socket = tls.connect({ host, port, ca: o.ca, cert: o.cert, key: o.key, ...(servername === undefined ? {} : { servername }) })
+  socket.setNoDelay(true)
+  return socket
 }

@@ -28,6 +28,19 @@ export interface HostAddress {
   port: number
 }
 
+/**
+ * TLS to the server (docs/security.md), as node:tls takes it: PEM contents, not file names. `ca`: the CAs that sign
+ * the server's certificate (default: Node's trusted roots); `cert` and `key`: this client's certificate, for a
+ * server that asks for one (mutual TLS); `servername`: the name the server's certificate must carry (default: the
+ * host).
+ */
+export interface ClientTlsOptions {
+  ca?: string | Buffer | (string | Buffer)[]
+  cert?: string | Buffer
+  key?: string | Buffer
+  servername?: string
+}
+
 /** Options of `connect`. */
 export interface ClientOptions {
   /** Seed addresses: `'host:port'`, a comma-separated list, or an array. Tried in order; the first that answers is used. */
@@ -42,6 +55,12 @@ export interface ClientOptions {
   maxPendingRequests?: number
   /** Defaults for every call's policy. */
   policy?: Policy
+  /** Connect with TLS; absent: plain TCP. */
+  tls?: ClientTlsOptions
+  /** Log in as this user on every connection (a server with security enabled); needs `password`. */
+  user?: string
+  /** The user's password. Only its bcrypt credential is sent (docs/security.md). */
+  password?: string
 }
 
 export const DEFAULT_PORT = 3100

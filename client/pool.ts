@@ -2,8 +2,8 @@
 // requests go to the open connection with the fewest requests in flight, or wait (until their deadline) for one.
 import { TallyError } from '../protocol/errors.js'
 import { CLIENT_STATUS } from '../protocol/status.js'
-import { Connection } from './connection.js'
-import type { HostAddress } from './options.js'
+import { Connection, LOGIN_TIMEOUT_MS } from './connection.js'
+import type { ClientTlsOptions, HostAddress } from './options.js'
 
 const FIRST_RECONNECT_DELAY_MS = 50
 
@@ -11,6 +11,9 @@ export interface PoolOptions {
   size: number
   connectTimeoutMs: number
   maxReconnectDelayMs: number
+  tls?: ClientTlsOptions
+  /** Who to log in as on each connection; undefined: nobody. */
+  auth?: { user: string; credential: string }
 }
 
 interface Waiter {
@@ -41,7 +44,8 @@ export class Pool {
   /** Opens every slot; resolves once one connection is ready, rejects with CONNECTION if none is in time. */
   async start(): Promise<void> {
     for (let slot = 0; slot < this.#slots.length; slot++) void this.#fill(slot, FIRST_RECONNECT_DELAY_MS)
-    await this.waitForConnection(performance.now() + this.#options.connectTimeoutMs * this.#hosts.length)
+    const perHostMs = this.#options.auth === undefined ? this.#options.connectTimeoutMs : Math.max(this.#options.connectTimeoutMs, LOGIN_TIMEOUT_MS)
+    await this.waitForConnection(performance.now() + perHostMs * this.#hosts.length)
   }
 
   /** Requests in flight over all connections, and requests waiting for a connection. */
@@ -97,7 +101,7 @@ export class Pool {
     for (let i = 0; i < this.#hosts.length && !this.#closed; i++) {
       const hostIndex = (this.#preferredHost + i) % this.#hosts.length
       try {
-        const connection = await Connection.open({ ...this.#hosts[hostIndex]!, connectTimeoutMs: this.#options.connectTimeoutMs })
+        const connection = await Connection.open({ ...this.#hosts[hostIndex]!, connectTimeoutMs: this.#options.connectTimeoutMs, tls: this.#options.tls, auth: this.#options.auth })
         if (this.#closed) {
           connection.destroy(new TallyError(CLIENT_STATUS.CLIENT_ERROR, 'the client is closed'))
           return
@@ -117,9 +121,20 @@ export class Pool {
         return
       } catch (err) {
         this.#lastError = err as TallyError
+        // The server refused the login (a positive status): callers are told now, and the slot tries again seldom.
+        if (this.#lastError.code > 0) return this.#refused(slot, this.#lastError)
       }
     }
     this.#retry(slot, Math.min(delayMs * 2, this.#options.maxReconnectDelayMs))
+  }
+
+  #refused(slot: number, err: TallyError): void {
+    for (const waiter of this.#waiters) {
+      clearTimeout(waiter.timer)
+      waiter.reject(err)
+    }
+    this.#waiters.clear()
+    this.#retry(slot, this.#options.maxReconnectDelayMs)
   }
 
   #retry(slot: number, delayMs: number): void {

@@ -22,6 +22,10 @@ export const OP = {
   SCAN: 11,
   TRUNCATE: 12,
   RESTORE: 13,
+  /** The client's hello on a server with security: who it is (PROTOCOL.md §4.14). */
+  AUTH: 14,
+  /** Users and their roles (PROTOCOL.md §4.15). */
+  USER_ADMIN: 15,
 } as const
 export type OpName = keyof typeof OP
 export type OpCode = (typeof OP)[OpName]
@@ -178,6 +182,21 @@ export interface ScanSpec {
  */
 export type ScanRequest = { op: typeof OP.SCAN; id: number; spec: ScanSpec | null; frames: number }
 
+/** AUTH: the user and their credential, bcrypt(password) with Aerospike's fixed salt (PROTOCOL.md §4.14). */
+export type AuthRequest = { op: typeof OP.AUTH; id: number; user: string; credential: string }
+/** The commands of USER_ADMIN (PROTOCOL.md §4.15). */
+export const USER_COMMANDS = ['create', 'drop', 'set-password', 'grant', 'revoke', 'list'] as const
+export type UserCommand = (typeof USER_COMMANDS)[number]
+/** USER_ADMIN: a command and the fields it takes (null where it takes none). */
+export type UserAdminRequest = {
+  op: typeof OP.USER_ADMIN
+  id: number
+  command: UserCommand
+  user: string | null
+  credential: string | null
+  roles: string[] | null
+}
+
 /** A decoded request. Values are left as decoded; the store checks their types and sizes. */
 export type Request =
   | PutRequest
@@ -193,6 +212,8 @@ export type Request =
   | ScanRequest
   | TruncateRequest
   | RestoreRequest
+  | AuthRequest
+  | UserAdminRequest
 
 /** What the server states in its hello frame. */
 export interface Hello {

@@ -1,7 +1,7 @@
 // Single-record requests (PROTOCOL.md §3, §4.1-§4.7): a fixed header, then the op's arguments. The client writes
 // the header and its arguments; the server reads them into a typed request.
 import { ARRAY_BYTES, SLOT_BYTES } from './memory-cost.js'
-import { OP, type BatchGetRequest, type BatchOperateRequest, type InfoRequest, type OpCode, type RecordAddress, type RecordPolicy, type Request, type ScanRequest, type TruncateRequest, type RestoreRequest } from './messages.js'
+import { OP, type OpCode, type RecordAddress, type RecordPolicy, type Request } from './messages.js'
 import { KIND } from './msgpack-format.js'
 import { newList, type MsgpackReader } from './msgpack-reader.js'
 import type { FrameWriter } from './msgpack-writer.js'
@@ -68,7 +68,7 @@ export function readRecordRequest(r: MsgpackReader, id: number, op: OpCode, opNa
   return [request, read]
 }
 
-type RecordRequest = Exclude<Request, BatchGetRequest | BatchOperateRequest | InfoRequest | ScanRequest | TruncateRequest | RestoreRequest>
+type RecordRequest = Extract<Request, { address: RecordAddress }>
 
 function readArgs(r: MsgpackReader, id: number, op: OpCode, address: RecordAddress, policy: RecordPolicy, fields: number): [RecordRequest, number] {
   const has = (n: number): boolean => fields > RECORD_HEADER_FIELDS + n

@@ -3,7 +3,7 @@
 // requests in record-request.ts, batches in batch-request.ts, SCAN in scan-codec.ts, INFO here.
 import { describeValue } from './errors.js'
 import { readBatchGetRequest, readBatchOperateRequest } from './batch-request.js'
-import { OP, SERVER_MESSAGE_ID, type InfoRequest, type OpCode, type Request, type TruncateRequest } from './messages.js'
+import { OP, SERVER_MESSAGE_ID, USER_COMMANDS, type AuthRequest, type InfoRequest, type OpCode, type Request, type TruncateRequest, type UserAdminRequest, type UserCommand } from './messages.js'
 import { FLOATS, KIND } from './msgpack-format.js'
 import type { MsgpackReader } from './msgpack-reader.js'
 import type { FrameWriter } from './msgpack-writer.js'
@@ -72,6 +72,8 @@ export function decodeRequest(r: MsgpackReader, limits: DecodeLimits = { maxBatc
   else if (op === OP.SCAN) [request, read] = readScanRequest(r, id, fields)
   else if (op === OP.TRUNCATE) [request, read] = readTruncateRequest(r, id, fields)
   else if (op === OP.RESTORE) [request, read] = readRestoreRequest(r, id, fields, limits.maxBatchKeys)
+  else if (op === OP.AUTH) [request, read] = readAuthRequest(r, id, fields)
+  else if (op === OP.USER_ADMIN) [request, read] = readUserAdminRequest(r, id, fields)
   else [request, read] = readRecordRequest(r, id, op as OpCode, opName, fields)
   for (; read < fields; read++) r.value() // fields a later protocol version added
   r.finish()
@@ -112,4 +114,46 @@ function readTruncateRequest(r: MsgpackReader, id: number, fields: number): [Tru
 function readInfoRequest(r: MsgpackReader, id: number, fields: number): [InfoRequest, number] {
   const commands = fields > 2 ? readStrings(r, 'INFO: commands') : null
   return [{ op: OP.INFO, id, commands: commands ?? [] }, Math.min(fields, 3)]
+}
+
+/** AUTH: `[id, 14, user, credential]` (PROTOCOL.md §4.14). */
+export function writeAuthRequest(w: FrameWriter, id: number, user: string, credential: string): void {
+  w.array(4)
+  w.number(id)
+  w.number(OP.AUTH)
+  w.str(user)
+  w.str(credential)
+}
+
+function readAuthRequest(r: MsgpackReader, id: number, fields: number): [AuthRequest, number] {
+  if (fields < 4) throw bad('AUTH: [id, 14, user, credential]')
+  const user = readString(r, 'AUTH: user')
+  const credential = readString(r, 'AUTH: credential')
+  return [{ op: OP.AUTH, id, user, credential }, 4]
+}
+
+/** USER_ADMIN: `[id, 15, command, user, credential, roles]`, nil for the fields a command does not take (§4.15). */
+export function writeUserAdminRequest(w: FrameWriter, id: number, request: Omit<UserAdminRequest, 'op' | 'id'>): void {
+  w.array(6)
+  w.number(id)
+  w.number(OP.USER_ADMIN)
+  w.str(request.command)
+  w.value(request.user)
+  w.value(request.credential)
+  w.value(request.roles)
+}
+
+function readUserAdminRequest(r: MsgpackReader, id: number, fields: number): [UserAdminRequest, number] {
+  if (fields < 6) throw bad('USER_ADMIN: [id, 15, command, user, credential, roles]')
+  const command = readString(r, 'USER_ADMIN: command')
+  if (!(USER_COMMANDS as readonly string[]).includes(command)) throw bad(`USER_ADMIN: unknown command ${JSON.stringify(command.slice(0, 32))} (${USER_COMMANDS.join(', ')})`)
+  const user = r.nil() ? null : readString(r, 'USER_ADMIN: user')
+  const credential = r.nil() ? null : readString(r, 'USER_ADMIN: credential')
+  const roles = readStrings(r, 'USER_ADMIN: roles')
+  return [{ op: OP.USER_ADMIN, id, command: command as UserCommand, user, credential, roles }, 6]
+}
+
+function readString(r: MsgpackReader, what: string): string {
+  if (r.kind() !== KIND.STR) throw bad(`${what} must be a string`)
+  return r.str()
 }

@@ -21,6 +21,26 @@ export const STATUS = {
   BIN_NAME: 21,
   FORBIDDEN: 22,
   OP_NOT_APPLICABLE: 26,
+  /** Security (users and roles) is not enabled on this server: AUTH and user commands are refused. */
+  SECURITY_NOT_ENABLED: 52,
+  /** A user command the server does not know, or one missing a field. */
+  SECURITY_COMMAND: 54,
+  /** No such user, or a user name that cannot be one. */
+  INVALID_USER: 60,
+  /** The user to create exists already. */
+  USER_EXISTS: 61,
+  /** Wrong user or password at login, or a password that cannot be one. */
+  INVALID_PASSWORD: 62,
+  /** A session token the server did not issue. */
+  INVALID_CREDENTIAL: 65,
+  /** A session token past its TTL: log in again. */
+  EXPIRED_SESSION: 66,
+  /** A role that does not exist, or a scope a role cannot take. */
+  INVALID_ROLE: 70,
+  /** Security is enabled and this connection has not logged in. */
+  NOT_AUTHENTICATED: 80,
+  /** The user's roles do not allow this request. */
+  ROLE_VIOLATION: 81,
 } as const
 
 /** Status codes of Tally's own, from 240 up (Aerospike's result codes stop well below). Only the Tally protocol sends them. */

@@ -11,6 +11,7 @@ import { addInfoCommand } from './commands/info.js'
 import { addScanCommand } from './commands/scan.js'
 import { addServerCommand } from './commands/server.js'
 import { addStopCommand } from './commands/stop.js'
+import { addUserCommands } from './commands/user.js'
 import { SERVER_VERSION } from './version.js'
 
 const program = new Command('tally').version(SERVER_VERSION).description('Tally: a key-value record store with atomic counters')
@@ -22,6 +23,7 @@ addScanCommand(program)
 addBenchCommand(program)
 addCheckCommands(program)
 addBackupCommands(program)
+addUserCommands(program)
 
 program.parseAsync().catch((err: Error) => {
   process.stderr.write(`tally: ${err.message}\n`)

@@ -17,6 +17,7 @@ import type { LogFailure } from './persist/log-writer.js'
 import type { StreamSink } from './scans/scan-job.js'
 import type { ServerStats } from './stats.js'
 import type { ThrottledWarning } from './throttled-warning.js'
+import type { Security } from './security/security.js'
 import { UnfinishedFrame } from './unfinished-frame.js'
 
 /** Answers pending in one write are flushed early once they pass this size, to bound memory per read. */
@@ -35,6 +36,10 @@ export interface Durability {
 export interface Wire {
   /** Sent first on every connection (Tally's hello), if any. */
   readonly greeting: Uint8Array | undefined
+  /** An answer is being prepared outside the connection (a login): read nothing more until `onResume`. */
+  readonly paused: boolean
+  /** Set by the connection: called once a paused wire has appended its answer. */
+  onResume: (() => void) | undefined
   /** Bytes received and not yet cut into frames. */
   readonly bufferedBytes: number
   /** Bytes the next frame takes, header included, as far as known (see FrameDecoder.nextFrameBytes). */
@@ -75,6 +80,8 @@ export interface ConnectionContext extends OpContext {
   frames: FrameBudget
   /** Clients closed for not reading while the answer budget is spent, and for frames left unfinished. */
   warnings: { slowReaders: ThrottledWarning; frameTimeouts: ThrottledWarning }
+  /** Users and logins; undefined: security is not enabled. */
+  security: Security | undefined
 }
 
 export class ServerConnection implements BudgetUser, StreamSink {
@@ -124,6 +131,7 @@ export class ServerConnection implements BudgetUser, StreamSink {
     })
     stream.on('error', (err) => context.log.debug(`connection error: ${err.message}`))
     stream.once('close', () => this.#release())
+    wire.onResume = () => this.#pump()
     if (wire.greeting !== undefined) stream.write(wire.greeting)
     wire.attach?.(this)
   }
@@ -215,7 +223,7 @@ export class ServerConnection implements BudgetUser, StreamSink {
     this.#pumping = true
     try {
       this.#serve()
-      if (this.#blocked || this.#stopped || this.#full() || !this.#unfinished.mayRead(this.#requests)) {
+      if (this.#blocked || this.#stopped || this.#wire.paused || this.#full() || !this.#unfinished.mayRead(this.#requests)) {
         this.#stream.pause()
         if (this.#answers.full) this.#answers.wait(this)
       } else {
@@ -235,7 +243,7 @@ export class ServerConnection implements BudgetUser, StreamSink {
     clock.hold()
     try {
       for (;;) {
-        while (!this.#blocked && !this.#stopped && !this.#full() && wire.nextFrame()) {
+        while (!this.#blocked && !this.#stopped && !wire.paused && !this.#full() && wire.nextFrame()) {
           this.#requests++
           if (wire.answerBytes === 0) {
             this.#batchStart = performance.now()
@@ -248,10 +256,10 @@ export class ServerConnection implements BudgetUser, StreamSink {
         // A batch that filled up is sent (or held); if that made room, the frames behind it are read now.
         const filled = this.#full()
         this.#flush()
-        if (!filled || this.#full() || this.#blocked || this.#stopped) break
+        if (!filled || this.#full() || this.#blocked || this.#stopped || wire.paused) break
       }
       // The peer ended its side with part of a frame unsent: that frame will never be whole.
-      if (this.#peerEnded && !this.#stopped && !this.#blocked && !this.#full() && wire.bufferedBytes > 0) {
+      if (this.#peerEnded && !this.#stopped && !this.#blocked && !wire.paused && !this.#full() && wire.bufferedBytes > 0) {
         this.#fail(new TallyError(STATUS.PARAMETER, `the connection ended in the middle of a frame (${wire.bufferedBytes} bytes)`))
         this.#flush()
       }
@@ -349,7 +357,7 @@ export class ServerConnection implements BudgetUser, StreamSink {
   }
 
   #endIfDone(): void {
-    if (this.#ended || this.#held.length > 0) return
+    if (this.#ended || this.#held.length > 0 || this.#wire.paused) return
     if (!this.#stopped && !(this.#peerEnded && this.#wire.bufferedBytes === 0)) return
     this.#ended = true
     this.#stream.pause()

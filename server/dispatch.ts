@@ -14,20 +14,29 @@ import type { BatchTally } from './metrics/batch-tally.js'
 import { runOperation, type OpContext } from './ops/index.js'
 import type { NamespaceRequestStats } from './store/request-stats.js'
 import { tokenOf } from './window/write-window.js'
+import type { Session } from './security/session.js'
 
 /**
  * Decodes the request in `buf[start, end)`, runs it, and writes its answer as one frame into `w`. Returns the id it
- * answered (SERVER_MESSAGE_ID when the request was too broken to have one, or is a scan's: `scans` runs those).
- * Never throws. A write with a token is answered from the window if it was answered before (PROTOCOL.md §3.1);
- * otherwise its answer is remembered there.
+ * answered (SERVER_MESSAGE_ID when the request was too broken to have one, or its answer comes later: a scan's
+ * frames are sent by `scans`). With security, `session` decides first whether the request may run; AUTH and
+ * USER_ADMIN are its own, answered later (`Session.takeDeferred`). A write with a token is answered from the window
+ * if it was answered before (PROTOCOL.md §3.1); otherwise its answer is remembered there. Never throws.
  */
-export function dispatch(context: OpContext, buf: Buffer, start: number, end: number, r: MsgpackReader, w: FrameWriter, log: Logger, tally: BatchTally, scans?: ConnectionScans): number {
+export function dispatch(context: OpContext, buf: Buffer, start: number, end: number, r: MsgpackReader, w: FrameWriter, log: Logger, tally: BatchTally, scans?: ConnectionScans, session?: Session): number {
   let id = SERVER_MESSAGE_ID
   let request: Request | undefined
   let token: WriteToken | undefined
   try {
     request = decodeRequest(r.reset(buf, start, end), context.limits)
     id = request.id
+    if (session !== undefined) {
+      if (request.op === OP.AUTH || request.op === OP.USER_ADMIN) {
+        session.defer(request)
+        return SERVER_MESSAGE_ID
+      }
+      session.check(request)
+    }
     if (request.op === OP.SCAN) {
       // Its frames are sent by the scan, later (PROTOCOL.md §4.11); only a scan that cannot start is answered here.
       if (scans === undefined) throw new TallyError(STATUS.UNSUPPORTED_FEATURE, 'SCAN is not served on this connection')
@@ -40,6 +49,7 @@ export function dispatch(context: OpContext, buf: Buffer, start: number, end: nu
       return id
     }
     const result = runOperation(context, request)
+    if (session !== undefined && request.op === OP.INFO) session.redactInfo(result as InfoResult)
     w.begin()
     if (request.op === OP.BATCH_GET) writeBatchResponse(w, id, result as BatchItem[])
     else if (request.op === OP.BATCH_OPERATE) writeBatchOperateResponse(w, id, result as RecordResult[])
@@ -99,7 +109,7 @@ export function logInternalError(log: Logger, what: string, err: unknown): void 
 
 /** Counts a request's outcome for its namespace, and the request for the batch's latency. */
 export function countOutcome(context: OpContext, request: Request, result: unknown, status: number, tally: BatchTally, failedIndex?: number): void {
-  if (request.op === OP.INFO || request.op === OP.SCAN || request.op === OP.TRUNCATE || request.op === OP.RESTORE) return // counted by neither
+  if (request.op === OP.INFO || request.op === OP.SCAN || request.op === OP.TRUNCATE || request.op === OP.RESTORE || request.op === OP.AUTH || request.op === OP.USER_ADMIN) return // counted by neither
   tally.add(request, status)
   if (request.op === OP.BATCH_OPERATE) {
     request.items.forEach((item, i) => {

@@ -26,6 +26,8 @@ import { AerospikeWire } from './aerospike/aerospike-wire.js'
 import { listen, stopListening } from './listener.js'
 import { ThrottledWarning } from './throttled-warning.js'
 import { DEFAULT_WRITE_WINDOW, WriteWindow } from './window/write-window.js'
+import { tlsServerOptions, type TlsOptions } from './security/tls.js'
+import { DEFAULT_SECURITY, Security, type SecurityOptions } from './security/security.js'
 
 /** Options of a server. CLI flags map one-to-one onto these. */
 export interface ServerOptions {
@@ -91,6 +93,10 @@ export interface ServerOptions {
   slowLogThresholdMs?: number
   /** Most slow requests the slow log keeps (the newest). */
   slowLogMaxEntries?: number
+  /** TLS on both listeners (docs/security.md); undefined: plain TCP. */
+  tls?: TlsOptions
+  /** Users, roles and logins on both listeners (docs/security.md); the users live in `dataDir`. */
+  security?: SecurityOptions
   /** Namespaces to serve; default: `test` with the default settings. */
   namespaces?: Partial<NamespaceConfig>[]
   /** How often namespaces that do not set their own sweep expired records (Aerospike's nsup-period); 0: never. */
@@ -144,8 +150,8 @@ export class ServerCore {
   readonly log: Logger
   /** Where the TCP shell listens, once it does (the real port when 0 was asked for). */
   listeningOn: { address: string; port: number } | undefined
-  /** Where the Aerospike listener listens, once it does; undefined without one. */
-  aerospikeListeningOn: { address: string; port: number } | undefined
+  /** Where the Aerospike listener listens, and whether with TLS, once it does; undefined without one. */
+  aerospikeListeningOn: { address: string; port: number; tls: boolean } | undefined
   readonly #context: ConnectionContext
   readonly #connections = new Set<ServerConnection>()
   readonly #streams = new Set<Duplex>()
@@ -155,14 +161,15 @@ export class ServerCore {
   readonly #refusals: Refusals
   readonly #hello: Uint8Array
 
-  private constructor(store: Store, persistence: Persistence | undefined, window: WriteWindow, o: Resolved) {
+  /** Users and logins; undefined when security is not enabled. */
+  readonly security: Security | undefined
+
+  private constructor(store: Store, persistence: Persistence | undefined, window: WriteWindow, stats: ServerStats, security: Security | undefined, o: Resolved) {
     this.store = store
     this.persistence = persistence
     this.log = o.log ?? silentLogger
-    this.stats = new ServerStats(
-      store.namespaces.map((ns) => ns.name),
-      { thresholdMs: o.slowLogThresholdMs, maxEntries: o.slowLogMaxEntries },
-    )
+    this.stats = stats
+    this.security = security
     const limits = { maxFrameBytes: o.maxFrameBytes, maxBatchKeys: o.maxBatchKeys }
     const hello: Hello = {
       protocol: PROTOCOL_VERSION,
@@ -204,6 +211,7 @@ export class ServerCore {
       },
       info: (command) => infoValue(source, command),
       window,
+      security,
     }
     this.#refusals = new Refusals(this.log, this.stats, o.maxConnections)
     this.#closeGraceMs = o.closeGraceMs
@@ -274,7 +282,21 @@ export class ServerCore {
       }
       window.attach(persistence)
     }
-    return new ServerCore(store, persistence, window, o)
+    const stats = new ServerStats(
+      store.namespaces.map((ns) => ns.name),
+      { thresholdMs: o.slowLogThresholdMs, maxEntries: o.slowLogMaxEntries },
+    )
+    let security: Security | undefined
+    if (o.security?.enabled === true) {
+      try {
+        security = await Security.open(o.dataDir, o.security, o.log ?? silentLogger, stats, store.clock)
+      } catch (err) {
+        await persistence?.close()
+        store.close()
+        throw err
+      }
+    }
+    return new ServerCore(store, persistence, window, stats, security, o)
   }
 
   /** Open connections. */
@@ -285,7 +307,8 @@ export class ServerCore {
   /** Serves one client of `protocol` over `stream` until either side ends it. */
   handle(stream: Duplex, protocol: Protocol = 'tally'): ServerConnection {
     const context = this.#context
-    const wire = protocol === 'tally' ? new TallyWire(context, this.#hello) : new AerospikeWire(context)
+    const peer = (stream as Partial<net.Socket>).remoteAddress ?? 'a local stream'
+    const wire = protocol === 'tally' ? new TallyWire(context, this.#hello, peer) : new AerospikeWire(context, peer)
     const connection = new ServerConnection(stream, context, wire)
     this.#connections.add(connection)
     this.#streams.add(stream)
@@ -325,7 +348,7 @@ export class ServerCore {
 }
 
 /** Options with every default filled in. */
-type Resolved = Required<Omit<ServerOptions, 'clock' | 'log' | 'fileSystem' | 'namespaces' | 'aerospikePort' | 'metricsPort'>> & ServerOptions
+type Resolved = Required<Omit<ServerOptions, 'clock' | 'log' | 'fileSystem' | 'namespaces' | 'aerospikePort' | 'metricsPort' | 'tls' | 'security'>> & ServerOptions
 
 /** The service settings in force, under their config-file names, for `get-config`. */
 function serviceConfig(o: Resolved): Record<string, string | number | boolean> {
@@ -350,6 +373,10 @@ function serviceConfig(o: Resolved): Record<string, string | number | boolean> {
     'snapshot-log-size': o.snapshotLogBytes,
     'write-window-max': o.maxWriteWindowEntries,
     'write-window-age': o.writeWindowAgeMs / 1000,
+    // Whether security and TLS are on; never a password (docs/security.md).
+    'enable-security': o.security?.enabled === true,
+    'session-ttl': o.security?.sessionTtlSec ?? DEFAULT_SECURITY.sessionTtlSec,
+    tls: o.tls === undefined ? 'off' : o.tls.authenticateClient === true ? 'mutual' : 'on',
   }
 }
 
@@ -368,10 +395,12 @@ export interface TallyServer {
 
 /** Starts a server listening on `host:port`, and on `host:aerospikePort` unless it is null. Resolves once both accept connections. */
 export async function startServer(options: ServerOptions = {}): Promise<TallyServer> {
+  // The certificate files are read before anything is opened: a missing one stops the start with its name.
+  const tls = options.tls === undefined ? undefined : tlsServerOptions(options.tls)
   const core = await ServerCore.open(options)
   const d = DEFAULT_SERVER_OPTIONS
   const host = options.host ?? d.host
-  const shared = { host, maxConnections: options.maxConnections ?? d.maxConnections, idleTimeoutMs: options.idleTimeoutMs ?? d.idleTimeoutMs }
+  const shared = { host, maxConnections: options.maxConnections ?? d.maxConnections, idleTimeoutMs: options.idleTimeoutMs ?? d.idleTimeoutMs, ...(tls === undefined ? {} : { tls }) }
   const aerospikePort = options.aerospikePort === undefined ? d.aerospikePort : options.aerospikePort
   const listeners: net.Server[] = []
   let metrics: MetricsEndpoint | undefined
@@ -395,7 +424,7 @@ export async function startServer(options: ServerOptions = {}): Promise<TallySer
   }
   const [tally, aerospike] = listeners.map((listener) => listener.address() as net.AddressInfo)
   core.listeningOn = { address: tally!.address, port: tally!.port }
-  if (aerospike !== undefined) core.aerospikeListeningOn = { address: aerospike.address, port: aerospike.port }
+  if (aerospike !== undefined) core.aerospikeListeningOn = { address: aerospike.address, port: aerospike.port, tls: tls !== undefined }
   let closing: Promise<void> | undefined
   return {
     core,

@@ -15,6 +15,11 @@ export class ServerStats {
   clientFrameTimeouts = 0
   /** Connections closed because their clients did not read while the answers held for all reached their budget. */
   clientSlowReadersClosed = 0
+  /** TLS handshakes that failed: no certificate or a bad one, or a client that does not speak TLS. */
+  tlsHandshakeFailures = 0
+  /** Logins (Tally's AUTH, Aerospike's LOGIN) that succeeded, and those refused (a session token refused included). */
+  loginSuccesses = 0
+  loginFailures = 0
   readonly ops: OpLatencies
   readonly slowLog: SlowLog
 

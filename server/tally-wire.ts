@@ -6,25 +6,31 @@ import { FrameDecoder } from '../protocol/frame.js'
 import { SERVER_MESSAGE_ID } from '../protocol/messages.js'
 import { MsgpackReader } from '../protocol/msgpack-reader.js'
 import { FrameWriter } from '../protocol/msgpack-writer.js'
-import { writeErrorResponse } from '../protocol/response-codec.js'
+import { writeErrorResponse, writeInfoResponse } from '../protocol/response-codec.js'
 import type { ConnectionContext, Wire } from './connection.js'
 import { dispatch } from './dispatch.js'
 import type { BatchTally } from './metrics/batch-tally.js'
+import { failureOf } from './aerospike/failures.js'
+import { Session, type Deferred } from './security/session.js'
 import { ConnectionScans } from './scans/connection-scans.js'
 import type { StreamSink } from './scans/scan-job.js'
 
 export class TallyWire implements Wire {
   readonly greeting: Uint8Array
+  paused = false
+  onResume: (() => void) | undefined
   readonly #context: ConnectionContext
+  readonly #session: Session | undefined
   readonly #decoder: FrameDecoder
   readonly #writer = new FrameWriter()
   readonly #reader = new MsgpackReader({ mapsAsObjects: false })
   readonly #scans: ConnectionScans
 
-  /** `hello`: the hello frame, sent first on every connection. */
-  constructor(context: ConnectionContext, hello: Uint8Array) {
+  /** `hello`: the hello frame, sent first on every connection. `peer`: the client's address, for the log. */
+  constructor(context: ConnectionContext, hello: Uint8Array, peer: string) {
     this.greeting = hello
     this.#context = context
+    this.#session = context.security === undefined ? undefined : new Session(context.security, peer)
     this.#decoder = new FrameDecoder(context.limits.maxFrameBytes)
     this.#scans = new ConnectionScans(context.store)
   }
@@ -69,7 +75,32 @@ export class TallyWire implements Wire {
   /** The request's id is the answer's tag. */
   serve(tally: BatchTally): number {
     const decoder = this.#decoder
-    return dispatch(this.#context, decoder.frame, decoder.frameStart, decoder.frameEnd, this.#reader, this.#writer, this.#context.log, tally, this.#scans)
+    const session = this.#session
+    const id = dispatch(this.#context, decoder.frame, decoder.frameStart, decoder.frameEnd, this.#reader, this.#writer, this.#context.log, tally, this.#scans, session)
+    if (session !== undefined) {
+      const deferred = session.takeDeferred()
+      if (deferred !== undefined) this.#await(deferred)
+    }
+    return id
+  }
+
+  // Nothing more is read until the answer is written: the requests behind a login are served as its user.
+  #await(deferred: Deferred): void {
+    this.paused = true
+    const write = (answer: (w: FrameWriter) => void): void => {
+      this.#writer.begin()
+      answer(this.#writer)
+      this.#writer.end()
+      this.paused = false
+      this.onResume?.()
+    }
+    deferred.answer.then(
+      (result) => write((w) => writeInfoResponse(w, deferred.id, result)),
+      (err: unknown) => {
+        const failure = failureOf(err, this.#context.log, `request ${deferred.id}`)
+        write((w) => writeErrorResponse(w, deferred.id, failure.code, failure.message))
+      },
+    )
   }
 
   takeAnswers(): Buffer {

@@ -38,10 +38,24 @@ export function decodeAdmin(body: Buffer): AdminMessage {
 
 /** A whole admin frame: a request (`result` 0) or an answer (`command` 0, as the server sends). */
 export function encodeAdmin(message: { command?: number; result?: number; fields?: readonly AdminField[] }): Buffer {
-  const fields = message.fields ?? []
-  if (fields.length > 0xff) throw malformed(`an admin message holds at most 255 fields, not ${fields.length}`)
+  return encodeAdminRecords([message])
+}
+
+/**
+ * One admin frame holding several messages one after the other: the answer to a user query is one per user, then
+ * one whose result is QUERY_END (50), as the clients read it (as_admin.c `as_admin_read_list`).
+ */
+export function encodeAdminRecords(messages: readonly { command?: number; result?: number; fields?: readonly AdminField[] }[]): Buffer {
   const writer = new WireWriter()
   writer.skip(PROTO_HEADER_BYTES)
+  for (const message of messages) writeAdminMessage(writer, message)
+  writeProtoHeader(writer.buf, 0, PROTO_TYPE.ADMIN, writer.pos - PROTO_HEADER_BYTES)
+  return writer.take()
+}
+
+function writeAdminMessage(writer: WireWriter, message: { command?: number; result?: number; fields?: readonly AdminField[] }): void {
+  const fields = message.fields ?? []
+  if (fields.length > 0xff) throw malformed(`an admin message holds at most 255 fields, not ${fields.length}`)
   const header = writer.skip(ADMIN_HEADER_BYTES)
   writer.buf.fill(0, header, header + ADMIN_HEADER_BYTES)
   writer.buf[header + ADMIN.RESULT] = message.result ?? 0
@@ -52,6 +66,31 @@ export function encodeAdmin(message: { command?: number; result?: number; fields
     writer.u8(field.id)
     writer.bytes(field.data)
   }
-  writeProtoHeader(writer.buf, 0, PROTO_TYPE.ADMIN, writer.pos - PROTO_HEADER_BYTES)
-  return writer.take()
+}
+
+/** The ROLES field: a count byte, then each role as a length byte and its bytes. */
+export function encodeRoles(roles: readonly string[]): Buffer {
+  if (roles.length > 0xff) throw malformed(`at most 255 roles, not ${roles.length}`)
+  const parts = [Buffer.from([roles.length])]
+  for (const role of roles) {
+    const bytes = Buffer.from(role)
+    if (bytes.length > 0xff) throw malformed('a role name has at most 255 bytes')
+    parts.push(Buffer.from([bytes.length]), bytes)
+  }
+  return Buffer.concat(parts)
+}
+
+/** Reads a ROLES field, checking each length against the bytes present. */
+export function decodeRoles(data: Buffer): string[] {
+  if (data.length < 1) throw malformed('the roles field is empty')
+  const roles: string[] = []
+  let at = 1
+  for (let i = 0; i < data[0]!; i++) {
+    const length = data[at]
+    if (length === undefined || at + 1 + length > data.length) throw malformed(`role ${i} of the roles field is truncated`)
+    roles.push(data.toString('utf8', at + 1, at + 1 + length))
+    at += 1 + length
+  }
+  if (at !== data.length) throw malformed(`${data.length - at} bytes follow the roles`)
+  return roles
 }

@@ -165,8 +165,28 @@ export const BATCH_ROW_MIN_BYTES = 25
 /** Admin (security) messages: a 16-byte header (scheme, result, command, field count, 12 zero bytes), fields. */
 export const ADMIN_HEADER_BYTES = 16
 export const ADMIN = { SCHEME: 0, RESULT: 1, COMMAND: 2, N_FIELDS: 3 } as const
-export const ADMIN_COMMAND = { AUTHENTICATE: 0, LOGIN: 20 } as const
-export const ADMIN_FIELD = { USER: 0, PASSWORD: 1, CREDENTIAL: 3, CLEAR_PASSWORD: 4, SESSION_TOKEN: 5, SESSION_TTL: 6 } as const
+/** Admin commands (the C client's as_admin.c): login, sessions, and the user commands Tally serves. */
+export const ADMIN_COMMAND = {
+  AUTHENTICATE: 0,
+  CREATE_USER: 1,
+  DROP_USER: 2,
+  SET_PASSWORD: 3,
+  CHANGE_PASSWORD: 4,
+  GRANT_ROLES: 5,
+  REVOKE_ROLES: 6,
+  QUERY_USERS: 9,
+  LOGIN: 20,
+} as const
+export const ADMIN_FIELD = {
+  USER: 0,
+  PASSWORD: 1,
+  OLD_PASSWORD: 2,
+  CREDENTIAL: 3,
+  CLEAR_PASSWORD: 4,
+  SESSION_TOKEN: 5,
+  SESSION_TTL: 6,
+  ROLES: 10,
+} as const
 
 /** Record TTLs in a write request's record_ttl (uint32): special values. Any other value is seconds. */
 export const WIRE_TTL = { NAMESPACE_DEFAULT: 0, NEVER_EXPIRE: 0xffff_ffff, DONT_UPDATE: 0xffff_fffe } as const

@@ -1,7 +1,7 @@
 // Aerospike's protocol as a connection speaks it (connection.ts `Wire`): proto frames cut by the codec, each
 // answered by its type: info (the same values as Tally's INFO), admin (52: security is not enabled), messages
 // (record requests and batch reads, run through the same operations), compressed messages (answered plain).
-import { decodeAdmin, encodeAdmin } from '../../protocol/aerospike/admin.js'
+import { decodeAdmin, encodeAdmin, type AdminMessage } from '../../protocol/aerospike/admin.js'
 import { FIELD, INFO1, MSG, PROTO_TYPE } from '../../protocol/aerospike/constants.js'
 import { decodeInfoRequest, encodeInfoResponse, infoError } from '../../protocol/aerospike/info.js'
 import { decodeMessage } from '../../protocol/aerospike/message.js'
@@ -21,6 +21,8 @@ import { answerOf } from './answers.js'
 import { serveBatch } from './batch.js'
 import { failureOf } from './failures.js'
 import { requestOf, unsupportedField } from './requests.js'
+import { Session } from '../security/session.js'
+import { serveAdmin } from './admin.js'
 
 /** The tag of a record request's answer: replaced by an error answer if the log undoes its change. */
 const RECORD_TAG = 1
@@ -33,14 +35,19 @@ const NOT_SERVED_FIELDS: ReadonlySet<number> = new Set([
 
 export class AerospikeWire implements Wire {
   readonly greeting = undefined
+  paused = false
+  onResume: (() => void) | undefined
   readonly #context: ConnectionContext
   readonly #decoder: ProtoDecoder
   readonly #writer = new WireWriter(4096)
+  readonly #session: Session | undefined
   #frame: ProtoFrame | null = null
 
-  constructor(context: ConnectionContext) {
+  /** `peer`: the client's address, for the log. */
+  constructor(context: ConnectionContext, peer: string) {
     this.#context = context
     this.#decoder = new ProtoDecoder(context.limits.maxFrameBytes)
+    this.#session = context.security === undefined ? undefined : new Session(context.security, peer)
   }
 
   get bufferedBytes(): number {
@@ -87,7 +94,7 @@ export class AerospikeWire implements Wire {
 
   #message(body: Buffer, tally: BatchTally): number {
     if (body.length > MSG.INFO1 && (body[MSG.INFO1]! & INFO1.BATCH) !== 0) {
-      serveBatch(this.#context, body, this.#writer, tally)
+      serveBatch(this.#context, body, this.#writer, tally, this.#session)
       return SERVER_MESSAGE_ID
     }
     const context = this.#context
@@ -97,6 +104,7 @@ export class AerospikeWire implements Wire {
     try {
       const as = decodeRequestOrRefuse(body)
       request = requestOf(as)
+      this.#session?.check(request)
       const result = runOperation(context, request) as RecordResult
       this.#answer(answerOf(as, request, result, context.store.clock.nowMs()), start)
       countOutcome(context, request, result, STATUS.OK, tally)
@@ -143,7 +151,10 @@ export class AerospikeWire implements Wire {
     }
     let answers: InfoResult
     try {
-      answers = runOperation(this.#context, { op: OP.INFO, id: 0, commands }) as InfoResult
+      const request = { op: OP.INFO, id: 0, commands } as const
+      this.#session?.check(request)
+      answers = runOperation(this.#context, request) as InfoResult
+      this.#session?.redactInfo(answers)
       for (const answer of answers) answer[1] = answer[1].replace(/\n/g, ' ')
     } catch (err) {
       const failure = failureOf(err, this.#context.log, 'an Aerospike info request')
@@ -152,16 +163,27 @@ export class AerospikeWire implements Wire {
     this.#writer.bytes(encodeInfoResponse(answers))
   }
 
-  // Without users every admin command (LOGIN, AUTHENTICATE, user and role commands) is answered 52, security not
-  // enabled: the official clients then carry on without authenticating.
+  // Without security every admin command (LOGIN, AUTHENTICATE, user and role commands) is answered 52, security not
+  // enabled: the official clients then carry on without authenticating. With it, the answer comes once the
+  // credential is checked (admin.ts), and nothing more is read until then.
   #admin(body: Buffer): void {
-    let result: number = RESULT.SECURITY_NOT_ENABLED
+    let message: AdminMessage
     try {
-      decodeAdmin(body)
+      message = decodeAdmin(body)
     } catch {
-      result = RESULT.PARAMETER
+      this.#writer.bytes(encodeAdmin({ result: RESULT.PARAMETER }))
+      return
     }
-    this.#writer.bytes(encodeAdmin({ result }))
+    if (this.#session === undefined) {
+      this.#writer.bytes(encodeAdmin({ result: RESULT.SECURITY_NOT_ENABLED }))
+      return
+    }
+    this.paused = true
+    void serveAdmin(this.#session, message, this.#context.log).then((answer) => {
+      this.#writer.bytes(answer)
+      this.paused = false
+      this.onResume?.()
+    })
   }
 }
 

@@ -15,9 +15,13 @@ import { runOperation } from '../ops/index.js'
 import { answerOf } from './answers.js'
 import { failureOf } from './failures.js'
 import { requestOf, unsupported, unsupportedField } from './requests.js'
+import type { Session } from '../security/session.js'
 
-/** Serves the batch message `body`, appending every frame of its answer to `writer`. Never throws. */
-export function serveBatch(context: ConnectionContext, body: Buffer, writer: WireWriter, tally: BatchTally): void {
+/**
+ * Serves the batch message `body`, appending every frame of its answer to `writer`; with security, each row the
+ * session's user may not read is refused (80 or 81). Never throws.
+ */
+export function serveBatch(context: ConnectionContext, body: Buffer, writer: WireWriter, tally: BatchTally, session?: Session): void {
   const { limits } = context
   let answers = new BatchAnswerWriter()
   let status: number = STATUS.OK
@@ -31,6 +35,7 @@ export function serveBatch(context: ConnectionContext, body: Buffer, writer: Wir
       try {
         if (row.write) throw unsupported('writes in a batch are')
         request = requestOf(row)
+        session?.check(request)
         const result = runOperation(context, request) as RecordResult
         addAnswer(answers, index, answerOf(row, request, result, nowMs))
         countOutcome(context, request, result, STATUS.OK, tally)

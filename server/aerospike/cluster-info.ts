@@ -19,8 +19,8 @@ const GENERATION = '1'
 /** What the listener does, in Aerospike's words (`features`). */
 const FEATURES = 'batch-any;batch-index;float;peers;pipelining;replicas;replicas-all;replicas-master'
 
-/** Where the Aerospike listener is; undefined when it is off. */
-export type AerospikeService = { address: string; port: number } | undefined
+/** Where the Aerospike listener is, and whether it speaks TLS; undefined when it is off. */
+export type AerospikeService = { address: string; port: number; tls?: boolean } | undefined
 
 /**
  * The value of a cluster info command, or undefined if `command` is not one. `namespaces`: the namespaces' names.
@@ -47,12 +47,14 @@ export function clusterValue(command: string, namespaces: readonly string[], ser
     case 'peers-tls-std':
     case 'peers-tls-alt':
       return `${GENERATION},${service?.port ?? ''},[]`
+    // A client asks for the addresses of the kind it speaks: a listener with TLS has no clear ones, and the reverse.
     case 'service':
     case 'service-clear-std':
     case 'service-clear-alt':
-      return serviceAddresses(service)
+      return service?.tls === true ? '' : serviceAddresses(service)
     case 'service-tls-std':
     case 'service-tls-alt':
+      return service?.tls === true ? serviceAddresses(service) : ''
     case 'services':
     case 'services-alumni':
     case 'services-alternate':

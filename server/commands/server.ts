@@ -14,6 +14,7 @@ import { SERVER_VERSION } from '../version.js'
 import { flag } from './args.js'
 import { makeDirectory } from '../directories.js'
 import { explainStartupError, prepareDirectory } from './startup.js'
+import { ADMIN_PASSWORD_ENV } from '../security/security.js'
 
 interface ServerFlags {
   config?: string
@@ -33,6 +34,11 @@ interface ServerFlags {
   writeWindowMax?: number
   writeWindowAge?: number
   metricsPort?: number
+  tlsCertFile?: string
+  tlsKeyFile?: string
+  tlsCaFile?: string
+  tlsAuthenticateClient?: boolean
+  enableSecurity?: boolean
   logLevel: LogLevel
   logFile?: string
   pidfile?: string
@@ -119,6 +125,11 @@ export function addServerCommand(program: Command): void {
       flag(ruleOf('service', 'write-window-age', (c) => c.server.writeWindowAgeMs!)),
     )
     .option('--metrics-port <port>', 'serve Prometheus metrics at http://HOST:PORT/metrics (default: none)', flag(ruleOf('service', 'metrics-port', (c) => c.server.metricsPort!)))
+    .option('--tls-cert-file <file>', 'serve both protocols over TLS with this PEM certificate (needs --tls-key-file)', flag(ruleOf('tls', 'cert-file', (c) => c.server.tls!.certFile)))
+    .option('--tls-key-file <file>', 'PEM private key of --tls-cert-file', flag(ruleOf('tls', 'key-file', (c) => c.server.tls!.keyFile)))
+    .option('--tls-ca-file <file>', 'PEM CA certificates that sign client certificates', flag(ruleOf('tls', 'ca-file', (c) => c.server.tls!.caFile!)))
+    .option('--tls-authenticate-client', 'require a client certificate signed by --tls-ca-file (mutual TLS)')
+    .option('--enable-security', `users, roles and logins on both protocols; the first admin's password comes from ${ADMIN_PASSWORD_ENV}`)
     .option('--log-level <level>', 'level of the lines written to stderr: debug, info, warn, error or silent', flag(logLevel), 'info' as LogLevel)
     .option('--log-file <file>', 'also write log lines to this file (reopened on SIGHUP)', flag(filePath))
     .option('--pidfile <file>', 'write the process id here once listening; removed on shutdown', flag(ruleOf('service', 'pidfile', (c) => c.pidfile!)))
@@ -157,7 +168,22 @@ function mergedOptions(flags: ServerFlags, config: DaemonConfig, fromCli: (name:
     options.flushMs = flags.flushMs
   }
   if (config.tickerIntervalMs !== undefined) options.tickerIntervalMs = config.tickerIntervalMs
+  mergeTlsFlags(flags, options)
+  if (flags.enableSecurity === true) options.security = { ...options.security, enabled: true }
   return options
+}
+
+// TLS flags override the config's tls block one setting at a time; a certificate needs its key.
+function mergeTlsFlags(flags: ServerFlags, options: ServerOptions): void {
+  const given = [flags.tlsCertFile, flags.tlsKeyFile, flags.tlsCaFile, flags.tlsAuthenticateClient].some((v) => v !== undefined)
+  if (!given) return
+  const tls = { certFile: '', keyFile: '', ...options.tls }
+  if (flags.tlsCertFile !== undefined) tls.certFile = flags.tlsCertFile
+  if (flags.tlsKeyFile !== undefined) tls.keyFile = flags.tlsKeyFile
+  if (flags.tlsCaFile !== undefined) tls.caFile = flags.tlsCaFile
+  if (flags.tlsAuthenticateClient !== undefined) tls.authenticateClient = flags.tlsAuthenticateClient
+  if (tls.certFile === '' || tls.keyFile === '') throw new Error('TLS needs both --tls-cert-file and --tls-key-file (or cert-file and key-file in the tls block)')
+  options.tls = tls
 }
 
 async function run(flags: ServerFlags, config: DaemonConfig, fromCli: (name: string) => boolean): Promise<void> {
@@ -180,6 +206,7 @@ async function run(flags: ServerFlags, config: DaemonConfig, fromCli: (name: str
     await tellParent({ failed: (err as Error).message, logged: (flags.logFile ?? config.logging.file) !== undefined })
     throw err
   }
+  warnIfOpen(server, options, log)
   const lines = readiness(server)
   process.stdout.write(lines) // one write: a reader waiting for the first line finds the second with it
   await tellParent({ listening: lines }) // the daemonizing parent then lets go
@@ -212,6 +239,20 @@ async function run(flags: ServerFlags, config: DaemonConfig, fromCli: (name: str
       log.error(`SIGHUP: ${(err as Error).message}; lines still go to the file opened before`)
     }
   })
+}
+
+// Anyone who reaches a port without security can read and change everything: say so when that is more than this
+// machine.
+function warnIfOpen(server: TallyServer, options: ServerOptions, log: LogSink): void {
+  if (options.security?.enabled === true || isLoopback(server.address.host)) return
+  log.warn(
+    `listening on ${server.address.host} without security: anyone who can reach the ports can read and change every record.` +
+      ` Enable users (security { enable-security true } with ${ADMIN_PASSWORD_ENV}) and TLS (tls { cert-file ... key-file ... }), or listen on 127.0.0.1 (docs/security.md)`,
+  )
+}
+
+function isLoopback(host: string): boolean {
+  return host === '::1' || host === 'localhost' || host.startsWith('127.') || host === '::ffff:127.0.0.1'
 }
 
 /** The log destinations in force; the log file's directory is created if missing. */

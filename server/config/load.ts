@@ -54,6 +54,38 @@ const SERVICE: Record<string, Apply<DaemonConfig>> = {
   'slowlog-max-entries': (v, c) => (c.server.slowLogMaxEntries = integer(1, 100_000)(v)),
 }
 
+// TLS on both listeners (docs/security.md).
+const TLS: Record<string, Apply<DaemonConfig>> = {
+  'cert-file': (v, c) => (tlsOf(c).certFile = filePath(v)),
+  'key-file': (v, c) => (tlsOf(c).keyFile = filePath(v)),
+  'ca-file': (v, c) => (tlsOf(c).caFile = filePath(v)),
+  'authenticate-client': (v, c) => (tlsOf(c).authenticateClient = bool(v)),
+}
+
+// Users and roles (docs/security.md). admin-password is a secret: a file that holds it must not be world-readable.
+const SECURITY: Record<string, Apply<DaemonConfig>> = {
+  'enable-security': (v, c) => (securityOf(c).enabled = bool(v)),
+  'admin-user': (v, c) => (securityOf(c).adminUser = oneValue(v)),
+  'admin-password': (v, c) => (securityOf(c).adminPassword = oneValue(v)),
+  'session-ttl': (v, c) => (securityOf(c).sessionTtlSec = integer(60, 864_000)(v)),
+}
+
+/** Settings whose values are secrets: `info` never shows them, and their file must be private. */
+export const SECRET_SETTINGS: ReadonlySet<string> = new Set(['admin-password'])
+
+function securityOf(c: DaemonConfig): NonNullable<ServerOptions['security']> {
+  return (c.server.security ??= { enabled: false })
+}
+
+function oneValue(values: string[]): string {
+  if (values.length !== 1 || values[0] === '') throw new Error('expected one value without spaces')
+  return values[0]!
+}
+
+function tlsOf(c: DaemonConfig): NonNullable<ServerOptions['tls']> {
+  return (c.server.tls ??= { certFile: '', keyFile: '' })
+}
+
 const NETWORK_SERVICE: Record<string, Apply<DaemonConfig>> = {
   address: (v, c) => (c.server.host = host(v)),
   port: (v, c) => (c.server.port = integer(0, 65535)(v)),
@@ -100,7 +132,7 @@ const AEROSPIKE: Record<string, string> = {
   'transaction-threads-per-queue': '', 'migrate-threads': '', 'node-id': '', 'node-id-interface': '', 'cluster-name': '',
   'feature-key-file': '', 'proto-slow-netio-sleep-ms': '', 'access-address': '', 'alternate-access-address': '',
   heartbeat: 'Tally runs as a single node', fabric: 'Tally runs as a single node', info: "use 'tally info' over the service port",
-  tls: '', xdr: '', cluster: 'Tally runs as a single node', security: '', 'mod-lua': '', set: '', 'storage-engine pmem': '',
+  xdr: '', cluster: 'Tally runs as a single node', 'mod-lua': '', set: '', 'storage-engine pmem': '',
 }
 
 /** A config that says nothing: every setting at its default. */
@@ -108,9 +140,9 @@ export function emptyConfig(): DaemonConfig {
   return { server: { namespaces: [] }, logging: {} }
 }
 
-const FLAG_TABLES = { service: SERVICE, 'network service': NETWORK_SERVICE, namespace: NAMESPACE, 'storage-engine device': DEVICE }
+const FLAG_TABLES = { service: SERVICE, tls: TLS, security: SECURITY, 'network service': NETWORK_SERVICE, namespace: NAMESPACE, 'storage-engine device': DEVICE }
 type FlagContext = keyof typeof FLAG_TABLES
-type Target<C extends FlagContext> = C extends 'service' | 'network service' ? DaemonConfig : Namespace
+type Target<C extends FlagContext> = C extends 'service' | 'tls' | 'security' | 'network service' ? DaemonConfig : Namespace
 
 /**
  * The rule of a config-file setting, for the command-line flag that stands for it: the same values pass, with the
@@ -120,7 +152,7 @@ export function ruleOf<C extends FlagContext, T>(context: C, name: string, read:
   const table = FLAG_TABLES[context] as Record<string, Apply<Target<C>>>
   if (!Object.hasOwn(table, name)) throw new Error(`no setting '${name}' in ${context}`)
   return (values) => {
-    const target = (context === 'service' || context === 'network service' ? emptyConfig() : {}) as Target<C>
+    const target = (context === 'service' || context === 'tls' || context === 'security' || context === 'network service' ? emptyConfig() : {}) as Target<C>
     table[name]!(values, target)
     return read(target)
   }
@@ -136,7 +168,16 @@ export function loadConfig(file: string): DaemonConfig {
     const problem = code === 'ENOENT' ? 'does not exist' : code === 'EISDIR' ? 'is a directory' : `cannot be read: ${describeSystemError(err)}`
     throw new Error(`the config file ${file} ${problem}; give --config the path of a config file (an example: packaging/tally.conf)`)
   }
-  return interpretConfig(parseConfig(source, file), file)
+  const config = interpretConfig(parseConfig(source, file), file)
+  if (config.server.security?.adminPassword !== undefined) refuseIfWorldReadable(file)
+  return config
+}
+
+// A secret in a file anyone on the machine can read is no secret: the start is refused until it is private.
+function refuseIfWorldReadable(file: string): void {
+  const mode = fs.statSync(file).mode
+  if ((mode & 0o004) !== 0)
+    throw new Error(`the config file ${file} holds admin-password and anyone can read it (mode ${(mode & 0o777).toString(8)}): chmod o-r ${file}, or give the password in TALLY_ADMIN_PASSWORD instead`)
 }
 
 /** Turns a parsed file into options. */
@@ -186,6 +227,13 @@ export function interpretConfig(root: Block, file: string): DaemonConfig {
           if (inner.name !== 'service') unknown(inner, 'network')
           settings(inner, 'network service', NETWORK_SERVICE, config)
         })
+        break
+      case 'tls':
+        settings(block, 'tls', TLS, config)
+        if (!config.server.tls?.certFile || !config.server.tls.keyFile) fail(block, 'tls needs a cert-file and a key-file')
+        break
+      case 'security':
+        settings(block, 'security', SECURITY, config)
         break
       case 'logging':
         settings(block, 'logging', {}, config, (inner) => logging(inner, config, fail, unknown))
@@ -258,6 +306,8 @@ function logging(block: Block, config: DaemonConfig, fail: Fail, unknown: (node:
 // Exported for the reference page and tests: every setting Tally knows, by context.
 export const KNOWN_SETTINGS = {
   service: Object.keys(SERVICE),
+  tls: Object.keys(TLS),
+  security: Object.keys(SECURITY),
   'network service': Object.keys(NETWORK_SERVICE),
   namespace: Object.keys(NAMESPACE),
   'storage-engine memory': Object.keys(MEMORY),

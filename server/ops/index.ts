@@ -14,6 +14,7 @@ import { operate } from './operate.js'
 import { put } from './put.js'
 import { remove } from './remove.js'
 import { restore } from './restore.js'
+import { securityNotEnabled } from './security.js'
 import { touch } from './touch.js'
 import { truncate } from './truncate.js'
 
@@ -36,6 +37,8 @@ export const OPERATIONS: HandlerTable = {
   [OP.BATCH_OPERATE]: batchOperate,
   [OP.TRUNCATE]: truncate,
   [OP.RESTORE]: restore,
+  [OP.AUTH]: securityNotEnabled,
+  [OP.USER_ADMIN]: securityNotEnabled,
 }
 
 /** Runs a decoded request through its handler. Throws TallyError for a failed operation. */
