@@ -2,18 +2,13 @@
 // partitions (by the digest's first 12 bits, like Aerospike's partitions); each is an open-addressing table of
 // record ids with linear probing, so growing one partition rehashes only its 1/4096th of the records.
 import { DIGEST_BYTES } from '../../protocol/digest.js'
+import { partitionOf, PARTITIONS } from '../../protocol/partitions.js'
 import type { RecordTable } from './record-table.js'
 
-const PARTITION_COUNT = 4096
 const INITIAL_SLOTS = 8
 /** A partition grows when it would be more than 3/4 full. */
 const MAX_LOAD_NUM = 3
 const MAX_LOAD_DEN = 4
-
-/** Aerospike's partition id of a digest: its first two bytes, little-endian, masked to 12 bits. */
-export function partitionOf(digest: Uint8Array, offset = 0): number {
-  return (digest[offset]! | (digest[offset + 1]! << 8)) & (PARTITION_COUNT - 1)
-}
 
 /**
  * Slot hash of a digest: all 20 bytes mixed with a per-process random seed, so that digests chosen by a client
@@ -37,11 +32,11 @@ export class DigestIndex {
   readonly #records: RecordTable
   readonly #seed = (Math.random() * 0x1_0000_0000) >>> 0
   readonly #slots: Int32Array[] = []
-  readonly #counts = new Uint32Array(PARTITION_COUNT)
+  readonly #counts = new Uint32Array(PARTITIONS)
 
   constructor(records: RecordTable) {
     this.#records = records
-    for (let p = 0; p < PARTITION_COUNT; p++) this.#slots.push(new Int32Array(INITIAL_SLOTS * 2))
+    for (let p = 0; p < PARTITIONS; p++) this.#slots.push(new Int32Array(INITIAL_SLOTS * 2))
   }
 
   /** The id of the record with this digest, or -1. */
@@ -81,10 +76,10 @@ export class DigestIndex {
 
   /** Makes room for about `records` records in all, so that loading them grows nothing. */
   reserve(records: number): void {
-    const perPartition = Math.ceil((records / PARTITION_COUNT) * 1.2)
+    const perPartition = Math.ceil((records / PARTITIONS) * 1.2)
     let slots = INITIAL_SLOTS
     while (perPartition * MAX_LOAD_DEN > slots * MAX_LOAD_NUM) slots *= 2
-    for (let p = 0; p < PARTITION_COUNT; p++) {
+    for (let p = 0; p < PARTITIONS; p++) {
       if (this.#counts[p] === 0 && this.#slots[p]!.length < slots * 2) this.#slots[p] = new Int32Array(slots * 2)
       else while ((this.#slots[p]!.length >> 1) < slots) this.#grow(p)
     }
