@@ -19,6 +19,7 @@ export const OP = {
   BATCH_GET: 8,
   INFO: 9,
   BATCH_OPERATE: 10,
+  PEER: 16,
 } as const
 export type OpName = keyof typeof OP
 export type OpCode = (typeof OP)[OpName]
@@ -102,6 +103,12 @@ export type BatchOperateRequest = { op: typeof OP.BATCH_OPERATE; id: number; ite
 /** INFO asks for named server facts, as Aerospike's info protocol does (`status`, `statistics`, ...). */
 export type InfoRequest = { op: typeof OP.INFO; id: number; commands: string[] }
 
+/**
+ * PEER declares a connection node-to-node (docs/cluster.md): a cluster node forwards requests over it, and the node
+ * receiving them serves them itself, never forwarding them again.
+ */
+export type PeerRequest = { op: typeof OP.PEER; id: number }
+
 /** A decoded request. Values are left as decoded; the store checks their types and sizes. */
 export type Request =
   | PutRequest
@@ -114,6 +121,7 @@ export type Request =
   | BatchGetRequest
   | InfoRequest
   | BatchOperateRequest
+  | PeerRequest
 
 /** What the server states in its hello frame. */
 export interface Hello {

@@ -4,6 +4,7 @@
 import { Command } from 'commander'
 import { addBenchCommand } from '../bench/command.js'
 import { addCheckCommands } from './commands/check.js'
+import { addClusterCommand } from './commands/cluster.js'
 import { addDataCommands } from './commands/data.js'
 import { addInfoCommand } from './commands/info.js'
 import { addServerCommand } from './commands/server.js'
@@ -17,6 +18,7 @@ addInfoCommand(program)
 addDataCommands(program)
 addBenchCommand(program)
 addCheckCommands(program)
+addClusterCommand(program)
 
 program.parseAsync().catch((err: Error) => {
   process.stderr.write(`tally: ${err.message}\n`)

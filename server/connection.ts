@@ -12,6 +12,7 @@ import type { AnswerBudget, BudgetUser, FrameBudget } from './budgets.js'
 import { withFailures, type Held } from './held-answers.js'
 import type { Logger } from './log.js'
 import type { BatchTally } from './metrics/batch-tally.js'
+import type { ClusterNode } from './cluster/cluster-node.js'
 import type { OpContext } from './ops/index.js'
 import type { LogFailure } from './persist/log-writer.js'
 import type { ServerStats } from './stats.js'
@@ -54,6 +55,8 @@ export interface Wire {
   writeClosing(error: TallyError): void
   /** The answer, in place of the one tagged `tag`, to a request whose change a storage failure undid. */
   failedAnswer(tag: number, error: TallyError): Uint8Array
+  /** Set by the connection: takes an answer that comes later, from another node (a forwarded request). */
+  defer?: (answer: Promise<Uint8Array>) => void
 }
 
 export interface ConnectionContext extends OpContext {
@@ -68,6 +71,8 @@ export interface ConnectionContext extends OpContext {
   frames: FrameBudget
   /** Clients closed for not reading while the answer budget is spent, and for frames left unfinished. */
   warnings: { slowReaders: ThrottledWarning; frameTimeouts: ThrottledWarning }
+  /** This server's cluster membership, when it is a node of one (docs/cluster.md). */
+  cluster: ClusterNode | undefined
 }
 
 export class ServerConnection implements BudgetUser {
@@ -91,6 +96,7 @@ export class ServerConnection implements BudgetUser {
   #answerBytes = 0 // answers held for the log, plus those queued in the stream while the peer does not read
   #queuedBytes = 0 // the stream's part of #answerBytes, counted from a write it could not take at once to 'drain'
   #released = false // the stream closed: nothing is counted in the budgets any more
+  #deferred = 0 // requests forwarded to another node, not yet answered
 
   constructor(stream: Duplex, context: ConnectionContext, wire: Wire) {
     this.#stream = stream
@@ -117,6 +123,17 @@ export class ServerConnection implements BudgetUser {
     stream.on('error', (err) => context.log.debug(`connection error: ${err.message}`))
     stream.once('close', () => this.#release())
     if (wire.greeting !== undefined) stream.write(wire.greeting)
+    if (context.cluster !== undefined) wire.defer = (answer) => this.#defer(answer)
+  }
+
+  // A forwarded request's answer: written when it comes, in any order (answers carry their request's id).
+  #defer(answer: Promise<Uint8Array>): void {
+    this.#deferred++
+    void answer.then((bytes) => {
+      this.#deferred--
+      this.#write(bytes as Buffer)
+      this.#pump()
+    })
   }
 
   /** Requests answered on this connection. */
@@ -240,7 +257,7 @@ export class ServerConnection implements BudgetUser {
    */
   #full(): boolean {
     return (
-      this.#heldRequests + this.#tally.requests >= this.#context.maxInFlight ||
+      this.#heldRequests + this.#tally.requests + this.#deferred >= this.#context.maxInFlight ||
       this.#answerBytes >= this.#context.maxAnswerBytes ||
       this.#answers.full
     )
@@ -319,7 +336,7 @@ export class ServerConnection implements BudgetUser {
   }
 
   #endIfDone(): void {
-    if (this.#ended || this.#held.length > 0) return
+    if (this.#ended || this.#held.length > 0 || this.#deferred > 0) return
     if (!this.#stopped && !(this.#peerEnded && this.#wire.bufferedBytes === 0)) return
     this.#ended = true
     this.#stream.pause()

@@ -14,15 +14,22 @@ import { runOperation, type OpContext } from './ops/index.js'
 import type { NamespaceRequestStats } from './store/request-stats.js'
 
 /**
- * Decodes the request in `buf[start, end)`, runs it, and writes its answer as one frame into `w`. Returns the id it
- * answered (SERVER_MESSAGE_ID when the request was too broken to have one). Never throws.
+ * A cluster node's routing (server/cluster/routing.ts): true if another node serves the request, whose answer then
+ * comes later, not from `dispatch`; throws a TallyError to refuse it (the owner is down, say).
  */
-export function dispatch(context: OpContext, buf: Buffer, start: number, end: number, r: MsgpackReader, w: FrameWriter, log: Logger, tally: BatchTally): number {
+export type Forward = (request: Request, body: Uint8Array) => boolean
+
+/**
+ * Decodes the request in `buf[start, end)`, runs it, and writes its answer as one frame into `w`. Returns the id it
+ * answered (SERVER_MESSAGE_ID when the request was too broken to have one, or was forwarded). Never throws.
+ */
+export function dispatch(context: OpContext, buf: Buffer, start: number, end: number, r: MsgpackReader, w: FrameWriter, log: Logger, tally: BatchTally, forward?: Forward): number {
   let id = SERVER_MESSAGE_ID
   let request: Request | undefined
   try {
     request = decodeRequest(r.reset(buf, start, end), context.limits)
     id = request.id
+    if (forward !== undefined && forward(request, buf.subarray(start, end))) return SERVER_MESSAGE_ID
     const result = runOperation(context, request)
     w.begin()
     if (request.op === OP.BATCH_GET) writeBatchResponse(w, id, result as BatchItem[])
@@ -81,7 +88,7 @@ export function logInternalError(log: Logger, what: string, err: unknown): void 
 
 /** Counts a request's outcome for its namespace, and the request for the batch's latency. */
 export function countOutcome(context: OpContext, request: Request, result: unknown, status: number, tally: BatchTally, failedIndex?: number): void {
-  if (request.op === OP.INFO) return
+  if (request.op === OP.INFO || request.op === OP.PEER) return
   tally.add(request, status)
   if (request.op === OP.BATCH_OPERATE) {
     request.items.forEach((item, i) => {

@@ -12,6 +12,7 @@ import type { Store } from './store/store.js'
 import { latenciesValue, slowLogValue } from './metrics/info-values.js'
 import type { ServerStats } from './stats.js'
 import { SERVER_VERSION } from './version.js'
+import type { ClusterNode } from './cluster/cluster-node.js'
 
 /** What the info commands read from a running server. */
 export interface InfoSource {
@@ -28,6 +29,8 @@ export interface InfoSource {
   aerospike: () => AerospikeService
   /** Space on the data directory's file system, when there are disk namespaces. */
   storageSpace: () => { freeBytes: number; totalBytes: number } | undefined
+  /** The server's cluster membership; undefined for a server on its own. */
+  cluster: () => ClusterNode | undefined
 }
 
 const UNKNOWN = 'ERROR:4:unrecognized command'
@@ -48,6 +51,11 @@ export function infoValue(source: InfoSource, command: string): string {
   if (command === 'statistics') return pairs(statistics(source))
   if (command === 'latencies' || command.startsWith('latencies:')) return latenciesValue(source.stats.ops, command.slice(10))
   if (command === 'slowlog') return slowLogValue(source.stats.slowLog)
+  if (command === 'cluster' || command === 'cluster-map') {
+    const cluster = source.cluster()
+    if (cluster === undefined) return 'ERROR:4:this server is not a cluster node'
+    return command === 'cluster' ? cluster.view.summary(cluster.forwarded) : cluster.view.clientMap()
+  }
   if (command === 'sets') return store.namespaces.map(sets).filter((s) => s !== '').join(';')
   if (command.startsWith('sets/')) return setsOf(store, command.slice(5))
   if (command === 'bins') return store.namespaces.map((ns) => `${ns.name}:${bins(ns)}`).join(';')

@@ -25,6 +25,7 @@ import { TallyWire } from './tally-wire.js'
 import { AerospikeWire } from './aerospike/aerospike-wire.js'
 import { listen, stopListening } from './listener.js'
 import { ThrottledWarning } from './throttled-warning.js'
+import { ClusterNode, type ClusterOptions } from './cluster/cluster-node.js'
 
 /** Options of a server. CLI flags map one-to-one onto these. */
 export interface ServerOptions {
@@ -92,6 +93,8 @@ export interface ServerOptions {
   nsupPeriodMs?: number
   /** How long `close` waits for connections to finish before cutting them. */
   closeGraceMs?: number
+  /** Makes this server a node of a cluster coordinated by etcd (docs/cluster.md); undefined: a server on its own. */
+  cluster?: ClusterOptions
   clock?: Clock
   log?: Logger
 }
@@ -178,6 +181,7 @@ export class ServerCore {
       networkConfig: () => ({ 'service.address': this.listeningOn?.address ?? o.host, 'service.port': this.listeningOn?.port ?? o.port }),
       aerospike: () => this.aerospikeListeningOn,
       storageSpace: () => persistence?.space,
+      cluster: () => this.#context.cluster,
     }
     this.#context = {
       store,
@@ -194,6 +198,7 @@ export class ServerCore {
         frameTimeouts: new ThrottledWarning(this.log, (n, s) => `closed ${n} more connections for unfinished frames in the last ${s} s (frame-timeout-ms)`),
       },
       info: (command) => infoValue(source, command),
+      cluster: o.cluster === undefined ? undefined : new ClusterNode(o.cluster),
     }
     this.#refusals = new Refusals(this.log, this.stats, o.maxConnections)
     this.#closeGraceMs = o.closeGraceMs
@@ -264,6 +269,11 @@ export class ServerCore {
     return new ServerCore(store, persistence, o)
   }
 
+  /** This server's cluster membership; undefined for a server on its own. */
+  get cluster(): ClusterNode | undefined {
+    return this.#context.cluster
+  }
+
   /** Open connections. */
   get connections(): number {
     return this.#connections.size
@@ -297,6 +307,7 @@ export class ServerCore {
    * store's background work.
    */
   async close(): Promise<void> {
+    await this.#context.cluster?.close()
     for (const connection of this.#connections) connection.close()
     const deadline = Date.now() + this.#closeGraceMs
     while (this.#streams.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10))
@@ -312,7 +323,7 @@ export class ServerCore {
 }
 
 /** Options with every default filled in. */
-type Resolved = Required<Omit<ServerOptions, 'clock' | 'log' | 'fileSystem' | 'namespaces' | 'aerospikePort' | 'metricsPort'>> & ServerOptions
+type Resolved = Required<Omit<ServerOptions, 'clock' | 'log' | 'fileSystem' | 'namespaces' | 'aerospikePort' | 'metricsPort' | 'cluster'>> & ServerOptions
 
 /** The service settings in force, under their config-file names, for `get-config`. */
 function serviceConfig(o: Resolved): Record<string, string | number | boolean> {
@@ -381,6 +392,14 @@ export async function startServer(options: ServerOptions = {}): Promise<TallySer
   const [tally, aerospike] = listeners.map((listener) => listener.address() as net.AddressInfo)
   core.listeningOn = { address: tally!.address, port: tally!.port }
   if (aerospike !== undefined) core.aerospikeListeningOn = { address: aerospike.address, port: aerospike.port }
+  if (core.cluster !== undefined) {
+    try {
+      await core.cluster.start({ host: tally!.address, port: tally!.port, aerospikePort: aerospike?.port ?? null }, core.log)
+    } catch (err) {
+      await stop()
+      throw err
+    }
+  }
   let closing: Promise<void> | undefined
   return {
     core,

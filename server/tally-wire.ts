@@ -7,7 +7,8 @@ import { MsgpackReader } from '../protocol/msgpack-reader.js'
 import { FrameWriter } from '../protocol/msgpack-writer.js'
 import { writeErrorResponse } from '../protocol/response-codec.js'
 import type { ConnectionContext, Wire } from './connection.js'
-import { dispatch } from './dispatch.js'
+import { dispatch, type Forward } from './dispatch.js'
+import { OP } from '../protocol/messages.js'
 import type { BatchTally } from './metrics/batch-tally.js'
 
 export class TallyWire implements Wire {
@@ -16,12 +17,21 @@ export class TallyWire implements Wire {
   readonly #decoder: FrameDecoder
   readonly #writer = new FrameWriter()
   readonly #reader = new MsgpackReader({ mapsAsObjects: false })
+  readonly #forward: Forward | undefined
+  defer: ((answer: Promise<Uint8Array>) => void) | undefined
+  #peer = false // the other end is a cluster node that forwards requests (PEER): never forward them again
 
   /** `hello`: the hello frame, sent first on every connection. */
   constructor(context: ConnectionContext, hello: Uint8Array) {
     this.greeting = hello
     this.#context = context
     this.#decoder = new FrameDecoder(context.limits.maxFrameBytes)
+    const cluster = context.cluster
+    if (cluster !== undefined)
+      this.#forward = (request, body) => {
+        if (request.op === OP.PEER) this.#peer = true
+        return cluster.route(request, body, this.#peer, this.defer!)
+      }
   }
 
   get bufferedBytes(): number {
@@ -47,7 +57,7 @@ export class TallyWire implements Wire {
   /** The request's id is the answer's tag. */
   serve(tally: BatchTally): number {
     const decoder = this.#decoder
-    return dispatch(this.#context, decoder.frame, decoder.frameStart, decoder.frameEnd, this.#reader, this.#writer, this.#context.log, tally)
+    return dispatch(this.#context, decoder.frame, decoder.frameStart, decoder.frameEnd, this.#reader, this.#writer, this.#context.log, tally, this.#forward)
   }
 
   takeAnswers(): Buffer {

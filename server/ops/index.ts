@@ -9,6 +9,7 @@ import { get } from './get.js'
 import { increment } from './increment.js'
 import { info } from './info.js'
 import { operate } from './operate.js'
+import { peer } from './peer.js'
 import { put } from './put.js'
 import { remove } from './remove.js'
 import { touch } from './touch.js'
@@ -28,6 +29,7 @@ export const OPERATIONS: HandlerTable = {
   [OP.BATCH_GET]: batchGet,
   [OP.INFO]: info,
   [OP.BATCH_OPERATE]: batchOperate,
+  [OP.PEER]: peer,
 }
 
 /** Runs a decoded request through its handler. Throws TallyError for a failed operation. */
