@@ -38,6 +38,11 @@ export interface ClientOptions {
   maxPendingRequests?: number
   /** Defaults for every call's policy. */
   policy?: Policy
+  /**
+   * Against a cluster (docs/cluster.md): learn the partition map and send each request straight to its partition's
+   * owner. False: every request goes to the seed connected to, which forwards what it does not own.
+   */
+  routing?: boolean
 }
 
 export const DEFAULT_PORT = 3100
@@ -47,6 +52,7 @@ export const DEFAULT_CLIENT_OPTIONS = {
   connectTimeoutMs: 1000,
   maxReconnectDelayMs: 2000,
   maxPendingRequests: 100_000,
+  routing: true,
 } as const
 
 /** The policy every call starts from. `maxRetries` is absent: it defaults per kind of call (reads 2, writes 0). */
