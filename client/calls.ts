@@ -7,6 +7,7 @@ import type { MsgpackReader } from '../protocol/msgpack-reader.js'
 import type { FrameWriter } from '../protocol/msgpack-writer.js'
 import { writeRecordHeader } from '../protocol/record-request.js'
 import { writeInfoRequest } from '../protocol/request-codec.js'
+import type { RoutedCall } from './router.js'
 import { setField } from '../protocol/request-fields.js'
 import { readBatchOperateResponse, readBatchResponse, readInfoResponse } from '../protocol/response-codec.js'
 import { STATUS } from '../protocol/status.js'
@@ -40,6 +41,11 @@ export class RecordCall<T> implements Call {
     readonly decode: Decoder<T>,
   ) {}
 
+  /** The record whose partition's owner serves the call (client/router.ts). */
+  get routeKey(): Key {
+    return this.key
+  }
+
   encode(w: FrameWriter, id: number): void {
     const { key, policy, args } = this
     writeRecordHeader(w, id, this.op, args.length, key.ns, setField(key), key.digest, policy.sendKey ? key.key : null, this.ttl, this.gen, policy.flags)
@@ -48,8 +54,9 @@ export class RecordCall<T> implements Call {
 }
 
 /** A BATCH_GET of `keys`, reading `bins` (null: all); resolves to one record (or null) per key. */
-export function batchGetCall(keys: Key[], bins: string[] | null, sendKey: boolean): Call {
+export function batchGetCall(keys: Key[], bins: string[] | null, sendKey: boolean): RoutedCall {
   return {
+    routeKey: keys[0],
     isWrite: false,
     resolve: noop,
     reject: noop,
@@ -75,8 +82,9 @@ export interface BatchOperateAnswer extends RecordMeta {
 }
 
 /** A BATCH_OPERATE of `entries`; resolves to one answer per entry. A failure carries the failed entry's `index`. */
-export function batchOperateCall(entries: BatchOperateEntry[]): Call {
+export function batchOperateCall(entries: BatchOperateEntry[]): RoutedCall {
   return {
+    routeKey: entries[0]?.key,
     isWrite: true,
     resolve: noop,
     reject: noop,

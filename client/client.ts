@@ -25,10 +25,18 @@ import {
 import type { Call } from './connection.js'
 import { encodeOperation, type Numeric, type Operation } from './ops.js'
 import { checkMeta, DEFAULT_CLIENT_OPTIONS, parseHosts, resolvePolicy, type ClientOptions, type Policy, type ResolvedPolicy } from './options.js'
-import { Pool } from './pool.js'
+import { Pool, type PoolOptions } from './pool.js'
+import { Router } from './router.js'
 import { CountersSession, type SessionLink, type SessionOptions } from './session.js'
 
 export type { TallyRecord } from './calls.js'
+
+/** The info command that gives a cluster's partition map (PROTOCOL.md §4.9). */
+const CLUSTER_MAP = 'cluster-map'
+/** How often a client routing by partition reads the map again. */
+const MAP_REFRESH_MS = 1000
+/** Attempts of a call whose node no longer owns its partition (status 7), each after reading the map again. */
+const MAX_REROUTES = 3
 
 /** What `operate` resolves to: the values of its read ops, by bin and in order, and the record's metadata. */
 export interface OperateResult extends RecordMeta {
@@ -56,8 +64,9 @@ export async function connect(options: ClientOptions): Promise<Client> {
   const client = new Client(pool, o.policy ?? {}, o.maxPendingRequests)
   try {
     await pool.start()
+    if (o.routing && pool.pick()?.hello.cluster !== undefined) await client.startRouting({ size: o.poolSize, connectTimeoutMs: o.connectTimeoutMs, maxReconnectDelayMs: o.maxReconnectDelayMs })
   } catch (err) {
-    await pool.close()
+    await client.close()
     throw err
   }
   return client
@@ -70,6 +79,7 @@ export class Client {
   readonly #writePolicy: ResolvedPolicy
   readonly #maxPending: number
   #sessionLink: SessionLink | undefined
+  #router: Router | undefined
   #closed = false
 
   /** @internal Use `connect()`. */
@@ -79,6 +89,22 @@ export class Client {
     this.#readPolicy = resolvePolicy(this.#defaults, defaults, false)
     this.#writePolicy = resolvePolicy(this.#defaults, defaults, true)
     this.#maxPending = maxPendingRequests
+  }
+
+  /** @internal Against a cluster node, reads the partition map and routes by it from now on (client/router.ts). */
+  async startRouting(options: PoolOptions): Promise<void> {
+    const read = async (pool: Pool): Promise<string> => {
+      const deadline = performance.now() + this.#readPolicy.totalTimeoutMs
+      const connection = await pool.waitForConnection(deadline)
+      const values = (await connection.request(infoCall([CLUSTER_MAP]), deadline)) as Record<string, string>
+      return values[CLUSTER_MAP] ?? 'ERROR'
+    }
+    this.#router = await Router.open(this.#pool, options, read, MAP_REFRESH_MS)
+  }
+
+  /** The partition map's generation the client routes by; undefined when the server is not a cluster node. */
+  get mapGeneration(): number | undefined {
+    return this.#router?.generation
   }
 
   /** Writes bins (merging with existing ones unless the exists policy replaces). `null` deletes a bin. */
@@ -241,14 +267,31 @@ export class Client {
   /** Lets requests in flight finish, then closes every connection. Later calls reject with CLIENT_ERROR (-1). */
   async close(): Promise<void> {
     this.#closed = true
-    await this.#pool.close()
+    await Promise.all([this.#pool.close(), this.#router?.close()])
   }
 
   async #batch(keys: Key[], bins: string[] | null, policy: Policy | undefined): Promise<(TallyRecord | null)[]> {
     if (!Array.isArray(keys)) throw param('keys must be an array of Key')
     const resolved = policy === undefined ? this.#readPolicy : resolvePolicy(this.#defaults, policy, false)
     keys.forEach(checkKey)
-    return (await this.#send(batchGetCall(keys, bins, resolved.sendKey), resolved)) as (TallyRecord | null)[]
+    const router = this.#router
+    if (router === undefined) return (await this.#send(batchGetCall(keys, bins, resolved.sendKey), resolved)) as (TallyRecord | null)[]
+    // Against a cluster: one batch per owner, answers put back in the caller's order.
+    const groups = new Map<number, number[]>()
+    keys.forEach((key, i) => {
+      const owner = router.ownerOf(key)
+      const group = groups.get(owner)
+      if (group === undefined) groups.set(owner, [i])
+      else group.push(i)
+    })
+    const records = new Array<TallyRecord | null>(keys.length)
+    await Promise.all(
+      [...groups.values()].map(async (indexes) => {
+        const part = (await this.#send(batchGetCall(indexes.map((i) => keys[i]!), bins, resolved.sendKey), resolved)) as (TallyRecord | null)[]
+        part.forEach((record, j) => (records[indexes[j]!] = record))
+      }),
+    )
+    return records
   }
 
   #read<T>(op: OpCode, key: Key, policy: Policy | undefined, args: unknown[], decode: Decoder<T>): Promise<T> {
@@ -274,7 +317,7 @@ export class Client {
 
   #send(call: Call, policy: ResolvedPolicy): Promise<unknown> {
     if (this.#closed) return Promise.reject(new TallyError(CLIENT_STATUS.CLIENT_ERROR, 'the client is closed'))
-    if (this.#pool.inFlight >= this.#maxPending)
+    if (this.#pool.inFlight + (this.#router?.inFlight ?? 0) >= this.#maxPending)
       return Promise.reject(new TallyError(CLIENT_STATUS.QUEUE_FULL, `more than ${this.#maxPending} requests are waiting for an answer`))
     const now = performance.now()
     const deadline = policy.totalTimeoutMs > 0 ? now + policy.totalTimeoutMs : Infinity
@@ -284,19 +327,34 @@ export class Client {
   // One attempt; on a timeout or a dropped connection, another while retries and time remain.
   #attempt(call: Call, policy: ResolvedPolicy, now: number, deadline: number, attempt: number, inDoubt: boolean): Promise<unknown> {
     const attemptDeadline = policy.socketTimeoutMs > 0 ? Math.min(deadline, now + policy.socketTimeoutMs) : deadline
-    const connection = this.#pool.pick()
+    const router = this.#router
+    const pool = router === undefined ? this.#pool : router.poolFor(call)
+    const connection = pool.pick()
     const answer =
       connection !== undefined
         ? connection.request(call, attemptDeadline)
-        : this.#pool.waitForConnection(attemptDeadline).then((c) => c.request(call, attemptDeadline))
+        : pool.waitForConnection(attemptDeadline).then((c) => c.request(call, attemptDeadline))
+    if (router !== undefined) return answer.catch((err: TallyError) => this.#rerouted(err, call, policy, deadline, attempt, inDoubt))
     if (attempt === 0 && policy.maxRetries === 0) return answer
-    return answer.catch((err: TallyError) => {
-      const doubt = inDoubt || err.inDoubt
-      const retryable = err.code === STATUS.TIMEOUT || err.code === CLIENT_STATUS.CONNECTION
-      const later = performance.now()
-      if (retryable && attempt < policy.maxRetries && later < deadline) return this.#attempt(call, policy, later, deadline, attempt + 1, doubt)
-      throw doubt && !err.inDoubt ? new TallyError(err.code, err.message, { inDoubt: true, gen: err.gen, index: err.index, cause: err }) : err
-    })
+    return answer.catch((err: TallyError) => this.#retried(err, call, policy, deadline, attempt, inDoubt))
+  }
+
+  // Against a cluster: an answer that says the map moved on (7: the node does not own the partition; 11: its owner
+  // is down) or a lost connection makes the client read the map again; 7 changed nothing, so it is tried again.
+  async #rerouted(err: TallyError, call: Call, policy: ResolvedPolicy, deadline: number, attempt: number, inDoubt: boolean): Promise<unknown> {
+    if (err.code === STATUS.CLUSTER_CHANGE || err.code === STATUS.UNAVAILABLE || err.code === CLIENT_STATUS.CONNECTION) await this.#router!.refresh()
+    if (err.code === STATUS.CLUSTER_CHANGE && attempt < MAX_REROUTES && performance.now() < deadline)
+      return this.#attempt(call, policy, performance.now(), deadline, attempt + 1, inDoubt)
+    return this.#retried(err, call, policy, deadline, attempt, inDoubt)
+  }
+
+  // On a timeout or a dropped connection, another attempt while retries and time remain.
+  #retried(err: TallyError, call: Call, policy: ResolvedPolicy, deadline: number, attempt: number, inDoubt: boolean): Promise<unknown> {
+    const doubt = inDoubt || err.inDoubt
+    const retryable = err.code === STATUS.TIMEOUT || err.code === CLIENT_STATUS.CONNECTION
+    const later = performance.now()
+    if (retryable && attempt < policy.maxRetries && later < deadline) return this.#attempt(call, policy, later, deadline, attempt + 1, doubt)
+    throw doubt && !err.inDoubt ? new TallyError(err.code, err.message, { inDoubt: true, gen: err.gen, index: err.index, cause: err }) : err
   }
 }
 

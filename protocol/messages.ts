@@ -130,6 +130,8 @@ export interface Hello {
   maxFrameBytes: number
   maxRecordBytes: number
   maxBatchKeys: number
+  /** The cluster's name, when the server is a node of one (PROTOCOL.md §4.11); absent otherwise. */
+  cluster?: string
 }
 
 /** The outcome of a record request, before encoding: metadata plus the op's payload (bins, a value, reads). */

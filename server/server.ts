@@ -166,6 +166,7 @@ export class ServerCore {
       maxFrameBytes: o.maxFrameBytes,
       maxRecordBytes: Math.min(...store.namespaces.map((ns) => ns.config.maxRecordBytes)),
       maxBatchKeys: o.maxBatchKeys,
+      ...(o.cluster === undefined ? {} : { cluster: o.cluster.name }),
     }
     const helloWriter = new FrameWriter(256)
     helloWriter.begin()
