@@ -65,7 +65,7 @@ export function infoValue(source: InfoSource, command: string): string {
   if (command === 'get-config:context=network') return pairs(source.networkConfig())
   const nsConfig = /^get-config:context=namespace;id=(.+)$/.exec(command)
   if (nsConfig) return withNamespace(store, nsConfig[1]!, (ns) => pairs(namespaceConfig(ns)))
-  return clusterValue(command, store.namespaces.map((ns) => ns.name), source.aerospike()) ?? UNKNOWN
+  return clusterValue(command, store.namespaces.map((ns) => ns.name), source.aerospike(), source.cluster()?.view) ?? UNKNOWN
 }
 
 // `sets/<ns>` or `sets/<ns>/<set>`.

@@ -97,6 +97,7 @@ export class AerospikeWire implements Wire {
     try {
       const as = decodeRequestOrRefuse(body)
       request = requestOf(as)
+      context.cluster?.checkLocal(request)
       const result = runOperation(context, request) as RecordResult
       this.#answer(answerOf(as, request, result, context.store.clock.nowMs()), start)
       countOutcome(context, request, result, STATUS.OK, tally)

@@ -59,6 +59,19 @@ export class ClusterNode {
     return true
   }
 
+  /**
+   * For requests that are not forwarded (Aerospike's listener: its clients route by the map themselves): throws
+   * TallyError 11 if the partition's owner is down or there is no map, 7 if another node owns it.
+   */
+  checkLocal(request: Request): void {
+    const p = this.#partitionOf(request)
+    if (p < 0) return
+    const where = this.#view.where(p)
+    if (where === WHERE.HERE) return
+    if (where === WHERE.ELSEWHERE) throw new TallyError(STATUS.CLUSTER_CHANGE, `partition ${p} belongs to node ${this.#view.ownerOf(p)}, not to this node`)
+    throw new TallyError(STATUS.UNAVAILABLE, where === WHERE.NO_MAP ? 'no partition map yet' : `partition ${p} is unavailable: its owner is down`)
+  }
+
   // The partition a request addresses; -1 for requests of no partition (INFO, PEER). A batch's records must all
   // belong to one node: the partition of its first record stands for them.
   #partitionOf(request: Request): number {
