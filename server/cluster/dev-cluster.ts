@@ -29,7 +29,12 @@ export async function runDevCluster(nodes: number, firstPort: number): Promise<v
     children.push(spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'] }))
   }
   process.stdout.write(`etcd at ${etcd.endpoint}; ${nodes} nodes on 127.0.0.1:${firstPort}..${firstPort + nodes - 1}; Ctrl-C stops them all\n`)
-  await new Promise((r) => setTimeout(r, 3000))
-  process.stdout.write(`${await clusterStatus([etcd.endpoint], 'dev')}\n`)
+  // The status once the first map is written (bounded: the nodes may fail to start).
+  let status = ''
+  for (let i = 0; i < 300 && !/map generation [1-9]/.test(status); i++) {
+    await new Promise((r) => setTimeout(r, 100))
+    status = await clusterStatus([etcd.endpoint], 'dev')
+  }
+  process.stdout.write(`${status}\n`)
   await new Promise(() => {}) // until a signal
 }
