@@ -31,6 +31,7 @@ export function serveBatch(context: ConnectionContext, body: Buffer, writer: Wir
       try {
         if (row.write) throw unsupported('writes in a batch are')
         request = requestOf(row)
+        context.cluster?.checkLocal(request)
         const result = runOperation(context, request) as RecordResult
         addAnswer(answers, index, answerOf(row, request, result, nowMs))
         countOutcome(context, request, result, STATUS.OK, tally)
