@@ -41,7 +41,7 @@ t.test('three nodes serve one keyspace', { skip: !haveEtcd && NO_ETCD }, async (
     t.equal(map.generation, info.generation)
     t.same(map.nodes.map((n) => n.id), ['node1', 'node2', 'node3'])
 
-    const keys = 3000
+    const keys = 2000
     const owned = [0, 0, 0]
     await Promise.all(
       Array.from({ length: keys }, async (_, i) => {
@@ -70,7 +70,7 @@ t.test('three nodes serve one keyspace', { skip: !haveEtcd && NO_ETCD }, async (
     const client = await routingClient(t, cluster.nodes[1]!.port)
     t.ok(client.mapGeneration! > 0, `the client routes by map generation ${client.mapGeneration}`)
 
-    const keys = 12_000
+    const keys = 9000
     const inFlight = 500
     for (let start = 0; start < keys; start += inFlight)
       await Promise.all(Array.from({ length: Math.min(inFlight, keys - start) }, (_, j) => client.increment(new Key('test', 'rt', start + j), 'n', 1)))
