@@ -308,7 +308,8 @@ export class ServerCore {
    * store's background work.
    */
   async close(): Promise<void> {
-    await this.#context.cluster?.close()
+    // A cluster node leaves first (seen down at once); a server on its own closes its connections without a pause.
+    if (this.#context.cluster !== undefined) await this.#context.cluster.close()
     for (const connection of this.#connections) connection.close()
     const deadline = Date.now() + this.#closeGraceMs
     while (this.#streams.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10))
