@@ -7,7 +7,11 @@ import { CLIENT_STATUS, STATUS, TALLY_STATUS } from '../protocol/status.js'
 import type { Call, Connection } from './connection.js'
 import type { ResolvedPolicy } from './options.js'
 import type { Pool } from './pool.js'
+import type { Router } from './router.js'
 import { WriteTokens } from './write-tokens.js'
+
+/** Against a cluster, times a call answered "not the owner" (7) is sent again after the map is read again. */
+const MAX_REROUTES = 3
 
 /** Wait before retrying a write that the server answered busy (its first attempt not yet durable). */
 const BUSY_RETRY_DELAY_MS = 10
@@ -21,6 +25,8 @@ export class Attempts {
   readonly #tokens = new WriteTokens()
   /** The window of the server that last took a write with a token; 0 until one does. */
   #writeWindowMs = 0
+  /** Against a cluster: the partition map, which picks each call's node (client/router.ts). */
+  router: Router | undefined
 
   constructor(pool: Pool) {
     this.#pool = pool
@@ -37,13 +43,22 @@ export class Attempts {
   // and time remain. `inDoubt`: an earlier attempt may have reached a server.
   #attempt(call: Call, policy: ResolvedPolicy, now: number, deadline: number, attempt: number, inDoubt: boolean, startMs: number): Promise<unknown> {
     const attemptDeadline = policy.socketTimeoutMs > 0 ? Math.min(deadline, now + policy.socketTimeoutMs) : deadline
-    const connection = this.#pool.pick()
+    const router = this.router
+    const pool = router === undefined ? this.#pool : router.poolFor(call)
+    const connection = pool.pick()
     const answer =
       connection !== undefined
         ? this.#request(connection, call, attemptDeadline, inDoubt)
-        : this.#pool.waitForConnection(attemptDeadline).then((c) => this.#request(c, call, attemptDeadline, inDoubt))
-    if (attempt === 0 && policy.maxRetries === 0) return answer
-    return answer.catch((err: TallyError) => {
+        : pool.waitForConnection(attemptDeadline).then((c) => this.#request(c, call, attemptDeadline, inDoubt))
+    if (attempt === 0 && policy.maxRetries === 0 && router === undefined) return answer
+    return answer.catch(async (err: TallyError) => {
+      if (router !== undefined) {
+        // The map moved on (7: that node does not own the partition; 11: its owner is down) or a node was lost: read
+        // the map again. A 7 changed nothing, so the call goes again, to the owner the map now names.
+        if (err.code === STATUS.CLUSTER_CHANGE || err.code === STATUS.UNAVAILABLE || err.code === CLIENT_STATUS.CONNECTION) await router.refresh()
+        if (err.code === STATUS.CLUSTER_CHANGE && attempt < MAX_REROUTES && performance.now() < deadline)
+          return this.#attempt(call, policy, performance.now(), deadline, attempt + 1, inDoubt, startMs)
+      }
       const doubt = inDoubt || err.inDoubt === true
       const tokened = call.token !== undefined
       // With a token, the server's answer settles the write, whatever happened to the attempts before it.

@@ -14,6 +14,7 @@ import { Double, type Bins, type Key, type RecordMeta, type Value } from '../pro
 import type { Call } from './connection.js'
 import type { ResolvedPolicy } from './options.js'
 
+import type { RoutedCall } from './router.js'
 /** A record as read: its key, bins, and metadata. */
 export interface TallyRecord extends RecordMeta {
   key: Key
@@ -41,6 +42,11 @@ export class RecordCall<T> implements Call {
     readonly decode: Decoder<T>,
   ) {}
 
+  /** The record whose partition's owner serves the call (client/router.ts). */
+  get routeKey(): Key {
+    return this.key
+  }
+
   encode(w: FrameWriter, id: number): void {
     const { key, policy, args, token } = this
     // A token goes after every argument of the op, missing ones sent as nil (PROTOCOL.md §3.1).
@@ -54,8 +60,9 @@ export class RecordCall<T> implements Call {
 }
 
 /** A BATCH_GET of `keys`, reading `bins` (null: all); resolves to one record (or null) per key. */
-export function batchGetCall(keys: Key[], bins: string[] | null, sendKey: boolean): Call {
+export function batchGetCall(keys: Key[], bins: string[] | null, sendKey: boolean): RoutedCall {
   return {
+    routeKey: keys[0],
     isWrite: false,
     resolve: noop,
     reject: noop,
@@ -81,8 +88,9 @@ export interface BatchOperateAnswer extends RecordMeta {
 }
 
 /** A BATCH_OPERATE of `entries`; resolves to one answer per entry. A failure carries the failed entry's `index`. */
-export function batchOperateCall(entries: BatchOperateEntry[]): Call {
+export function batchOperateCall(entries: BatchOperateEntry[]): RoutedCall {
   return {
+    routeKey: entries[0]?.key,
     isWrite: true,
     resolve: noop,
     reject: noop,

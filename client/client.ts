@@ -28,13 +28,20 @@ import {
 import type { Call } from './connection.js'
 import { encodeOperation, type Numeric, type Operation } from './ops.js'
 import { checkMeta, DEFAULT_CLIENT_OPTIONS, DEFAULT_POLICY, parseHosts, resolvePolicy, type ClientOptions, type Policy, type ResolvedPolicy } from './options.js'
-import { Pool } from './pool.js'
+import { Pool, type PoolOptions } from './pool.js'
+import { Router } from './router.js'
 import { Scan, type ScanOptions } from './scan.js'
 import { restoreCall, truncateCall, type StoredRecord } from './records.js'
 import { Users } from './users.js'
 import { CountersSession, type SessionLink, type SessionOptions } from './session.js'
 
 export type { TallyRecord } from './calls.js'
+
+/** The info command that gives a cluster's partition map (PROTOCOL.md §4.9). */
+const CLUSTER_MAP = 'cluster-map'
+/** How often a client routing by partition reads the map again. */
+const MAP_REFRESH_MS = 1000
+/** Attempts of a call whose node no longer owns its partition (status 7), each after reading the map again. */
 
 /** What `operate` resolves to: the values of its read ops, by bin and in order, and the record's metadata. */
 export interface OperateResult extends RecordMeta {
@@ -64,8 +71,9 @@ export async function connect(options: ClientOptions): Promise<Client> {
   const client = new Client(pool, o.policy ?? {}, o.maxPendingRequests)
   try {
     await pool.start()
+    if (o.routing && pool.pick()?.hello.cluster !== undefined) await client.startRouting({ size: o.poolSize, connectTimeoutMs: o.connectTimeoutMs, maxReconnectDelayMs: o.maxReconnectDelayMs })
   } catch (err) {
-    await pool.close()
+    await client.close()
     throw err
   }
   return client
@@ -91,6 +99,7 @@ export class Client {
   readonly #maxPending: number
   readonly #attempts: Attempts
   #sessionLink: SessionLink | undefined
+  #router: Router | undefined
   #closed = false
 
   /** @internal Use `connect()`. */
@@ -108,6 +117,23 @@ export class Client {
 
   /** Users and roles of a server with security enabled (docs/security.md). */
   readonly users: Users
+
+  /** @internal Against a cluster node, reads the partition map and routes by it from now on (client/router.ts). */
+  async startRouting(options: PoolOptions): Promise<void> {
+    const read = async (pool: Pool): Promise<string> => {
+      const deadline = performance.now() + this.#readPolicy.totalTimeoutMs
+      const connection = await pool.waitForConnection(deadline)
+      const values = (await connection.request(infoCall([CLUSTER_MAP]), deadline)) as Record<string, string>
+      return values[CLUSTER_MAP] ?? 'ERROR'
+    }
+    this.#router = await Router.open(this.#pool, options, read, MAP_REFRESH_MS)
+    this.#attempts.router = this.#router
+  }
+
+  /** The partition map's generation the client routes by; undefined when the server is not a cluster node. */
+  get mapGeneration(): number | undefined {
+    return this.#router?.generation
+  }
 
   /** Writes bins (merging with existing ones unless the exists policy replaces). `null` deletes a bin. */
   async put(key: Key, bins: Bins, meta?: WriteMeta, policy?: Policy): Promise<RecordMeta> {
@@ -309,14 +335,31 @@ export class Client {
   /** Lets requests in flight finish, then closes every connection. Later calls reject with CLIENT_ERROR (-1). */
   async close(): Promise<void> {
     this.#closed = true
-    await this.#pool.close()
+    await Promise.all([this.#pool.close(), this.#router?.close()])
   }
 
   async #batch(keys: Key[], bins: string[] | null, policy: Policy | undefined): Promise<(TallyRecord | null)[]> {
     if (!Array.isArray(keys)) throw param('keys must be an array of Key')
     const resolved = policy === undefined ? this.#readPolicy : resolvePolicy(this.#defaults, policy, false)
     keys.forEach(checkKey)
-    return (await this.#send(batchGetCall(keys, bins, resolved.sendKey), resolved)) as (TallyRecord | null)[]
+    const router = this.#router
+    if (router === undefined) return (await this.#send(batchGetCall(keys, bins, resolved.sendKey), resolved)) as (TallyRecord | null)[]
+    // Against a cluster: one batch per owner, answers put back in the caller's order.
+    const groups = new Map<number, number[]>()
+    keys.forEach((key, i) => {
+      const owner = router.ownerOf(key)
+      const group = groups.get(owner)
+      if (group === undefined) groups.set(owner, [i])
+      else group.push(i)
+    })
+    const records = new Array<TallyRecord | null>(keys.length)
+    await Promise.all(
+      [...groups.values()].map(async (indexes) => {
+        const part = (await this.#send(batchGetCall(indexes.map((i) => keys[i]!), bins, resolved.sendKey), resolved)) as (TallyRecord | null)[]
+        part.forEach((record, j) => (records[indexes[j]!] = record))
+      }),
+    )
+    return records
   }
 
   #read<T>(op: OpCode, key: Key, policy: Policy | undefined, args: unknown[], decode: Decoder<T>): Promise<T> {
@@ -342,7 +385,7 @@ export class Client {
 
   #send(call: Call, policy: ResolvedPolicy): Promise<unknown> {
     if (this.#closed) return Promise.reject(new TallyError(CLIENT_STATUS.CLIENT_ERROR, 'the client is closed'))
-    if (this.#pool.inFlight >= this.#maxPending)
+    if (this.#pool.inFlight + (this.#router?.inFlight ?? 0) >= this.#maxPending)
       return Promise.reject(new TallyError(CLIENT_STATUS.QUEUE_FULL, `more than ${this.#maxPending} requests are waiting for an answer`))
     return this.#attempts.send(call, policy)
   }

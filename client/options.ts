@@ -61,6 +61,11 @@ export interface ClientOptions {
   user?: string
   /** The user's password. Only its bcrypt credential is sent (docs/security.md). */
   password?: string
+  /**
+   * Against a cluster (docs/cluster.md): learn the partition map and send each request straight to its partition's
+   * owner. False: every request goes to the seed connected to, which forwards what it does not own.
+   */
+  routing?: boolean
 }
 
 export const DEFAULT_PORT = 3100
@@ -70,6 +75,7 @@ export const DEFAULT_CLIENT_OPTIONS = {
   connectTimeoutMs: 1000,
   maxReconnectDelayMs: 2000,
   maxPendingRequests: 100_000,
+  routing: true,
 } as const
 
 /** The policy every call starts from. `maxRetries` is absent: it defaults per kind of call and server. */

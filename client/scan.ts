@@ -1,7 +1,7 @@
 // client.scan(): a namespace's or a set's records as an async iterator, streamed partition by partition (PROTOCOL.md
 // §4.11). The server sends a few frames ahead of what has been read and no more: each frame taken off the queue
 // grants it one more, so a caller that stops reading holds at most `framesAhead` frames here and stops the server.
-import { PARTITION_COUNT } from '../protocol/digest.js'
+import { PARTITIONS } from '../protocol/digest.js'
 import { TallyError } from '../protocol/errors.js'
 import type { ScanSpec } from '../protocol/messages.js'
 import { readScanFrame, SCAN_LIMITS, writeScanMore, writeScanRequest, type ScanFrame, type ScanRecordData } from '../protocol/scan-codec.js'
@@ -81,7 +81,7 @@ export class Scan implements AsyncIterable<ScanRecord> {
 
   /** Partitions asked for and not yet done: `client.scan(ns, set, { partitions: scan.partitionsLeft })` resumes. */
   get partitionsLeft(): number[] {
-    const asked = this.#spec.partitions ?? Array.from({ length: PARTITION_COUNT }, (_, p) => p)
+    const asked = this.#spec.partitions ?? Array.from({ length: PARTITIONS }, (_, p) => p)
     return asked.filter((p) => !this.#done.has(p))
   }
 
@@ -219,12 +219,12 @@ function toSpec(ns: string, set: string | null, options: ScanOptions): ScanSpec 
 function partitionList(partitions: ScanOptions['partitions']): number[] | null {
   if (partitions === undefined) return null
   if (Array.isArray(partitions)) {
-    if (!partitions.every((p) => Number.isInteger(p) && p >= 0 && p < PARTITION_COUNT) || new Set(partitions).size !== partitions.length)
-      throw param(`scan: partitions must be distinct integers from 0 to ${PARTITION_COUNT - 1}`)
+    if (!partitions.every((p) => Number.isInteger(p) && p >= 0 && p < PARTITIONS) || new Set(partitions).size !== partitions.length)
+      throw param(`scan: partitions must be distinct integers from 0 to ${PARTITIONS - 1}`)
     return [...partitions]
   }
   const { begin, count } = partitions ?? {}
-  if (!(Number.isInteger(begin) && Number.isInteger(count) && begin >= 0 && count >= 0 && begin + count <= PARTITION_COUNT))
-    throw param(`scan: a partition range is { begin, count } within 0 to ${PARTITION_COUNT - 1}`)
+  if (!(Number.isInteger(begin) && Number.isInteger(count) && begin >= 0 && count >= 0 && begin + count <= PARTITIONS))
+    throw param(`scan: a partition range is { begin, count } within 0 to ${PARTITIONS - 1}`)
   return Array.from({ length: count }, (_, i) => begin + i)
 }

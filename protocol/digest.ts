@@ -6,16 +6,8 @@ import type { UserKey } from './types.js'
 /** Length of a record digest in bytes. */
 export const DIGEST_BYTES = 20
 
-/** Partitions of every namespace, as in Aerospike: a record's partition is set by its digest (PROTOCOL.md §2.1). */
-export const PARTITION_COUNT = 4096
-
-/**
- * Aerospike's partition id of a digest: its first two bytes as a little-endian uint16, masked to 12 bits (the C
- * client's `as_partition_getid`: `*(uint16_t*)digest & (n_partitions - 1)`).
- */
-export function partitionOf(digest: Uint8Array, offset = 0): number {
-  return (digest[offset]! | (digest[offset + 1]! << 8)) & (PARTITION_COUNT - 1)
-}
+// Partitions are worked out from digests in partitions.ts; re-exported here for the codecs that hash and place keys.
+export { PARTITIONS, partitionOf } from './partitions.js'
 
 /** The key type byte hashed into the digest; the same numbers as Aerospike's particle types. */
 export const KEY_TYPE = { INTEGER: 1, STRING: 3, BYTES: 4 } as const

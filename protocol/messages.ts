@@ -26,6 +26,7 @@ export const OP = {
   AUTH: 14,
   /** Users and their roles (PROTOCOL.md §4.15). */
   USER_ADMIN: 15,
+  PEER: 16,
 } as const
 export type OpName = keyof typeof OP
 export type OpCode = (typeof OP)[OpName]
@@ -196,6 +197,11 @@ export type UserAdminRequest = {
   credential: string | null
   roles: string[] | null
 }
+/**
+ * PEER declares a connection node-to-node (docs/cluster.md): a cluster node forwards requests over it, and the node
+ * receiving them serves them itself, never forwarding them again.
+ */
+export type PeerRequest = { op: typeof OP.PEER; id: number }
 
 /** A decoded request. Values are left as decoded; the store checks their types and sizes. */
 export type Request =
@@ -214,6 +220,7 @@ export type Request =
   | RestoreRequest
   | AuthRequest
   | UserAdminRequest
+  | PeerRequest
 
 /** What the server states in its hello frame. */
 export interface Hello {
@@ -224,6 +231,8 @@ export interface Hello {
   maxBatchKeys: number
   /** How long the server remembers answers to write tokens (PROTOCOL.md §3.1); absent or 0: it keeps none. */
   writeWindowMs?: number
+  /** The cluster's name, when the server is a node of one (PROTOCOL.md §4.16); absent otherwise. */
+  cluster?: string
 }
 
 /** The outcome of a record request, before encoding: metadata plus the op's payload (bins, a value, reads). */

@@ -74,10 +74,38 @@ export function decodeRequest(r: MsgpackReader, limits: DecodeLimits = { maxBatc
   else if (op === OP.RESTORE) [request, read] = readRestoreRequest(r, id, fields, limits.maxBatchKeys)
   else if (op === OP.AUTH) [request, read] = readAuthRequest(r, id, fields)
   else if (op === OP.USER_ADMIN) [request, read] = readUserAdminRequest(r, id, fields)
+  else if (op === OP.PEER) [request, read] = [{ op: OP.PEER, id }, 2]
   else [request, read] = readRecordRequest(r, id, op as OpCode, opName, fields)
   for (; read < fields; read++) r.value() // fields a later protocol version added
   r.finish()
   return request
+}
+
+/** PEER: `[id, 16]` (PROTOCOL.md §4.11). */
+export function writePeerRequest(w: FrameWriter, id: number): void {
+  w.array(2)
+  w.number(id)
+  w.number(OP.PEER)
+}
+
+/**
+ * The frame body `body` with its request (or answer) id replaced by `id`, written as a uint32: a node forwards a
+ * request under an id of its own and gives the answer back its client's id. `body` must start with an id
+ * (peekRequestId finds one).
+ */
+export function withRequestId(body: Uint8Array, id: number): Buffer {
+  const head = body[0]!
+  const at = head >= 0x90 && head <= 0x9f ? 1 : head === 0xdc ? 3 : 5
+  const tag = body[at]!
+  const width = tag <= 0x7f ? 0 : tag === 0xcc ? 1 : tag === 0xcd ? 2 : 4
+  const rest = at + 1 + width
+  const out = Buffer.allocUnsafe(4 + at + 5 + body.length - rest)
+  out.writeUInt32BE(out.length - 4, 0)
+  out.set(body.subarray(0, at), 4)
+  out[4 + at] = 0xce
+  out.writeUInt32BE(id, 5 + at)
+  out.set(body.subarray(rest), 9 + at)
+  return out
 }
 
 /** INFO: `[id, 9, commands]`, the commands an array of strings (PROTOCOL.md §4.9). */

@@ -1,6 +1,6 @@
 // SCAN (PROTOCOL.md §4.11): the request that starts a scan, the one that lets it send more frames (or stops it),
 // and the answer frames it streams, each writer beside its reader. A scan answers one request id with many frames.
-import { DIGEST_BYTES, PARTITION_COUNT } from './digest.js'
+import { DIGEST_BYTES, PARTITIONS } from './digest.js'
 import { ARRAY_BYTES, SLOT_BYTES } from './memory-cost.js'
 import { OP, type ScanRequest, type ScanSpec } from './messages.js'
 import { KIND } from './msgpack-format.js'
@@ -68,15 +68,15 @@ export function readScanRequest(r: MsgpackReader, id: number, fields: number): [
 // Nil (every partition), or distinct partition ids in the order to scan them.
 function readPartitions(r: MsgpackReader): number[] | null {
   if (r.nil()) return null
-  const what = `SCAN: partitions must be nil or an array of distinct integers from 0 to ${PARTITION_COUNT - 1}`
+  const what = `SCAN: partitions must be nil or an array of distinct integers from 0 to ${PARTITIONS - 1}`
   if (r.kind() !== KIND.ARRAY) throw bad(what)
   const count = r.array()
-  if (count > PARTITION_COUNT) throw bad(what)
+  if (count > PARTITIONS) throw bad(what)
   r.charge(ARRAY_BYTES + count * SLOT_BYTES)
-  const seen = new Uint8Array(PARTITION_COUNT)
+  const seen = new Uint8Array(PARTITIONS)
   const partitions: number[] = []
   for (let i = 0; i < count; i++) {
-    const p = intField(r, 0, PARTITION_COUNT - 1, what)
+    const p = intField(r, 0, PARTITIONS - 1, what)
     if (seen[p]++ !== 0) throw bad(`SCAN: partition ${p} is listed twice`)
     partitions.push(p)
   }
@@ -132,7 +132,7 @@ export function readScanFrame(r: MsgpackReader, fields: number): ScanFrame {
   const records: ScanRecordData[] = []
   for (let i = 0; i < count; i++) records.push(readScanRecord(r, i))
   const partitionsDone = r.value()
-  if (!Array.isArray(partitionsDone) || !partitionsDone.every((p) => Number.isInteger(p) && p >= 0 && p < PARTITION_COUNT))
+  if (!Array.isArray(partitionsDone) || !partitionsDone.every((p) => Number.isInteger(p) && p >= 0 && p < PARTITIONS))
     throw new Error('a SCAN answer: partitionsDone must be an array of partition ids')
   const done = r.value()
   if (typeof done !== 'boolean') throw new Error('a SCAN answer: done must be a boolean')

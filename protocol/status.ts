@@ -10,8 +10,12 @@ export const STATUS = {
   GENERATION: 3,
   PARAMETER: 4,
   RECORD_EXISTS: 5,
+  /** A cluster node was asked for a partition it does not own by another node (their maps differ). */
+  CLUSTER_CHANGE: 7,
   OUT_OF_SPACE: 8,
   TIMEOUT: 9,
+  /** The partition's owner is down, or there is no partition map yet. */
+  UNAVAILABLE: 11,
   INCOMPATIBLE_TYPE: 12,
   RECORD_TOO_BIG: 13,
   KEY_BUSY: 14,

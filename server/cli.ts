@@ -6,6 +6,7 @@ import { Command } from 'commander'
 import { addBenchCommand } from '../bench/command.js'
 import { addBackupCommands } from './commands/backup.js'
 import { addCheckCommands } from './commands/check.js'
+import { addClusterCommand } from './commands/cluster.js'
 import { addDataCommands } from './commands/data.js'
 import { addInfoCommand } from './commands/info.js'
 import { addScanCommand } from './commands/scan.js'
@@ -24,6 +25,7 @@ addBenchCommand(program)
 addCheckCommands(program)
 addBackupCommands(program)
 addUserCommands(program)
+addClusterCommand(program)
 
 program.parseAsync().catch((err: Error) => {
   process.stderr.write(`tally: ${err.message}\n`)

@@ -12,6 +12,7 @@ import type { AnswerBudget, BudgetUser, FrameBudget } from './budgets.js'
 import { withFailures, type Held } from './held-answers.js'
 import type { Logger } from './log.js'
 import type { BatchTally } from './metrics/batch-tally.js'
+import type { ClusterNode } from './cluster/cluster-node.js'
 import type { OpContext } from './ops/index.js'
 import type { LogFailure } from './persist/log-writer.js'
 import type { StreamSink } from './scans/scan-job.js'
@@ -66,6 +67,8 @@ export interface Wire {
   writable?(): void
   /** The connection is gone. */
   closed?(): void
+  /** Set by the connection: takes an answer that comes later, from another node (a forwarded request). */
+  defer?: (answer: Promise<Uint8Array>) => void
 }
 
 export interface ConnectionContext extends OpContext {
@@ -82,6 +85,8 @@ export interface ConnectionContext extends OpContext {
   warnings: { slowReaders: ThrottledWarning; frameTimeouts: ThrottledWarning }
   /** Users and logins; undefined: security is not enabled. */
   security: Security | undefined
+  /** This server's cluster membership, when it is a node of one (docs/cluster.md). */
+  cluster: ClusterNode | undefined
 }
 
 export class ServerConnection implements BudgetUser, StreamSink {
@@ -105,6 +110,7 @@ export class ServerConnection implements BudgetUser, StreamSink {
   #answerBytes = 0 // answers held for the log, plus those queued in the stream while the peer does not read
   #queuedBytes = 0 // the stream's part of #answerBytes, counted from a write it could not take at once to 'drain'
   #released = false // the stream closed: nothing is counted in the budgets any more
+  #deferred = 0 // requests forwarded to another node, not yet answered
 
   constructor(stream: Duplex, context: ConnectionContext, wire: Wire) {
     this.#stream = stream
@@ -134,6 +140,7 @@ export class ServerConnection implements BudgetUser, StreamSink {
     wire.onResume = () => this.#pump()
     if (wire.greeting !== undefined) stream.write(wire.greeting)
     wire.attach?.(this)
+    if (context.cluster !== undefined) wire.defer = (answer) => this.#defer(answer)
   }
 
   /**
@@ -148,6 +155,16 @@ export class ServerConnection implements BudgetUser, StreamSink {
   send(bytes: Buffer): void {
     if (this.#ended) return
     this.#write(bytes)
+  }
+
+  // A forwarded request's answer: written when it comes, in any order (answers carry their request's id).
+  #defer(answer: Promise<Uint8Array>): void {
+    this.#deferred++
+    void answer.then((bytes) => {
+      this.#deferred--
+      this.#write(bytes as Buffer)
+      this.#pump()
+    })
   }
 
   /** Answer bytes held for this connection: for the log, or queued while its peer does not read. */
@@ -277,7 +294,7 @@ export class ServerConnection implements BudgetUser, StreamSink {
    */
   #full(): boolean {
     return (
-      this.#heldRequests + this.#tally.requests >= this.#context.maxInFlight ||
+      this.#heldRequests + this.#tally.requests + this.#deferred >= this.#context.maxInFlight ||
       this.#answerBytes >= this.#context.maxAnswerBytes ||
       this.#answers.full
     )
@@ -357,7 +374,7 @@ export class ServerConnection implements BudgetUser, StreamSink {
   }
 
   #endIfDone(): void {
-    if (this.#ended || this.#held.length > 0 || this.#wire.paused) return
+    if (this.#ended || this.#held.length > 0 || this.#wire.paused || this.#deferred > 0) return
     if (!this.#stopped && !(this.#peerEnded && this.#wire.bufferedBytes === 0)) return
     this.#ended = true
     this.#stream.pause()

@@ -17,13 +17,20 @@ import { tokenOf } from './window/write-window.js'
 import type { Session } from './security/session.js'
 
 /**
+ * A cluster node's routing (server/cluster/routing.ts): true if another node serves the request, whose answer then
+ * comes later, not from `dispatch`; throws a TallyError to refuse it (the owner is down, say).
+ */
+export type Forward = (request: Request, body: Uint8Array) => boolean
+
+/**
  * Decodes the request in `buf[start, end)`, runs it, and writes its answer as one frame into `w`. Returns the id it
  * answered (SERVER_MESSAGE_ID when the request was too broken to have one, or its answer comes later: a scan's
- * frames are sent by `scans`). With security, `session` decides first whether the request may run; AUTH and
- * USER_ADMIN are its own, answered later (`Session.takeDeferred`). A write with a token is answered from the window
- * if it was answered before (PROTOCOL.md §3.1); otherwise its answer is remembered there. Never throws.
+ * frames are sent by `scans`, a forwarded request's answer by the connection). With security, `session` decides
+ * first whether the request may run; AUTH and USER_ADMIN are its own, answered later (`Session.takeDeferred`). A
+ * write with a token is answered from the window if it was answered before (PROTOCOL.md §3.1); otherwise its answer
+ * is remembered there. Never throws.
  */
-export function dispatch(context: OpContext, buf: Buffer, start: number, end: number, r: MsgpackReader, w: FrameWriter, log: Logger, tally: BatchTally, scans?: ConnectionScans, session?: Session): number {
+export function dispatch(context: OpContext, buf: Buffer, start: number, end: number, r: MsgpackReader, w: FrameWriter, log: Logger, tally: BatchTally, scans?: ConnectionScans, session?: Session, forward?: Forward): number {
   let id = SERVER_MESSAGE_ID
   let request: Request | undefined
   let token: WriteToken | undefined
@@ -37,6 +44,7 @@ export function dispatch(context: OpContext, buf: Buffer, start: number, end: nu
       }
       session.check(request)
     }
+    if (forward !== undefined && forward(request, buf.subarray(start, end))) return SERVER_MESSAGE_ID
     if (request.op === OP.SCAN) {
       // Its frames are sent by the scan, later (PROTOCOL.md §4.11); only a scan that cannot start is answered here.
       if (scans === undefined) throw new TallyError(STATUS.UNSUPPORTED_FEATURE, 'SCAN is not served on this connection')
@@ -109,7 +117,7 @@ export function logInternalError(log: Logger, what: string, err: unknown): void 
 
 /** Counts a request's outcome for its namespace, and the request for the batch's latency. */
 export function countOutcome(context: OpContext, request: Request, result: unknown, status: number, tally: BatchTally, failedIndex?: number): void {
-  if (request.op === OP.INFO || request.op === OP.SCAN || request.op === OP.TRUNCATE || request.op === OP.RESTORE || request.op === OP.AUTH || request.op === OP.USER_ADMIN) return // counted by neither
+  if (request.op === OP.INFO || request.op === OP.SCAN || request.op === OP.TRUNCATE || request.op === OP.RESTORE || request.op === OP.AUTH || request.op === OP.USER_ADMIN || request.op === OP.PEER) return // counted by neither
   tally.add(request, status)
   if (request.op === OP.BATCH_OPERATE) {
     request.items.forEach((item, i) => {

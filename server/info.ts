@@ -14,6 +14,7 @@ import { dataInfoValue } from './info-data.js'
 import type { ServerStats } from './stats.js'
 import { SERVER_VERSION } from './version.js'
 import type { WindowStats } from './window/write-window.js'
+import type { ClusterNode } from './cluster/cluster-node.js'
 
 /** What the info commands read from a running server. */
 export interface InfoSource {
@@ -32,6 +33,8 @@ export interface InfoSource {
   storageSpace: () => { freeBytes: number; totalBytes: number } | undefined
   /** The window of answers to write tokens. */
   window: () => WindowStats
+  /** The server's cluster membership; undefined for a server on its own. */
+  cluster: () => ClusterNode | undefined
 }
 
 const UNKNOWN = 'ERROR:4:unrecognized command'
@@ -52,6 +55,11 @@ export function infoValue(source: InfoSource, command: string): string {
   if (command === 'statistics') return pairs(statistics(source))
   if (command === 'latencies' || command.startsWith('latencies:')) return latenciesValue(source.stats.ops, command.slice(10))
   if (command === 'slowlog') return slowLogValue(source.stats.slowLog)
+  if (command === 'cluster' || command === 'cluster-map') {
+    const cluster = source.cluster()
+    if (cluster === undefined) return 'ERROR:4:this server is not a cluster node'
+    return command === 'cluster' ? cluster.view.summary(cluster.forwarded) : cluster.view.clientMap()
+  }
   if (command === 'sets') return store.namespaces.map(sets).filter((s) => s !== '').join(';')
   if (command.startsWith('sets/')) return setsOf(store, command.slice(5))
   if (command === 'bins') return store.namespaces.map((ns) => `${ns.name}:${bins(ns)}`).join(';')
@@ -61,7 +69,7 @@ export function infoValue(source: InfoSource, command: string): string {
   if (command === 'get-config:context=network') return pairs(source.networkConfig())
   const nsConfig = /^get-config:context=namespace;id=(.+)$/.exec(command)
   if (nsConfig) return withNamespace(store, nsConfig[1]!, (ns) => pairs(namespaceConfig(ns)))
-  return dataInfoValue(store, command) ?? clusterValue(command, store.namespaces.map((ns) => ns.name), source.aerospike()) ?? UNKNOWN
+  return dataInfoValue(store, command) ?? clusterValue(command, store.namespaces.map((ns) => ns.name), source.aerospike(), source.cluster()?.view) ?? UNKNOWN
 }
 
 // `sets/<ns>` or `sets/<ns>/<set>`.

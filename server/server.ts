@@ -28,6 +28,7 @@ import { ThrottledWarning } from './throttled-warning.js'
 import { DEFAULT_WRITE_WINDOW, WriteWindow } from './window/write-window.js'
 import { tlsServerOptions, type TlsOptions } from './security/tls.js'
 import { DEFAULT_SECURITY, Security, type SecurityOptions } from './security/security.js'
+import { ClusterNode, type ClusterOptions } from './cluster/cluster-node.js'
 
 /** Options of a server. CLI flags map one-to-one onto these. */
 export interface ServerOptions {
@@ -103,6 +104,8 @@ export interface ServerOptions {
   nsupPeriodMs?: number
   /** How long `close` waits for connections to finish before cutting them. */
   closeGraceMs?: number
+  /** Makes this server a node of a cluster coordinated by etcd (docs/cluster.md); undefined: a server on its own. */
+  cluster?: ClusterOptions
   clock?: Clock
   log?: Logger
 }
@@ -178,6 +181,7 @@ export class ServerCore {
       maxRecordBytes: Math.min(...store.namespaces.map((ns) => ns.config.maxRecordBytes)),
       maxBatchKeys: o.maxBatchKeys,
       writeWindowMs: window.enabled ? window.maxAgeMs : 0,
+      ...(o.cluster === undefined ? {} : { cluster: o.cluster.name }),
     }
     const helloWriter = new FrameWriter(256)
     helloWriter.begin()
@@ -194,6 +198,7 @@ export class ServerCore {
       aerospike: () => this.aerospikeListeningOn,
       storageSpace: () => persistence?.space,
       window: () => window.stats(),
+      cluster: () => this.#context.cluster,
     }
     this.#context = {
       store,
@@ -212,6 +217,7 @@ export class ServerCore {
       info: (command) => infoValue(source, command),
       window,
       security,
+      cluster: o.cluster === undefined ? undefined : new ClusterNode(o.cluster),
     }
     this.#refusals = new Refusals(this.log, this.stats, o.maxConnections)
     this.#closeGraceMs = o.closeGraceMs
@@ -299,6 +305,11 @@ export class ServerCore {
     return new ServerCore(store, persistence, window, stats, security, o)
   }
 
+  /** This server's cluster membership; undefined for a server on its own. */
+  get cluster(): ClusterNode | undefined {
+    return this.#context.cluster
+  }
+
   /** Open connections. */
   get connections(): number {
     return this.#connections.size
@@ -333,6 +344,8 @@ export class ServerCore {
    * store's background work.
    */
   async close(): Promise<void> {
+    // A cluster node leaves first (seen down at once); a server on its own closes its connections without a pause.
+    if (this.#context.cluster !== undefined) await this.#context.cluster.close()
     for (const connection of this.#connections) connection.close()
     const deadline = Date.now() + this.#closeGraceMs
     while (this.#streams.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10))
@@ -348,7 +361,7 @@ export class ServerCore {
 }
 
 /** Options with every default filled in. */
-type Resolved = Required<Omit<ServerOptions, 'clock' | 'log' | 'fileSystem' | 'namespaces' | 'aerospikePort' | 'metricsPort' | 'tls' | 'security'>> & ServerOptions
+type Resolved = Required<Omit<ServerOptions, 'clock' | 'log' | 'fileSystem' | 'namespaces' | 'aerospikePort' | 'metricsPort' | 'tls' | 'security' | 'cluster'>> & ServerOptions
 
 /** The service settings in force, under their config-file names, for `get-config`. */
 function serviceConfig(o: Resolved): Record<string, string | number | boolean> {
@@ -425,6 +438,14 @@ export async function startServer(options: ServerOptions = {}): Promise<TallySer
   const [tally, aerospike] = listeners.map((listener) => listener.address() as net.AddressInfo)
   core.listeningOn = { address: tally!.address, port: tally!.port }
   if (aerospike !== undefined) core.aerospikeListeningOn = { address: aerospike.address, port: aerospike.port, tls: tls !== undefined }
+  if (core.cluster !== undefined) {
+    try {
+      await core.cluster.start({ host: tally!.address, port: tally!.port, aerospikePort: aerospike?.port ?? null }, core.log)
+    } catch (err) {
+      await stop()
+      throw err
+    }
+  }
   let closing: Promise<void> | undefined
   return {
     core,

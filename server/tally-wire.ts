@@ -8,7 +8,8 @@ import { MsgpackReader } from '../protocol/msgpack-reader.js'
 import { FrameWriter } from '../protocol/msgpack-writer.js'
 import { writeErrorResponse, writeInfoResponse } from '../protocol/response-codec.js'
 import type { ConnectionContext, Wire } from './connection.js'
-import { dispatch } from './dispatch.js'
+import { dispatch, type Forward } from './dispatch.js'
+import { OP } from '../protocol/messages.js'
 import type { BatchTally } from './metrics/batch-tally.js'
 import { failureOf } from './aerospike/failures.js'
 import { Session, type Deferred } from './security/session.js'
@@ -25,6 +26,9 @@ export class TallyWire implements Wire {
   readonly #writer = new FrameWriter()
   readonly #reader = new MsgpackReader({ mapsAsObjects: false })
   readonly #scans: ConnectionScans
+  readonly #forward: Forward | undefined
+  defer: ((answer: Promise<Uint8Array>) => void) | undefined
+  #peer = false // the other end is a cluster node that forwards requests (PEER): never forward them again
 
   /** `hello`: the hello frame, sent first on every connection. `peer`: the client's address, for the log. */
   constructor(context: ConnectionContext, hello: Uint8Array, peer: string) {
@@ -33,6 +37,12 @@ export class TallyWire implements Wire {
     this.#session = context.security === undefined ? undefined : new Session(context.security, peer)
     this.#decoder = new FrameDecoder(context.limits.maxFrameBytes)
     this.#scans = new ConnectionScans(context.store)
+    const cluster = context.cluster
+    if (cluster !== undefined)
+      this.#forward = (request, body) => {
+        if (request.op === OP.PEER) this.#peer = true
+        return cluster.route(request, body, this.#peer, this.defer!)
+      }
   }
 
   /** Scans running on this connection. */
@@ -76,7 +86,7 @@ export class TallyWire implements Wire {
   serve(tally: BatchTally): number {
     const decoder = this.#decoder
     const session = this.#session
-    const id = dispatch(this.#context, decoder.frame, decoder.frameStart, decoder.frameEnd, this.#reader, this.#writer, this.#context.log, tally, this.#scans, session)
+    const id = dispatch(this.#context, decoder.frame, decoder.frameStart, decoder.frameEnd, this.#reader, this.#writer, this.#context.log, tally, this.#scans, session, this.#forward)
     if (session !== undefined) {
       const deferred = session.takeDeferred()
       if (deferred !== undefined) this.#await(deferred)

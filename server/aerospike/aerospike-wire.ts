@@ -105,6 +105,7 @@ export class AerospikeWire implements Wire {
       const as = decodeRequestOrRefuse(body)
       request = requestOf(as)
       this.#session?.check(request)
+      context.cluster?.checkLocal(request)
       const result = runOperation(context, request) as RecordResult
       this.#answer(answerOf(as, request, result, context.store.clock.nowMs()), start)
       countOutcome(context, request, result, STATUS.OK, tally)

@@ -36,6 +36,7 @@ export function serveBatch(context: ConnectionContext, body: Buffer, writer: Wir
         if (row.write) throw unsupported('writes in a batch are')
         request = requestOf(row)
         session?.check(request)
+        context.cluster?.checkLocal(request)
         const result = runOperation(context, request) as RecordResult
         addAnswer(answers, index, answerOf(row, request, result, nowMs))
         countOutcome(context, request, result, STATUS.OK, tally)

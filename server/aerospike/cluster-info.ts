@@ -3,6 +3,8 @@
 import { createHash } from 'node:crypto'
 import os from 'node:os'
 import { parseInfoCommand } from '../../protocol/aerospike/info.js'
+import { PARTITIONS } from '../../protocol/partitions.js'
+import { WHERE, type ClusterView } from '../cluster/view.js'
 
 /**
  * The Aerospike server build whose protocol Tally answers for: at least 6.0 (the clients then batch with
@@ -10,9 +12,7 @@ import { parseInfoCommand } from '../../protocol/aerospike/info.js'
  */
 export const COMPATIBLE_BUILD = '7.1.0.0'
 
-/** Clients partition keys into 4096 partitions; Tally owns them all. */
-const PARTITIONS = 4096
-/** One bit per partition, all set, base64 (684 characters). */
+/** One bit per partition, all set, base64 (684 characters): a server on its own owns every partition. */
 const ALL_PARTITIONS = Buffer.alloc(PARTITIONS / 8, 0xff).toString('base64')
 /** Tally's partition map and peer list never change. */
 const GENERATION = '1'
@@ -24,9 +24,14 @@ export type AerospikeService = { address: string; port: number; tls?: boolean } 
 
 /**
  * The value of a cluster info command, or undefined if `command` is not one. `namespaces`: the namespaces' names.
+ * `cluster`: the node's view when it is a node of a Tally cluster, whose map the answers then give.
  */
-export function clusterValue(command: string, namespaces: readonly string[], service: AerospikeService): string | undefined {
+export function clusterValue(command: string, namespaces: readonly string[], service: AerospikeService, cluster?: ClusterView): string | undefined {
   const { name } = parseInfoCommand(command)
+  if (cluster !== undefined) {
+    const value = clusterNodeValue(name, namespaces, service, cluster)
+    if (value !== undefined) return value
+  }
   switch (name) {
     case 'node':
       return nodeName(service)
@@ -68,6 +73,53 @@ export function clusterValue(command: string, namespaces: readonly string[], ser
     default:
       return undefined
   }
+}
+
+/**
+ * The answers that differ on a node of a Tally cluster (docs/cluster.md): its name comes from its node id (so each
+ * node can name its peers), the partition generation is the map's, the peers are the other live nodes' Aerospike
+ * listeners, and `replicas` sets the bits of the partitions this node owns (one copy: replica count 1).
+ */
+function clusterNodeValue(name: string, namespaces: readonly string[], service: AerospikeService, cluster: ClusterView): string | undefined {
+  switch (name) {
+    case 'node':
+      return clusterNodeName(cluster.name, cluster.selfId)
+    case 'partition-generation':
+    case 'rebalance-generation':
+      return String(cluster.generation)
+    case 'peers-generation':
+      return String(peersGeneration(cluster))
+    case 'peers-clear-std':
+    case 'peers-clear-alt': {
+      const peers = [...cluster.members.values()]
+        .filter((m) => m.id !== cluster.selfId && m.aerospikePort !== null)
+        .sort((a, b) => (a.id < b.id ? -1 : 1))
+        .map((m) => `[${clusterNodeName(cluster.name, m.id)},,[${hostPort(m.host)}:${m.aerospikePort}]]`)
+      return `${peersGeneration(cluster)},${service?.port ?? ''},[${peers.join(',')}]`
+    }
+    case 'replicas':
+    case 'replicas-all':
+    case 'replicas-master': {
+      const bits = Buffer.alloc(PARTITIONS / 8)
+      for (let p = 0; p < PARTITIONS; p++) if (cluster.where(p) === WHERE.HERE) bits[p >> 3]! |= 0x80 >> (p & 7)
+      const map = bits.toString('base64')
+      const head = name === 'replicas' ? '0,1,' : name === 'replicas-all' ? '1,' : ''
+      return namespaces.map((ns) => `${ns}:${head}${map}`).join(';')
+    }
+    default:
+      return undefined
+  }
+}
+
+/** The Aerospike node name of cluster node `id`: hexadecimal, 15 characters, the same wherever it is computed. */
+export function clusterNodeName(cluster: string, id: string): string {
+  return createHash('sha256').update(`${cluster}/${id}`).digest('hex').slice(0, 15).toUpperCase()
+}
+
+// Changes whenever the live members or their addresses change; clients ask for the peers again when it does.
+function peersGeneration(cluster: ClusterView): number {
+  const members = [...cluster.members.values()].map((m) => `${m.id}@${m.host}:${m.aerospikePort}`).sort()
+  return createHash('sha256').update(members.join(',')).digest().readUInt32BE(0) >>> 1
 }
 
 /**

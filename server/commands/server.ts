@@ -12,6 +12,8 @@ import { checkPidfile, removePidfile, writePidfile } from '../pidfile.js'
 import { AEROSPIKE_SERVICE_PORT, DEFAULT_SERVER_OPTIONS, startServer, type ServerOptions, type TallyServer } from '../server.js'
 import { SERVER_VERSION } from '../version.js'
 import { flag } from './args.js'
+import { NAME_PATTERN } from '../cluster/etcd-keys.js'
+import type { ClusterOptions } from '../cluster/cluster-node.js'
 import { makeDirectory } from '../directories.js'
 import { explainStartupError, prepareDirectory } from './startup.js'
 import { ADMIN_PASSWORD_ENV } from '../security/security.js'
@@ -43,6 +45,9 @@ interface ServerFlags {
   logFile?: string
   pidfile?: string
   daemon: boolean
+  cluster?: string
+  etcd?: string
+  nodeId?: string
 }
 
 /** Set in the environment of the child a daemonizing parent starts. */
@@ -134,6 +139,9 @@ export function addServerCommand(program: Command): void {
     .option('--log-file <file>', 'also write log lines to this file (reopened on SIGHUP)', flag(filePath))
     .option('--pidfile <file>', 'write the process id here once listening; removed on shutdown', flag(ruleOf('service', 'pidfile', (c) => c.pidfile!)))
     .option('--daemon', 'detach from the terminal; output goes to the log file', false)
+    .option('--cluster <name>', 'join this cluster (tally cluster init); needs --etcd and --node-id')
+    .option('--etcd <urls>', 'etcd endpoints of the cluster, comma-separated (http://host:port)')
+    .option('--node-id <id>', "this node's id in the cluster, stable across restarts")
     .action(async (flags: ServerFlags, command: Command) => {
       const fromCli = (name: string): boolean => command.getOptionValueSource(name) === 'cli'
       const config = flags.config === undefined ? emptyConfig() : loadConfig(flags.config)
@@ -170,6 +178,8 @@ function mergedOptions(flags: ServerFlags, config: DaemonConfig, fromCli: (name:
   if (config.tickerIntervalMs !== undefined) options.tickerIntervalMs = config.tickerIntervalMs
   mergeTlsFlags(flags, options)
   if (flags.enableSecurity === true) options.security = { ...options.security, enabled: true }
+  const cluster = clusterOptions(flags)
+  if (cluster !== undefined) options.cluster = cluster
   return options
 }
 
@@ -184,6 +194,16 @@ function mergeTlsFlags(flags: ServerFlags, options: ServerOptions): void {
   if (flags.tlsAuthenticateClient !== undefined) tls.authenticateClient = flags.tlsAuthenticateClient
   if (tls.certFile === '' || tls.keyFile === '') throw new Error('TLS needs both --tls-cert-file and --tls-key-file (or cert-file and key-file in the tls block)')
   options.tls = tls
+}
+
+/** `--cluster`, `--etcd` and `--node-id` go together; each is checked here, before anything starts. */
+function clusterOptions(flags: ServerFlags): ClusterOptions | undefined {
+  const given = [flags.cluster, flags.etcd, flags.nodeId].filter((f) => f !== undefined).length
+  if (given === 0) return undefined
+  if (given < 3) throw new Error('a cluster node needs --cluster, --etcd and --node-id')
+  for (const [what, value] of [['cluster name', flags.cluster!], ['node id', flags.nodeId!]])
+    if (!NAME_PATTERN.test(value)) throw new Error(`${what} '${value}' must be 1 to 32 letters, digits, '-' or '_'`)
+  return { name: flags.cluster!, etcd: flags.etcd!.split(','), nodeId: flags.nodeId! }
 }
 
 async function run(flags: ServerFlags, config: DaemonConfig, fromCli: (name: string) => boolean): Promise<void> {

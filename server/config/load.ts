@@ -7,6 +7,7 @@ import type { ServerOptions } from '../server.js'
 import type { NamespaceConfig } from '../store/namespace.js'
 import { DEFAULT_NAMESPACE } from '../store/store.js'
 import { describeSystemError } from '../system-errors.js'
+import { NAME_PATTERN } from '../cluster/etcd-keys.js'
 import { ConfigError, parseConfig, type Block, type Setting } from './parse.js'
 import { bool, count, duration, filePath, host, integer, logLevel, MAX_TIMER_MS, portOrOff, seconds, size, type Range } from './values.js'
 
@@ -84,6 +85,18 @@ function oneValue(values: string[]): string {
 
 function tlsOf(c: DaemonConfig): NonNullable<ServerOptions['tls']> {
   return (c.server.tls ??= { certFile: '', keyFile: '' })
+}
+
+// The cluster block (docs/cluster.md): all three settings, or none.
+type ClusterSettings = { name?: string; etcd?: string[]; nodeId?: string }
+const clusterName = (what: string) => (v: string[]): string => {
+  if (v.length !== 1 || !NAME_PATTERN.test(v[0]!)) throw new Error(`${what} must be 1 to 32 letters, digits, - or _`)
+  return v[0]!
+}
+const CLUSTER: Record<string, Apply<ClusterSettings>> = {
+  name: (v, c) => (c.name = clusterName('the cluster name')(v)),
+  'node-id': (v, c) => (c.nodeId = clusterName('node-id')(v)),
+  etcd: (v, c) => (c.etcd = v.flatMap((u) => u.split(',')).filter((u) => u !== '')),
 }
 
 const NETWORK_SERVICE: Record<string, Apply<DaemonConfig>> = {
@@ -238,6 +251,14 @@ export function interpretConfig(root: Block, file: string): DaemonConfig {
       case 'logging':
         settings(block, 'logging', {}, config, (inner) => logging(inner, config, fail, unknown))
         break
+      case 'cluster': {
+        const cluster: ClusterSettings = {}
+        settings(block, 'cluster', CLUSTER, cluster)
+        if (cluster.name === undefined || cluster.nodeId === undefined || cluster.etcd === undefined || cluster.etcd.length === 0)
+          fail(block, 'the cluster block needs name, etcd and node-id')
+        config.server.cluster = { name: cluster.name!, etcd: cluster.etcd!, nodeId: cluster.nodeId! }
+        break
+      }
       case 'namespace': {
         const name = block.args[0]
         if (name === undefined || block.args.length > 1 || !/^[A-Za-z0-9_-]{1,31}$/.test(name))

@@ -47,7 +47,7 @@ export class BatchTally {
     } else if (request.op === OP.BATCH_OPERATE) {
       this.requests += request.items.length
       address = request.items[0]?.address
-    } else if (request.op !== OP.INFO && request.op !== OP.SCAN && request.op !== OP.TRUNCATE && request.op !== OP.RESTORE && request.op !== OP.AUTH && request.op !== OP.USER_ADMIN) {
+    } else if (request.op !== OP.INFO && request.op !== OP.SCAN && request.op !== OP.TRUNCATE && request.op !== OP.RESTORE && request.op !== OP.AUTH && request.op !== OP.USER_ADMIN && request.op !== OP.PEER) {
       this.requests++
       address = request.address
     }

@@ -11,6 +11,7 @@ import { get } from './get.js'
 import { increment } from './increment.js'
 import { info } from './info.js'
 import { operate } from './operate.js'
+import { peer } from './peer.js'
 import { put } from './put.js'
 import { remove } from './remove.js'
 import { restore } from './restore.js'
@@ -39,6 +40,7 @@ export const OPERATIONS: HandlerTable = {
   [OP.RESTORE]: restore,
   [OP.AUTH]: securityNotEnabled,
   [OP.USER_ADMIN]: securityNotEnabled,
+  [OP.PEER]: peer,
 }
 
 /** Runs a decoded request through its handler. Throws TallyError for a failed operation. */

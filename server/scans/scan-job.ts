@@ -1,7 +1,7 @@
 // One scan in progress on one connection (PROTOCOL.md §4.11): walks its partitions a slice at a time, yielding to
 // the event loop between slices so other clients go on being served, and sends a frame only while the client has
 // granted one and is taking what it was sent. What it holds is bounded: one partition's record ids and one frame.
-import { PARTITION_COUNT } from '../../protocol/digest.js'
+import { PARTITIONS } from '../../protocol/digest.js'
 import type { ScanSpec } from '../../protocol/messages.js'
 import { FrameWriter, MsgpackWriter } from '../../protocol/msgpack-writer.js'
 import { SCAN_LIMITS, writeScanFrame, writeScanRecord } from '../../protocol/scan-codec.js'
@@ -51,7 +51,7 @@ export class ScanJob {
     this.#sink = sink
     this.#clock = clock
     this.#onEnd = onEnd
-    this.#partitions = spec.partitions ?? Array.from({ length: PARTITION_COUNT }, (_, p) => p)
+    this.#partitions = spec.partitions ?? Array.from({ length: PARTITIONS }, (_, p) => p)
     this.#credit = spec.framesAhead
     this.#allowance = Math.min(spec.recordsPerSecond, spec.recordsPerFrame) // the first burst: a second's worth at most
     this.#allowanceAtMs = performance.now()

@@ -1,7 +1,8 @@
 // Finds a record id from its 20-byte digest without building a string per lookup. The index is split into 4096
 // partitions (by the digest's first 12 bits, like Aerospike's partitions); each is an open-addressing table of
 // record ids with linear probing, so growing one partition rehashes only its 1/4096th of the records.
-import { DIGEST_BYTES, PARTITION_COUNT, partitionOf } from '../../protocol/digest.js'
+import { DIGEST_BYTES } from '../../protocol/digest.js'
+import { partitionOf, PARTITIONS } from '../../protocol/partitions.js'
 import type { RecordTable } from './record-table.js'
 
 const INITIAL_SLOTS = 8
@@ -31,11 +32,11 @@ export class DigestIndex {
   readonly #records: RecordTable
   readonly #seed = (Math.random() * 0x1_0000_0000) >>> 0
   readonly #slots: Int32Array[] = []
-  readonly #counts = new Uint32Array(PARTITION_COUNT)
+  readonly #counts = new Uint32Array(PARTITIONS)
 
   constructor(records: RecordTable) {
     this.#records = records
-    for (let p = 0; p < PARTITION_COUNT; p++) this.#slots.push(new Int32Array(INITIAL_SLOTS * 2))
+    for (let p = 0; p < PARTITIONS; p++) this.#slots.push(new Int32Array(INITIAL_SLOTS * 2))
   }
 
   /** The id of the record with this digest, or -1. */
@@ -92,10 +93,10 @@ export class DigestIndex {
 
   /** Makes room for about `records` records in all, so that loading them grows nothing. */
   reserve(records: number): void {
-    const perPartition = Math.ceil((records / PARTITION_COUNT) * 1.2)
+    const perPartition = Math.ceil((records / PARTITIONS) * 1.2)
     let slots = INITIAL_SLOTS
     while (perPartition * MAX_LOAD_DEN > slots * MAX_LOAD_NUM) slots *= 2
-    for (let p = 0; p < PARTITION_COUNT; p++) {
+    for (let p = 0; p < PARTITIONS; p++) {
       if (this.#counts[p] === 0 && this.#slots[p]!.length < slots * 2) this.#slots[p] = new Int32Array(slots * 2)
       else while ((this.#slots[p]!.length >> 1) < slots) this.#grow(p)
     }

@@ -1,7 +1,7 @@
 // One namespace: its records, the digest index over them, and expiry. Every single-record operation is a
 // transaction: `begin` finds the record and checks the request's conditions in Aerospike's order, the op works on
 // the transaction's copy, and `commit` applies the result in one step and reports it to the mutation listener.
-import { DIGEST_BYTES, PARTITION_COUNT, partitionOf } from '../../protocol/digest.js'
+import { DIGEST_BYTES, PARTITIONS, partitionOf } from '../../protocol/digest.js'
 import { TallyError } from '../../protocol/errors.js'
 import type { RecordAddress, RecordPolicy, RecordResult, WriteToken } from '../../protocol/messages.js'
 import { STATUS } from '../../protocol/status.js'
@@ -467,8 +467,8 @@ export class Namespace {
 
   /** Records in each of the 4096 partitions (expired ones not yet swept included), by partition id. */
   partitionCounts(): Uint32Array {
-    const counts = new Uint32Array(PARTITION_COUNT)
-    for (let p = 0; p < PARTITION_COUNT; p++) counts[p] = this.#index.count(p)
+    const counts = new Uint32Array(PARTITIONS)
+    for (let p = 0; p < PARTITIONS; p++) counts[p] = this.#index.count(p)
     return counts
   }
 

@@ -139,3 +139,12 @@ t.test('bad config files stop startup with file:line and what is wrong', async (
     t.match(result.stderr, pattern)
   }
 })
+
+t.test('the cluster block: name, etcd and node-id together', async (t) => {
+  const read = (text: string): ReturnType<typeof interpretConfig> => interpretConfig(parseConfig(text, 'c.conf'), 'c.conf')
+  const config = read('cluster {\n  name prod\n  etcd http://10.0.0.1:2379,http://10.0.0.2:2379\n  node-id a1\n}\n')
+  t.same(config.server.cluster, { name: 'prod', etcd: ['http://10.0.0.1:2379', 'http://10.0.0.2:2379'], nodeId: 'a1' })
+  t.throws(() => read('cluster {\n  name prod\n  node-id a1\n}\n'), /c\.conf:1: the cluster block needs name, etcd and node-id/)
+  t.throws(() => read('cluster {\n  name pr/od\n  etcd http://h:1\n  node-id a1\n}\n'), /c\.conf:2: name: the cluster name must be/)
+  t.throws(() => read('cluster {\n  name p\n  etcd http://h:1\n  node-id a1\n  nodes 3\n}\n'), /unknown setting 'nodes' in cluster/)
+})

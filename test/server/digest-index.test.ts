@@ -1,7 +1,6 @@
 // The digest index against a Map model: random inserts and removes, including colliding slot runs.
 import { randomBytes } from 'node:crypto'
 import t from 'tap'
-import { partitionOf } from '../../protocol/digest.js'
 import { DigestIndex } from '../../server/store/digest-index.js'
 import { RecordTable } from '../../server/store/record-table.js'
 
@@ -47,11 +46,6 @@ t.test('agrees with a Map through 60,000 random inserts and removes', async (t) 
   for (const d of live) if (index.find(d) !== model.get(d.toString('hex'))) mismatches++
   t.equal(mismatches, 0, 'every live digest is found with its id')
   t.equal(table.size, live.length)
-})
-
-t.test("partition ids are Aerospike's: first two digest bytes, little-endian, 12 bits", async (t) => {
-  t.equal(partitionOf(Buffer.from([0x34, 0x12])), 0x234)
-  t.equal(partitionOf(Buffer.from([0xff, 0xff])), 0xfff)
 })
 
 t.test('record ids are reused and a released record holds nothing', async (t) => {

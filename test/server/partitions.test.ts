@@ -1,7 +1,7 @@
 // The store's partitions: records counted per partition, and a partition's records walked from a list of its ids
 // taken earlier, skipping what went meanwhile (removed, expired, its id reused by another partition's record).
 import t from 'tap'
-import { computeDigest, PARTITION_COUNT, partitionOf } from '../../protocol/digest.js'
+import { computeDigest, PARTITIONS, partitionOf } from '../../protocol/digest.js'
 import { ManualClock } from '../../server/store/clock.js'
 import type { RecordState } from '../../server/store/namespace.js'
 import { Store } from '../../server/store/store.js'
@@ -12,7 +12,7 @@ t.test('records per partition add up, each in the partition of its digest', asyn
   const store = new Store({ namespaces: [{ nsupPeriodMs: 0 }] })
   t.teardown(() => store.close())
   const ns = store.namespace('test')
-  const expected = new Uint32Array(PARTITION_COUNT)
+  const expected = new Uint32Array(PARTITIONS)
   for (let i = 0; i < 20_000; i++) {
     const digest = computeDigest('s', i)
     ns.restore(digest, state('s', i))
@@ -23,7 +23,7 @@ t.test('records per partition add up, each in the partition of its digest', asyn
   t.equal(counts.reduce((a, b) => a + b, 0), 20_000)
   let walked = 0
   let wrongLengths = 0
-  for (let p = 0; p < PARTITION_COUNT; p++) {
+  for (let p = 0; p < PARTITIONS; p++) {
     const ids = ns.partitionIds(p)
     if (ids.length !== expected[p]) wrongLengths++
     ns.visitIds(ids, 0, ids.length, p, null, (digest) => {

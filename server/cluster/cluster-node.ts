@@ -1,0 +1,123 @@
+// A server's membership of a cluster: the coordinator (etcd), and the routing of each request by its partition.
+// Partitions this node owns are served here; those of another live node are forwarded to it once over a peer link
+// and its answer relayed; those of a down node, or before the first map, are refused with status 11. A batch
+// whose records belong to several nodes is refused with status 16 (the Tally client splits reads by owner).
+import { TallyError } from '../../protocol/errors.js'
+import { OP, type RecordAddress, type Request } from '../../protocol/messages.js'
+import { partitionOf } from '../../protocol/partitions.js'
+import { STATUS } from '../../protocol/status.js'
+import type { Logger } from '../log.js'
+import { Coordinator, type ClusterOptions } from './coordinator.js'
+import type { Member } from './etcd-keys.js'
+import { PeerLink } from './peer-link.js'
+import { ClusterView, WHERE } from './view.js'
+
+export type { ClusterOptions } from './coordinator.js'
+
+export class ClusterNode {
+  readonly options: ClusterOptions
+  /** Requests forwarded to their partition's owner. */
+  forwarded = 0
+  #coordinator: Coordinator | undefined
+  #view: ClusterView
+  readonly #links = new Map<string, PeerLink>()
+
+  constructor(options: ClusterOptions) {
+    this.options = options
+    this.#view = new ClusterView(options.name, options.nodeId) // empty until started: every partition answers 11
+  }
+
+  get view(): ClusterView {
+    return this.#view
+  }
+
+  /** Registers in etcd with this node's addresses and follows the map. */
+  async start(self: Omit<Member, 'id' | 'startedMs'>, log: Logger): Promise<void> {
+    const coordinator = await Coordinator.start(this.options, self, log)
+    this.#coordinator = coordinator
+    this.#view = coordinator.view
+    coordinator.onChange = () => this.#dropStaleLinks()
+  }
+
+  /**
+   * Routes a request (dispatch.ts `Forward`): false to serve it here; true when it was forwarded, its answer then
+   * given to `defer`. Throws TallyError 11 (owner down, no map), 16 (a batch spanning nodes), or 7 for a request
+   * forwarded to this node (`fromPeer`) that its map does not give it.
+   */
+  route(request: Request, body: Uint8Array, fromPeer: boolean, defer: (answer: Promise<Uint8Array>) => void): boolean {
+    const p = this.#partitionOf(request)
+    if (p < 0) return false
+    const view = this.#view
+    const where = view.where(p)
+    if (where === WHERE.HERE) return false
+    if (where === WHERE.NO_MAP) throw new TallyError(STATUS.UNAVAILABLE, `cluster '${view.name}' has no partition map yet`)
+    const owner = view.ownerOf(p)!
+    if (where === WHERE.DOWN) throw new TallyError(STATUS.UNAVAILABLE, `partition ${p} is unavailable: its owner, node ${owner}, is down`)
+    if (fromPeer) throw new TallyError(STATUS.CLUSTER_CHANGE, `partition ${p} belongs to node ${owner} in map generation ${view.generation}, not to this node`)
+    this.forwarded++
+    defer(this.#linkTo(owner).forward(body, request.id))
+    return true
+  }
+
+  /**
+   * For requests that are not forwarded (Aerospike's listener: its clients route by the map themselves): throws
+   * TallyError 11 if the partition's owner is down or there is no map, 7 if another node owns it.
+   */
+  checkLocal(request: Request): void {
+    const p = this.#partitionOf(request)
+    if (p < 0) return
+    const where = this.#view.where(p)
+    if (where === WHERE.HERE) return
+    if (where === WHERE.ELSEWHERE) throw new TallyError(STATUS.CLUSTER_CHANGE, `partition ${p} belongs to node ${this.#view.ownerOf(p)}, not to this node`)
+    throw new TallyError(STATUS.UNAVAILABLE, where === WHERE.NO_MAP ? 'no partition map yet' : `partition ${p} is unavailable: its owner is down`)
+  }
+
+  // The partition a request addresses; -1 for requests served where they arrive (INFO, PEER, logins and users; a
+  // scan or a truncate, which act on this node's records only). A batch's records must all belong to one node: the
+  // partition of its first record stands for them.
+  #partitionOf(request: Request): number {
+    const op = request.op
+    if (op === OP.INFO || op === OP.PEER || op === OP.SCAN || op === OP.TRUNCATE || op === OP.AUTH || op === OP.USER_ADMIN) return -1
+    if (op === OP.RESTORE) return this.#batchPartition(request.records.map((record) => record.address))
+    if (request.op === OP.BATCH_GET) return this.#batchPartition(request.addresses)
+    if (request.op === OP.BATCH_OPERATE) return this.#batchPartition(request.items.map((item) => item.address))
+    return partitionOf(request.address.digest)
+  }
+
+  #batchPartition(addresses: RecordAddress[]): number {
+    if (addresses.length === 0) return -1
+    const view = this.#view
+    const first = partitionOf(addresses[0]!.digest)
+    const owner = view.owners[first]
+    for (const address of addresses)
+      if (view.owners[partitionOf(address.digest)] !== owner)
+        throw new TallyError(STATUS.UNSUPPORTED_FEATURE, `the batch's records belong to several cluster nodes; a batch must stay within one node's partitions (docs/cluster.md)`)
+    return first
+  }
+
+  #linkTo(id: string): PeerLink {
+    const member = this.#view.members.get(id)!
+    let link = this.#links.get(id)
+    if (link === undefined || link.closed || link.host !== member.host || link.port !== member.port) {
+      link?.close()
+      link = new PeerLink(member.host, member.port)
+      this.#links.set(id, link)
+    }
+    return link
+  }
+
+  #dropStaleLinks(): void {
+    for (const [id, link] of this.#links)
+      if (!this.#view.members.has(id)) {
+        link.close()
+        this.#links.delete(id)
+      }
+  }
+
+  /** Closes peer links and leaves the cluster (deregisters at once). */
+  async close(): Promise<void> {
+    for (const link of this.#links.values()) link.close()
+    this.#links.clear()
+    await this.#coordinator?.close()
+  }
+}

@@ -1,0 +1,123 @@
+// A real etcd and real `tally server` node processes on loopback for the cluster tests; each stopped by its pid when
+// the test ends. Tests skip, saying why, when etcd is not on PATH (.ci/run installs Debian's etcd-server).
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { connect, type Client } from '../../client/index.js'
+import { etcdAvailable, startEtcd, type EtcdProcess } from '../../server/cluster/etcd-process.js'
+import { initCluster } from '../../server/commands/cluster.js'
+import { spawn } from 'node:child_process'
+import { CLI, type RunningCli } from './cli.js'
+import type { Teardown } from './server.js'
+
+export const NO_ETCD = 'etcd is not on PATH (Debian: apt-get install etcd-server); the cluster tests need a real one'
+
+/** Whether the cluster tests can run here. */
+export const haveEtcd = etcdAvailable()
+
+/** An etcd on a scratch directory, stopped and removed when the test ends. */
+export async function testEtcd(t: Teardown): Promise<EtcdProcess> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tally-etcd-'))
+  const etcd = await startEtcd(dir)
+  t.teardown(async () => {
+    await etcd.stop()
+    fs.rmSync(dir, { recursive: true, force: true })
+  })
+  return etcd
+}
+
+export interface TestCluster {
+  etcd: EtcdProcess
+  name: string
+  nodes: (RunningCli | undefined)[]
+  /** Starts (or restarts) node i. */
+  start(i: number): Promise<RunningCli>
+  /** Stops node i by its pid (SIGTERM: it deregisters) and waits for it to exit. */
+  stop(i: number): Promise<void>
+}
+
+/** A cluster of `count` in-memory nodes (node1..nodeN), with its first map written. */
+export async function testCluster(t: Teardown, count = 3): Promise<TestCluster> {
+  const etcd = await testEtcd(t)
+  const name = `t${process.pid}`
+  await initCluster([etcd.endpoint], name, count)
+  const nodes: (RunningCli | undefined)[] = new Array(count).fill(undefined)
+  const cluster: TestCluster = {
+    etcd,
+    name,
+    nodes,
+    async start(i) {
+      const node = await startNode(t, ['--cluster', name, '--etcd', etcd.endpoint, '--node-id', `node${i + 1}`])
+      nodes[i] = node
+      return node
+    },
+    async stop(i) {
+      const node = nodes[i]!
+      if (node.child.exitCode === null) process.kill(node.child.pid!, 'SIGTERM')
+      await node.exited
+      nodes[i] = undefined
+    },
+  }
+  // One after another: on a loaded machine, processes starting together each take longer to be ready.
+  for (let i = 0; i < count; i++) await cluster.start(i)
+  return cluster
+}
+
+/** Most a node may take to be ready: several start at once with etcd on a loaded 2-core machine. */
+const READY_MS = 90_000
+
+/** `tally server` in memory on free ports with `args`, once it says it listens; killed by its pid at teardown. */
+async function startNode(t: Teardown, args: string[]): Promise<RunningCli> {
+  const flags = ['server', '--host', '127.0.0.1', '--port', '0', '--aerospike-port', '0', '--storage', 'memory', '--log-level', 'warn']
+  const child = spawn(process.execPath, [CLI, ...flags, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let output = ''
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+  t.teardown(() => {
+    if (child.exitCode === null && child.signalCode === null) process.kill(child.pid!, 'SIGKILL')
+  })
+  const port = await new Promise<number>((resolve, reject) => {
+    const onData = (chunk: Buffer): void => {
+      output += chunk.toString()
+      const match = /^listening on [^\s:]+:(\d+)/m.exec(output)
+      if (match) resolve(Number(match[1]))
+    }
+    child.stdout!.on('data', onData)
+    child.stderr!.on('data', onData)
+    void exited.then((code) => reject(new Error(`tally server exited (${code}) before listening:\n${output}`)))
+    setTimeout(() => reject(new Error(`no readiness line within ${READY_MS / 1000} s:\n${output}`)), READY_MS).unref()
+  })
+  const aerospikePort = Number(/aerospike protocol listening on [^\s:]+:(\d+)/.exec(output)?.[1])
+  return { child, port, aerospikePort, output: () => output, exited }
+}
+
+/** A client of node `port` that does not route (every request goes to that node), closed when the test ends. */
+export async function plainClient(t: Teardown, port: number): Promise<Client> {
+  const client = await connect({ hosts: `127.0.0.1:${port}`, routing: false, policy: { totalTimeoutMs: 30_000 } })
+  t.teardown(() => client.close())
+  return client
+}
+
+/** info `cluster` of a node as an object: generation, forwarded, and per node [state, partitions owned]. */
+export async function clusterInfo(client: Client): Promise<{ generation: number; forwarded: number; nodes: Map<string, { up: boolean; partitions: number }> }> {
+  const value = (await client.info('cluster')).cluster!
+  const fields = new Map(value.split(';').map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]))
+  const nodes = new Map(
+    (fields.get('nodes') ?? '')
+      .split(',')
+      .filter((n) => n !== '')
+      .map((n) => {
+        const [id, where, partitions] = n.split('/')
+        return [id!, { up: where!.startsWith('up'), partitions: Number(partitions) }]
+      }),
+  )
+  return { generation: Number(fields.get('generation')), forwarded: Number(fields.get('forwarded')), nodes }
+}
+
+/** Polls `check` every 100 ms until it holds; fails after `timeoutMs`. */
+export async function until(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 100))
+  }
+}
