@@ -100,13 +100,13 @@ function namespaceStats(ns: Namespace, source: InfoSource): Record<string, strin
     objects: ns.objects,
     expired_objects: ns.expiredObjects,
     evicted_objects: ns.evictedObjects,
-    truncated_objects: ns.truncatedObjects,
-    truncating: ns.truncating,
     data_used_bytes: ns.usedBytes,
     data_used_pct: +ns.usedPct.toFixed(2),
     stop_writes: ns.stopWrites || ns.writeBlock !== undefined,
     stop_writes_reason: stopWritesReason(ns),
     ...(space === undefined ? {} : { device_available_pct: availablePct(space) }),
+    truncated_objects: ns.truncatedObjects,
+    truncating: ns.truncating,
     ...ns.requestStats,
   }
 }
