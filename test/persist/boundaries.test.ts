@@ -18,6 +18,7 @@ function replay(dir: string, chunk: number): Map<string, string> {
     if (entry.type === ENTRY.WRITE) records.set(Buffer.from(entry.digest).toString('hex'), JSON.stringify(entry.bins, (_k, v) => (typeof v === 'bigint' ? String(v) : v)))
     else if (entry.type === ENTRY.DELETE) records.delete(Buffer.from(entry.digest).toString('hex'))
     else if (entry.type === ENTRY.BATCH) entry.entries.forEach(apply)
+    else if (entry.type === ENTRY.TOKEN) apply(entry.change) // a write sent with a token (PROTOCOL.md §3.1)
   }
   const walk = walkDataDir(dir, { onChange: apply, readChunkBytes: chunk })
   if (walk.problems.length > 0) throw new Error(walk.problems.join('\n'))
