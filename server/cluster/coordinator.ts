@@ -1,7 +1,7 @@
 // A node's side of etcd (docs/cluster.md): registers the node under a lease, keeps its view of the members and of
 // the partition map up to date from watches, and campaigns in the cluster's election; while leader, it writes the
 // map (map-writer.ts). etcd is the only place anything is agreed; nodes never vote among themselves.
-import { Etcd3, type Campaign, type Lease, type Namespace, type Watcher } from 'etcd3'
+import type { Campaign, Etcd3, Lease, Namespace, Watcher } from 'etcd3'
 import type { Logger } from '../log.js'
 import { clusterPrefix, KEYS, parseJson, type ClusterConfig, type MapChunk, type MapMeta, type Member } from './etcd-keys.js'
 import { writeMapIfChanged } from './map-writer.js'
@@ -21,8 +21,12 @@ export interface ClusterOptions {
 
 export const DEFAULT_CLUSTER = { leaseTtlS: 5 } as const
 
-/** Opens an etcd client on `endpoints` (shared with `tally cluster init` and `status`). */
-export function etcdClient(endpoints: string[]): Etcd3 {
+/**
+ * Opens an etcd client on `endpoints` (shared with `tally cluster init` and `status`). etcd3 (gRPC and protobuf) is
+ * loaded only then: it takes a quarter of a second, which every other start of the CLI and the server would pay.
+ */
+export async function etcdClient(endpoints: string[]): Promise<Etcd3> {
+  const { Etcd3 } = await import('etcd3')
   return new Etcd3({ hosts: endpoints, dialTimeout: 3000 })
 }
 
@@ -54,7 +58,7 @@ export class Coordinator {
 
   /** Registers `self` in the cluster and starts watching; rejects if the cluster is not initialised or the id is taken. */
   static async start(options: ClusterOptions, self: Omit<Member, 'id' | 'startedMs'>, log: Logger): Promise<Coordinator> {
-    const etcd = etcdClient(options.etcd)
+    const etcd = await etcdClient(options.etcd)
     const ns = etcd.namespace(clusterPrefix(options.name))
     try {
       const configText = await ns.get(KEYS.config).string()

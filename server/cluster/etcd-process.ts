@@ -42,7 +42,7 @@ export async function startEtcd(dir: string): Promise<EtcdProcess> {
     await exited
   }
   const deadline = Date.now() + 30_000
-  const etcd = etcdClient([endpoint])
+  const etcd = await etcdClient([endpoint])
   try {
     for (;;) {
       try {

@@ -18,7 +18,7 @@ function nodeCount(text: string): number {
 
 /** Writes the config of cluster `name`; refuses if it already exists. */
 export async function initCluster(endpoints: string[], name: string, nodes: number): Promise<ClusterConfig> {
-  const etcd = etcdClient(endpoints)
+  const etcd = await etcdClient(endpoints)
   try {
     const key = clusterPrefix(name) + KEYS.config
     const config: ClusterConfig = { name, nodes, createdMs: Date.now() }
@@ -32,7 +32,7 @@ export async function initCluster(endpoints: string[], name: string, nodes: numb
 
 /** What etcd holds about cluster `name`, as lines of text. */
 export async function clusterStatus(endpoints: string[], name: string): Promise<string> {
-  const etcd = etcdClient(endpoints)
+  const etcd = await etcdClient(endpoints)
   try {
     const prefix = clusterPrefix(name)
     const configText = await etcd.get(prefix + KEYS.config).string()
