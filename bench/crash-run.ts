@@ -3,14 +3,12 @@
 // segments over 8 MiB. After every restart each counter is read back and compared with what was acknowledged:
 // lower is a lost write; higher is an increment whose answer the kill cut off (in doubt), which may land.
 //   node dist/bench/crash-run.js [--kills 40] [--counters 200] [--connections 8] [--depth 64] [--modes commit-to-device,flush-ms]
-import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { connect, Key, type Client } from '../client/index.js'
+import { CLI, startTally, type Running } from './processes.js'
 
-const CLI = fileURLToPath(new URL('../server/cli.js', import.meta.url))
 const args = new Map<string, string>()
 for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]!.replace(/^--/, ''), process.argv[i + 1] ?? '')
 const KILLS = Number(args.get('kills') ?? 40)
@@ -24,22 +22,10 @@ const SNAPSHOT_LOG_BYTES = 48 * 1024 * 1024
 const log = (line: string): void => void process.stderr.write(`[crash-run] ${line}\n`)
 const counter = (c: number): Key => new Key('test', 'crash-run', `c${c}`)
 
-async function start(dir: string, mode: string): Promise<{ child: ChildProcess; port: number; output: () => string }> {
+function start(dir: string, mode: string): Promise<Running> {
   const flags = ['--storage', 'disk', '--data-dir', dir, '--segment-bytes', String(SEGMENT_BYTES), '--snapshot-log-bytes', String(SNAPSHOT_LOG_BYTES), '--log-level', 'info']
   if (mode === 'flush-ms') flags.push('--flush-ms', '1000')
-  const child = spawn(process.execPath, [CLI, 'server', '--host', '127.0.0.1', '--port', '0', '--aerospike-port', 'off', ...flags], { stdio: ['ignore', 'pipe', 'pipe'] })
-  let seen = ''
-  const port = await new Promise<number>((resolve, reject) => {
-    const onData = (d: Buffer): void => {
-      seen += d
-      const m = /listening on [^\s:]+:(\d+)/.exec(seen)
-      if (m) resolve(Number(m[1]))
-    }
-    child.stdout!.on('data', onData)
-    child.stderr!.on('data', onData)
-    child.once('exit', (code) => reject(new Error(`server exited (${code}):\n${seen}`)))
-  })
-  return { child, port, output: () => seen }
+  return startTally(CLI, flags)
 }
 
 /** Increments random counters until `running()` is false; counts what was acknowledged and what is in doubt. */

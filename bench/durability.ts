@@ -1,13 +1,12 @@
 // Durability figures for docs/PERFORMANCE.md: increment throughput by commit mode, side by side; restart time
 // and memory at 1M records; the worst request latency while a 1M-record snapshot is written.
 //   node dist/bench/durability.js [--reps 3] [--seconds 5] [--records 1000000]
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { CLI, startTally, type Running } from './processes.js'
 
-const CLI = fileURLToPath(new URL('../server/cli.js', import.meta.url))
 const args = new Map<string, string>()
 for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]!.replace(/^--/, ''), process.argv[i + 1] ?? '')
 const REPS = Number(args.get('reps') ?? 3)
@@ -17,27 +16,9 @@ const RECORDS = Number(args.get('records') ?? 1_000_000)
 const log = (line: string): void => void process.stderr.write(`[durability] ${line}\n`)
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[(xs.length - 1) >> 1]!
 
-interface Server {
-  child: ChildProcess
-  port: number
-  output: () => string
-}
+type Server = Running
 
-async function start(flags: string[]): Promise<Server> {
-  const child = spawn(process.execPath, [CLI, 'server', '--host', '127.0.0.1', '--port', '0', '--aerospike-port', 'off', ...flags], { stdio: ['ignore', 'pipe', 'pipe'] })
-  let seen = ''
-  const port = await new Promise<number>((resolve, reject) => {
-    const onData = (d: Buffer): void => {
-      seen += d
-      const m = /listening on [^\s:]+:(\d+)/.exec(seen)
-      if (m) resolve(Number(m[1]))
-    }
-    child.stdout!.on('data', onData)
-    child.stderr!.on('data', onData)
-    child.once('exit', (code) => reject(new Error(`server exited (${code}):\n${seen}`)))
-  })
-  return { child, port, output: () => seen }
-}
+const start = (flags: string[]): Promise<Server> => startTally(CLI, flags)
 
 async function stop(server: Server, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
   if (server.child.exitCode !== null) return

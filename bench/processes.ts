@@ -15,6 +15,8 @@ export interface Running {
   port: number
   /** The Aerospike listener's port, when the server opened one. */
   aerospikePort?: number
+  /** Everything the process has written to stdout and stderr so far (its log lines, for the figures they hold). */
+  output(): string
 }
 
 /** CPU seconds (user + system) the process has used so far. */
@@ -61,7 +63,7 @@ export function startTally(cli = CLI, flags = ['--storage', 'memory']): Promise<
   return startListening([cli, 'server', '--host', '127.0.0.1', '--port', '0', '--log-level', 'warn', ...aerospike, ...flags])
 }
 
-/** `node ...args`, once it has printed `listening on HOST:PORT`. */
+/** `node ...args`, once it has printed `listening on HOST:PORT`; its output is kept (benches run it at few lines). */
 export async function startListening(args: string[]): Promise<Running> {
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
   let seen = ''
@@ -76,11 +78,9 @@ export async function startListening(args: string[]): Promise<Running> {
     child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited (${code}) before listening:\n${seen}`)))
     setTimeout(() => reject(new Error(`${args.join(' ')} did not listen within 30 s:\n${seen}`)), 30_000).unref()
   })
-  child.stdout!.resume()
-  child.stderr!.resume()
   // Both readiness lines come in one write.
   const aerospike = /aerospike protocol listening on [^\s:]+:(\d+)/.exec(seen)?.[1]
-  return { child, pid: child.pid!, port, ...(aerospike === undefined ? {} : { aerospikePort: Number(aerospike) }) }
+  return { child, pid: child.pid!, port, output: () => seen, ...(aerospike === undefined ? {} : { aerospikePort: Number(aerospike) }) }
 }
 
 /** redis-server on a free port, persistence off. */
@@ -88,7 +88,7 @@ export async function startRedis(): Promise<Running> {
   const port = await freePort()
   const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', os.tmpdir()], { stdio: 'ignore' })
   for (let i = 0; i < 200; i++) {
-    if (spawnSync('redis-cli', ['-p', String(port), 'ping']).stdout?.toString().includes('PONG')) return { child, pid: child.pid!, port }
+    if (spawnSync('redis-cli', ['-p', String(port), 'ping']).stdout?.toString().includes('PONG')) return { child, pid: child.pid!, port, output: () => '' }
     await sleep(50)
   }
   child.kill('SIGKILL')

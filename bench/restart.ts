@@ -2,11 +2,12 @@
 // again and again while background snapshots keep the log short, then the server is killed and restarted. The
 // figure is the time from the start of the process to "listening", and the entries it replayed.
 //   node dist/bench/restart.js [--records 1000000] [--rewrites 3] [--reps 3] [--tally DIR]
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { spawnSync, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { startTally, type Running } from './processes.js'
 
 const args = new Map<string, string>()
 for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]!.replace(/^--/, ''), process.argv[i + 1] ?? '')
@@ -19,23 +20,11 @@ const REPS = Number(args.get('reps') ?? 3)
 const log = (line: string): void => void process.stderr.write(`[restart] ${line}\n`)
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[(xs.length - 1) >> 1]!
 
-async function start(dir: string): Promise<{ child: ChildProcess; port: number; ms: number; output: () => string }> {
+// The time from spawning the process to its readiness line is the restart's.
+async function start(dir: string): Promise<Running & { ms: number }> {
   const started = performance.now()
-  const child = spawn(process.execPath, [CLI, 'server', '--host', '127.0.0.1', '--port', '0', '--aerospike-port', 'off', '--storage', 'disk', '--data-dir', dir, '--flush-ms', '1000', '--log-level', 'info'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let seen = ''
-  const port = await new Promise<number>((resolve, reject) => {
-    const onData = (d: Buffer): void => {
-      seen += d
-      const m = /listening on [^\s:]+:(\d+)/.exec(seen)
-      if (m) resolve(Number(m[1]))
-    }
-    child.stdout!.on('data', onData)
-    child.stderr!.on('data', onData)
-    child.once('exit', (code) => reject(new Error(`server exited (${code}):\n${seen}`)))
-  })
-  return { child, port, ms: performance.now() - started, output: () => seen }
+  const running = await startTally(CLI, ['--storage', 'disk', '--data-dir', dir, '--flush-ms', '1000', '--log-level', 'info'])
+  return { ...running, ms: performance.now() - started }
 }
 
 async function kill(child: ChildProcess): Promise<void> {
