@@ -10,6 +10,7 @@ import path from 'node:path'
 
 const heldHere = new Set<string>() // directories locked by this process
 const WATCH_MS = 1000
+const HOLDER_PID_WAIT_MS = 1000
 
 /** A data directory lock held by this process. */
 export interface DataDirLock {
@@ -94,8 +95,15 @@ function flock(fd: number): boolean | string {
   return `cannot lock the data directory: flock exited with ${result.status ?? result.signal}: ${result.stderr.toString().trim()}`
 }
 
+// The holder writes its pid just after taking the lock, so a contender that lost by a hair may find the file
+// empty: wait a little for the pid, to name the process to stop.
 function heldMessage(dir: string, file: string): string {
-  const pid = Number.parseInt(readOrEmpty(file), 10)
+  let pid = Number.NaN
+  for (let waitedMs = 0; waitedMs <= HOLDER_PID_WAIT_MS; waitedMs += 20) {
+    pid = Number.parseInt(readOrEmpty(file), 10)
+    if (Number.isInteger(pid) && pid > 0) break
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20)
+  }
   const owner = Number.isInteger(pid) && pid > 0 ? `process ${pid}` : 'another process'
   return `data directory ${dir} is in use by ${owner} (it holds ${file}); stop that server first, or give this one another --data-dir`
 }
