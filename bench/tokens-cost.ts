@@ -3,6 +3,7 @@
 // sockets and the client, throughput and server CPU (from /proc) against a server with a window and one without
 // (whose clients send no tokens), in alternating rounds.
 //   node --expose-gc dist/bench/tokens-cost.js [--reps 9] [--requests 200000] [--rounds 6] [--seconds 3] [--depth 256]
+//     [--parts 1,2,3]   (1: CPU in process, 2: memory, 3: through the client; a profile wants `--parts 1`)
 import { randomBytes } from 'node:crypto'
 import { Duplex } from 'node:stream'
 import { connect, Key } from '../client/index.js'
@@ -22,17 +23,25 @@ const REQUESTS = Number(option('requests', '200000'))
 const ROUNDS = Number(option('rounds', '6'))
 const SECONDS = Number(option('seconds', '3'))
 const DEPTH = Number(option('depth', '256'))
+const PARTS = new Set(option('parts', '1,2,3').split(',').map(Number))
 const PER_CHUNK = 16
 const CHUNKS = 4096
 const KEYS = 100_000
 
 const keys = Array.from({ length: KEYS }, (_, i) => new Key('test', 'bench', i))
 
+/** Writes a client has open at once in these runs: each token says the ones this far behind it are settled. */
+const OPEN = 256
+
+/** How the increments carry tokens: none, the tokens clients send, or those of older clients (no settledBelow). */
+type Tokens = 'none' | 'settled' | 'older'
+
 /**
- * Chunks of PER_CHUNK increments of bin b by 1 on random keys, as the client sends them; with `tokens`, each carries
- * a token whose seq (a uint32) is written in place before the chunk is sent again, so that every write is new.
+ * Chunks of PER_CHUNK increments of bin b by 1 on random keys, as the client sends them; with tokens, each carries
+ * one whose seq (a uint32), and settledBelow after it, are written in place before the chunk is sent again, so that
+ * every write is new.
  */
-function chunks(tokens: boolean, pickKey: () => Key): { chunks: Buffer[]; seqAt: number[][] } {
+function chunks(tokens: Tokens, pickKey: () => Key): { chunks: Buffer[]; seqAt: number[][] } {
   const client = randomBytes(8)
   const seqAt: number[][] = []
   const list = Array.from({ length: CHUNKS }, (_, c) => {
@@ -41,16 +50,17 @@ function chunks(tokens: boolean, pickKey: () => Key): { chunks: Buffer[]; seqAt:
     for (let i = 0; i < PER_CHUNK; i++) {
       const key = pickKey()
       w.begin()
-      writeRecordHeader(w, c * PER_CHUNK + i + 1, OP.INCREMENT, tokens ? 4 : 3, key.ns, key.set, key.digest, null, null, 0, 0)
+      writeRecordHeader(w, c * PER_CHUNK + i + 1, OP.INCREMENT, tokens === 'none' ? 3 : 4, key.ns, key.set, key.digest, null, null, 0, 0)
       w.value('b')
       w.value(1)
       w.value(null)
-      if (tokens) {
-        w.array(3)
+      if (tokens !== 'none') {
+        w.array(tokens === 'settled' ? 4 : 3)
         w.bin(client)
         at.push(w.length + 1)
         w.raw(Buffer.from([0xce, 0, 0, 0, 0]))
         w.bool(false)
+        if (tokens === 'settled') w.raw(Buffer.from([0xce, 0, 0, 0, 0]))
       }
       w.end()
     }
@@ -61,7 +71,7 @@ function chunks(tokens: boolean, pickKey: () => Key): { chunks: Buffer[]; seqAt:
 }
 
 /** A server core serving one in-memory stream; `run(n)` feeds it n increments and counts answer bytes. */
-async function variant(name: string, tokens: boolean, pickKey: () => Key): Promise<Variant & { core: ServerCore; statistics(): Promise<Map<string, number>> }> {
+async function variant(name: string, tokens: Tokens, pickKey: () => Key): Promise<Variant & { core: ServerCore; statistics(command?: string): Promise<Map<string, number>> }> {
   const core = await ServerCore.open({ storage: 'memory', tickerIntervalMs: 0, nsupPeriodMs: 0, frameTimeoutMs: 0, namespaces: [{ name: 'test' }] })
   const { chunks: list, seqAt } = chunks(tokens, pickKey)
   let answered = 0
@@ -77,16 +87,16 @@ async function variant(name: string, tokens: boolean, pickKey: () => Key): Promi
   core.handle(stream)
   let next = 0
   let seq = 0
-  // Without tokens the same writes of a seq go to a scratch buffer, so that both variants do the same work here.
+  // What a variant does not send goes to a scratch buffer, so that every variant does the same work here.
   const scratch = Buffer.alloc(4)
   return {
     name,
     core,
-    // `info statistics` on the stream, as name -> number.
-    async statistics() {
+    // `info <command>` (default `statistics`) on the stream, as name -> number.
+    async statistics(command = 'statistics') {
       const w = new FrameWriter()
       w.begin()
-      writeInfoRequest(w, 1, ['statistics'])
+      writeInfoRequest(w, 1, [command])
       w.end()
       stream.emit('data', w.take())
       await new Promise((resolve) => setTimeout(resolve, 50))
@@ -102,8 +112,12 @@ async function variant(name: string, tokens: boolean, pickKey: () => Key): Promi
       for (let i = 0; i < n; i += PER_CHUNK) {
         const c = next++ % CHUNKS
         const chunk = list[c]!
-        if (tokens) for (const at of seqAt[c]!) chunk.writeUInt32BE(++seq, at)
-        else for (let k = 0; k < PER_CHUNK; k++) scratch.writeUInt32BE(++seq & 0xffff_ffff, 0)
+        const at = seqAt[c]!
+        for (let k = 0; k < PER_CHUNK; k++) {
+          const settledBelow = Math.max(0, ++seq - OPEN)
+          ;(tokens === 'none' ? scratch : chunk).writeUInt32BE(seq & 0xffff_ffff, tokens === 'none' ? 0 : at[k]!)
+          ;(tokens === 'settled' ? chunk : scratch).writeUInt32BE(settledBelow & 0xffff_ffff, tokens === 'settled' ? at[k]! + 6 : 0)
+        }
         stream.emit('data', chunk)
       }
       return answered
@@ -114,22 +128,36 @@ async function variant(name: string, tokens: boolean, pickKey: () => Key): Promi
 const randomKey = (): Key => keys[Math.floor(Math.random() * KEYS)]!
 
 // 1. Server CPU per increment, interleaved.
-const plain = await variant('without tokens', false, randomKey)
-const tokened = await variant('with tokens', true, randomKey)
-const results = abRatios([plain, tokened], REPS, REQUESTS)
-console.log('Server CPU per increment (one process, no sockets, interleaved; medians of', REPS, 'runs of', REQUESTS, 'increments):\n')
-console.log('| increments | CPU per increment | ratio |')
-console.log('|------------|-------------------|-------|')
-for (const r of results) console.log(`| ${r.name} | ${(r.nsPerOp / 1000).toFixed(3)} µs | ${r.ratio.toFixed(3)} |`)
-await plain.core.close()
-await tokened.core.close()
+async function inProcess(): Promise<void> {
+  const plain = await variant('without tokens', 'none', randomKey)
+  const tokened = await variant(`with tokens (${OPEN} open)`, 'settled', randomKey)
+  const older = await variant('with tokens of older clients (no settledBelow)', 'older', randomKey)
+  const results = abRatios([plain, tokened, older], REPS, REQUESTS)
+  console.log('Server CPU per increment (one process, no sockets, interleaved; medians of', REPS, 'runs of', REQUESTS, 'increments):\n')
+  console.log('| increments | CPU per increment | ratio |')
+  console.log('|------------|-------------------|-------|')
+  for (const r of results) console.log(`| ${r.name} | ${(r.nsPerOp / 1000).toFixed(3)} µs | ${r.ratio.toFixed(3)} |`)
+  // Every increment must have been applied and answered as a success, or the figures mean nothing.
+  for (const v of [plain, tokened, older]) {
+    const stats = await v.statistics('namespace/test')
+    if (stats.get('client_write_error') !== 0 || !(stats.get('client_write_success')! > 0)) throw new Error(`${v.name}: ${stats.get('client_write_error')} writes failed`)
+  }
+  await plain.core.close()
+  await tokened.core.close()
+  await older.core.close()
+}
+
+if (PARTS.has(1)) await inProcess()
 
 // 2. Memory per remembered write: a fresh core, one key (the store does not grow), a million tokened increments.
-const gc = (globalThis as { gc?: () => void }).gc
-if (gc === undefined) console.log('\n(run with node --expose-gc for the memory figure)')
-else {
+async function memory(): Promise<void> {
+  const gc = (globalThis as { gc?: () => void }).gc
+  if (gc === undefined) {
+    console.log('\n(run with node --expose-gc for the memory figure)')
+    return
+  }
   const one = keys[0]!
-  const measured = await variant('memory', true, () => one)
+  const measured = await variant('memory', 'older', () => one)
   measured.run(20_000)
   gc()
   const before = process.memoryUsage()
@@ -147,6 +175,8 @@ else {
   console.log(`| window's own count (write_window_bytes / write_window_entries) | ${(window.bytes / window.entries).toFixed(1)} (${window.entries} entries) |`)
   await measured.core.close()
 }
+
+if (PARTS.has(2)) await memory()
 
 // 3. Through sockets and the client: a server with a window (the client sends tokens) and one without, alternating.
 async function round(server: Running): Promise<{ opsPerSec: number; cpuUsPerOp: number }> {
@@ -169,20 +199,24 @@ async function round(server: Running): Promise<{ opsPerSec: number; cpuUsPerOp: 
   return { opsPerSec: ops / elapsed, cpuUsPerOp: (cpu * 1e6) / ops }
 }
 
-const servers = [
-  { name: 'without tokens (write-window-max 0)', server: await startTally(undefined, ['--storage', 'memory', '--write-window-max', '0']), rounds: [] as { opsPerSec: number; cpuUsPerOp: number }[] },
-  { name: 'with tokens (the default window)', server: await startTally(undefined, ['--storage', 'memory']), rounds: [] as { opsPerSec: number; cpuUsPerOp: number }[] },
-]
-try {
-  for (const s of servers) await round(s.server) // warm-up
-  for (let r = 0; r < ROUNDS; r++) for (const s of r % 2 === 0 ? servers : [...servers].reverse()) s.rounds.push(await round(s.server))
-  console.log(`\nThrough the client (${DEPTH} increments in flight, ${ROUNDS} rounds of ${SECONDS} s each, alternating; medians; server CPU from /proc):\n`)
-  console.log('| server | increments/s | server CPU per increment |')
-  console.log('|--------|--------------|--------------------------|')
-  for (const s of servers)
-    console.log(`| ${s.name} | ${Math.round(median(s.rounds.map((x) => x.opsPerSec)))} | ${median(s.rounds.map((x) => x.cpuUsPerOp)).toFixed(2)} µs |`)
-} finally {
-  for (const s of servers) await stop(s.server)
+async function throughTheClient(): Promise<void> {
+  const servers = [
+    { name: 'without tokens (write-window-max 0)', server: await startTally(undefined, ['--storage', 'memory', '--write-window-max', '0']), rounds: [] as { opsPerSec: number; cpuUsPerOp: number }[] },
+    { name: 'with tokens (the default window)', server: await startTally(undefined, ['--storage', 'memory']), rounds: [] as { opsPerSec: number; cpuUsPerOp: number }[] },
+  ]
+  try {
+    for (const s of servers) await round(s.server) // warm-up
+    for (let r = 0; r < ROUNDS; r++) for (const s of r % 2 === 0 ? servers : [...servers].reverse()) s.rounds.push(await round(s.server))
+    console.log(`\nThrough the client (${DEPTH} increments in flight, ${ROUNDS} rounds of ${SECONDS} s each, alternating; medians; server CPU from /proc):\n`)
+    console.log('| server | increments/s | server CPU per increment |')
+    console.log('|--------|--------------|--------------------------|')
+    for (const s of servers)
+      console.log(`| ${s.name} | ${Math.round(median(s.rounds.map((x) => x.opsPerSec)))} | ${median(s.rounds.map((x) => x.cpuUsPerOp)).toFixed(2)} µs |`)
+  } finally {
+    for (const s of servers) await stop(s.server)
+  }
 }
+
+if (PARTS.has(3) && ROUNDS > 0) await throughTheClient()
 process.stderr.write(`(${keptValue()})\n`)
 process.exit(0)

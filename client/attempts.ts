@@ -50,7 +50,7 @@ export class Attempts {
       connection !== undefined
         ? this.#request(connection, call, attemptDeadline, inDoubt)
         : pool.waitForConnection(attemptDeadline).then((c) => this.#request(c, call, attemptDeadline, inDoubt))
-    if (attempt === 0 && policy.maxRetries === 0 && router === undefined) return answer
+    if (attempt === 0 && policy.maxRetries === 0 && router === undefined && !call.isWrite) return answer
     return answer.catch(async (err: TallyError) => {
       if (router !== undefined) {
         // The map moved on (7: that node does not own the partition; 11: its owner is down) or a node was lost: read
@@ -62,7 +62,10 @@ export class Attempts {
       const doubt = inDoubt || err.inDoubt === true
       const tokened = call.token !== undefined
       // With a token, the server's answer settles the write, whatever happened to the attempts before it.
-      if (tokened && err.code > 0 && !UNSETTLED.has(err.code)) throw err
+      if (tokened && err.code > 0 && !UNSETTLED.has(err.code)) {
+        call.token!.settled = true
+        throw err
+      }
       const later = performance.now()
       if (this.#mayRetry(call, policy, err, attempt, doubt, later < deadline && (!tokened || later - startMs < this.#writeWindowMs))) {
         const next = (): Promise<unknown> => this.#attempt(call, policy, performance.now(), deadline, attempt + 1, doubt, startMs)
@@ -70,6 +73,7 @@ export class Attempts {
         if (err.code !== STATUS.KEY_BUSY) return next()
         return new Promise((resolve) => setTimeout(resolve, Math.min(BUSY_RETRY_DELAY_MS, deadline - later))).then(next)
       }
+      if (call.token !== undefined) call.token.settled = true // given up: it is not sent again
       throw doubt && !err.inDoubt ? new TallyError(err.code, err.message, { inDoubt: true, gen: err.gen, index: err.index, cause: err }) : err
     })
   }
@@ -90,6 +94,7 @@ export class Attempts {
         this.#writeWindowMs = windowMs
         if (call.token === undefined) call.token = this.#tokens.next()
         else call.token.resent = resent
+        call.token.settledBelow = this.#tokens.settledBelow()
       } else if (call.token !== undefined) {
         const message = `${connection.host}:${connection.port} keeps no write tokens: a write sent before with one is not sent again`
         return Promise.reject(new TallyError(CLIENT_STATUS.CLIENT_ERROR, message, { inDoubt: resent }))

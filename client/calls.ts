@@ -7,12 +7,13 @@ import type { MsgpackReader } from '../protocol/msgpack-reader.js'
 import type { FrameWriter } from '../protocol/msgpack-writer.js'
 import { RECORD_HEADER_FIELDS, TOKEN_FIELD, writeRecordHeader } from '../protocol/record-request.js'
 import { writeAuthRequest, writeInfoRequest, writeUserAdminRequest } from '../protocol/request-codec.js'
-import { setField, writeToken, type SentToken } from '../protocol/request-fields.js'
+import { setField, writeToken } from '../protocol/request-fields.js'
 import { readBatchOperateResponse, readBatchResponse, readInfoResponse } from '../protocol/response-codec.js'
 import { STATUS } from '../protocol/status.js'
 import { Double, type Bins, type Key, type RecordMeta, type Value } from '../protocol/types.js'
 import type { Call } from './connection.js'
 import type { ResolvedPolicy } from './options.js'
+import type { ClientToken } from './write-tokens.js'
 
 import type { RoutedCall } from './router.js'
 /** A record as read: its key, bins, and metadata. */
@@ -29,7 +30,7 @@ export class RecordCall<T> implements Call {
   resolve: (result: unknown) => void = noop
   reject: (err: TallyError) => void = noop
   deadline = 0
-  token: SentToken | undefined
+  token: ClientToken | undefined
 
   constructor(
     readonly op: OpCode,

@@ -8,12 +8,12 @@ import { SERVER_MESSAGE_ID, type Hello } from '../protocol/messages.js'
 import { FLOATS } from '../protocol/msgpack-format.js'
 import { MsgpackReader } from '../protocol/msgpack-reader.js'
 import { FrameWriter } from '../protocol/msgpack-writer.js'
-import type { SentToken } from '../protocol/request-fields.js'
 import { readError, readHello, readResponseHead } from '../protocol/response-codec.js'
 import { CLIENT_STATUS, STATUS } from '../protocol/status.js'
 import { Deadlines } from './deadlines.js'
 import type { ClientTlsOptions } from './options.js'
 import { RequestIds } from './request-ids.js'
+import type { ClientToken } from './write-tokens.js'
 import { authCall } from './calls.js'
 
 /** Least time a login (AUTH) is given: a first login costs the server a bcrypt comparison, some 100 ms or more. */
@@ -40,7 +40,7 @@ export interface Call {
    * A write's token (PROTOCOL.md §3.1), set by the client before the first attempt to a server that keeps a window
    * and kept for every retry; undefined for reads and for writes to servers without one.
    */
-  token?: SentToken
+  token?: ClientToken
   /**
    * For a request answered by many frames (SCAN): reads each successful frame after `[id, status` and returns true
    * on the last, which settles the call (resolving it with undefined). `decode` is not used then.
@@ -260,7 +260,10 @@ export class Connection {
     this.#pending.delete(head.id)
     try {
       if (head.status !== STATUS.OK) pending.reject(readError(r, head.status, head.fields))
-      else pending.resolve(pending.decode(r, head.fields))
+      else {
+        if (pending.token !== undefined) pending.token.settled = true
+        pending.resolve(pending.decode(r, head.fields))
+      }
     } catch (err) {
       // An answer this call cannot use (such as a batch key's error) fails the call, not the connection.
       pending.reject(err instanceof TallyError ? err : new TallyError(CLIENT_STATUS.CLIENT_ERROR, `bad answer: ${(err as Error).message}`))

@@ -110,12 +110,14 @@ export interface BinOp {
 /**
  * A write's token (PROTOCOL.md §3.1): the client's 64-bit id, as two big-endian halves, and the write's number in
  * that client's sequence; a retry carries the same. `resent`: an earlier attempt may have reached a server.
+ * `settledBelow`: every write of the client numbered below it is settled, never sent again (0: not said).
  */
 export interface WriteToken {
   clientHi: number
   clientLo: number
   seq: number
   resent: boolean
+  settledBelow: number
 }
 
 interface RecordRequestBase {

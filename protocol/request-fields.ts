@@ -102,50 +102,74 @@ export interface SentToken {
   client: Uint8Array
   seq: number
   resent: boolean
+  /** Every write of this client numbered below this is settled: it will not be sent again. */
+  settledBelow: number
 }
 
-/** A write token, `[client, seq, resent]`. */
+/** A write token, `[client, seq, resent, settledBelow]`. */
 export function writeToken(w: FrameWriter, token: SentToken): void {
-  w.array(3)
+  w.array(4)
   w.bin(token.client)
   w.number(token.seq)
   w.bool(token.resent)
+  w.number(token.settledBelow)
 }
 
-/** `[client, seq, resent]`; fields after these are skipped. */
+/** `[client, seq, resent, settledBelow?]`; fields after these are skipped. */
 export function readToken(r: MsgpackReader, where: string): WriteToken {
   return readUsualToken(r) ?? readAnyToken(r, where)
 }
 
-// The form every client sends: fixarray 3, bin 8, a seq, true or false. Read straight from the bytes; undefined for
-// any other form, read then by `readAnyToken`.
+// The form clients send: fixarray 4 (3 from older ones), bin 8, a seq, true or false, a settledBelow. Read straight
+// from the bytes; undefined for any other form, read then by `readAnyToken`.
 function readUsualToken(r: MsgpackReader): WriteToken | undefined {
   const { buf, pos, end } = r
-  if (pos + 13 > end || buf[pos] !== 0x93 || buf[pos + 1] !== 0xc4 || buf[pos + 2] !== CLIENT_ID_BYTES) return undefined
-  const b = buf[pos + 11]!
-  // The seq as a positive fixint, uint8, uint16 or uint32 (wider ones take the other way), and where the flag is.
-  const width = b <= 0x7f ? 0 : b === 0xcc ? 1 : b === 0xcd ? 2 : b === 0xce ? 4 : -1
-  const at = pos + 12 + width
-  if (width < 0 || at >= end) return undefined
-  const seq = width === 0 ? b : width === 1 ? buf[pos + 12]! : width === 2 ? buf.readUInt16BE(pos + 12) : buf.readUInt32BE(pos + 12)
-  const flag = buf[at]
-  if (seq === 0 || (flag !== 0xc2 && flag !== 0xc3)) return undefined
-  r.pos = at + 1
-  return { clientHi: buf.readUInt32BE(pos + 3), clientLo: buf.readUInt32BE(pos + 7), seq, resent: flag === 0xc3 }
+  const fields = buf[pos]
+  if (pos + 13 > end || (fields !== 0x94 && fields !== 0x93) || buf[pos + 1] !== 0xc4 || buf[pos + 2] !== CLIENT_ID_BYTES) return undefined
+  const seq = usualUint(buf, pos + 11, end)
+  if (seq <= 0) return undefined
+  const at = pos + 12 + uintWidth(buf[pos + 11]!)
+  const flag = at < end ? buf[at] : undefined
+  if (flag !== 0xc2 && flag !== 0xc3) return undefined
+  let settledBelow = 0
+  let next = at + 1
+  if (fields === 0x94) {
+    settledBelow = usualUint(buf, next, end)
+    if (settledBelow < 0 || settledBelow > seq) return undefined
+    next += 1 + uintWidth(buf[next]!)
+  }
+  r.pos = next
+  return { clientHi: buf.readUInt32BE(pos + 3), clientLo: buf.readUInt32BE(pos + 7), seq, resent: flag === 0xc3, settledBelow }
+}
+
+// Extra bytes after the type byte `b` of a positive fixint, uint8, uint16 or uint32 (wider ones take the other way).
+const uintWidth = (b: number): number => (b <= 0x7f ? 0 : b === 0xcc ? 1 : b === 0xcd ? 2 : 4)
+
+// The uint at `at` in one of those forms, or -1 for any other form or one that does not fit before `end`.
+function usualUint(buf: Buffer, at: number, end: number): number {
+  const b = buf[at]!
+  if (b <= 0x7f) return at < end ? b : -1
+  if (b === 0xcc) return at + 1 < end ? buf[at + 1]! : -1
+  if (b === 0xcd) return at + 2 < end ? buf.readUInt16BE(at + 1) : -1
+  if (b === 0xce) return at + 4 < end ? buf.readUInt32BE(at + 1) : -1
+  return -1
 }
 
 // The client id of the token being decoded, read here and then into the token's two numbers.
 const tokenClient = Buffer.alloc(CLIENT_ID_BYTES)
 
 function readAnyToken(r: MsgpackReader, where: string): WriteToken {
-  const what = `${where}: the token must be [client (${CLIENT_ID_BYTES} bytes), seq, resent]`
+  const what = `${where}: the token must be [client (${CLIENT_ID_BYTES} bytes), seq, resent, settledBelow?]`
   const fields = r.kind() === KIND.ARRAY ? r.array() : 0
   if (fields < 3 || r.kind() !== KIND.BIN || !r.binInto(tokenClient)) throw bad(what)
   const seq = intField(r, 1, Number.MAX_SAFE_INTEGER, `${where}: the token's seq must be an integer from 1 to 2^53-1`)
   if (r.kind() !== KIND.BOOL) throw bad(what)
   const resent = r.value() === true
-  for (let i = 3; i < fields; i++) r.value()
-  return { clientHi: tokenClient.readUInt32BE(0), clientLo: tokenClient.readUInt32BE(4), seq, resent }
+  let settledBelow = 0
+  if (fields >= 4 && r.kind() === KIND.NIL) r.value()
+  else if (fields >= 4) settledBelow = intField(r, 0, seq, `${where}: the token's settledBelow must be an integer from 0 to its seq`)
+  for (let i = 4; i < fields; i++) r.value()
+  return { clientHi: tokenClient.readUInt32BE(0), clientLo: tokenClient.readUInt32BE(4), seq, resent, settledBelow }
 }
 
 /** An array of ops, each `[code, bin, value, initial]` (PROTOCOL.md §4.7). */

@@ -31,7 +31,7 @@ export interface RingCounts {
   keptBytes: number
   /** Answers dropped younger than the window's age, for want of room. */
   evicted: number
-  /** Answers dropped after the window's age. */
+  /** Answers dropped after the window's age, or once their client settled their writes. */
   expired: number
 }
 
@@ -42,6 +42,8 @@ export class ClientRing {
   high = 0
   /** Answers of writes numbered up to this may have been forgotten: a retry of one not found gets OUTCOME_UNKNOWN. */
   lost: number
+  /** The client settled every write numbered below this (its tokens say so): their slots may be reused at once. */
+  settledBelow = 0
   /** Answers held, and bytes of those kept as bytes (also counted in the window's counts). */
   held = 0
   keptBytes = 0
@@ -103,7 +105,8 @@ export class ClientRing {
   /**
    * A slot for the answer of write `seq`, which `find` says is NEW or FORGOTTEN; -1 if it cannot be kept (then a
    * retry of it will be told its outcome is unknown). Moving on to a higher number frees the slots of the oldest
-   * answers; while those are younger than `maxAgeMs`, the ring doubles instead, up to `maxCapacity` slots.
+   * answers; while those are younger than `maxAgeMs` and not settled by the client, the ring doubles instead, up to
+   * `maxCapacity` slots.
    */
   slotFor(seq: number, nowMs: number, maxAgeMs: number, maxCapacity: number): number {
     if (seq > this.high) {
@@ -113,7 +116,7 @@ export class ClientRing {
         young = this.#leavingYoung(seq, nowMs - maxAgeMs)
       }
       this.#advance(seq, young)
-    } else if (seq <= this.high - this.capacity && seq > this.high - this.capacity * 2 && this.capacity * 2 <= maxCapacity) {
+    } else if (seq <= this.high - this.capacity && seq > this.high - this.capacity * 2 && seq >= this.settledBelow && this.capacity * 2 <= maxCapacity) {
       this.#resize(this.capacity * 2) // a write that came late, behind many after it: room for it if the ring may grow
     }
     if (seq > this.high - this.capacity) return seq & this.#mask
@@ -161,18 +164,21 @@ export class ClientRing {
     return seqs
   }
 
-  // True if moving up to `seq` would reuse a block holding an answer younger than the cut-off. A block is looked at
-  // as the writes enter it: until then it holds only answers older than those, and the block the writes are in now
-  // was looked at when they entered it (a jump of a whole lap looks at every block).
+  // True if moving up to `seq` would reuse a block holding an answer younger than the cut-off that the client has not
+  // settled. A block is looked at as the writes enter it: until then it holds only answers older than those, and the
+  // block the writes are in now was looked at when they entered it (a jump of a whole lap looks at every block).
+  // Entering a block at write s reuses the slots of writes s - capacity to s - capacity + blockSize - 1.
   #leavingYoung(seq: number, cutoffMs: number): boolean {
     const newest = this.#newestMs
-    if (seq - this.high >= this.capacity) return newest.some((ms) => ms > cutoffMs)
+    const capacity = this.capacity
+    if (seq - this.high >= capacity) return this.high >= this.settledBelow && newest.some((ms) => ms > cutoffMs)
+    const unsettledFrom = this.settledBelow + capacity - (1 << this.#shift) + 1 // entering a block here or later reuses an unsettled slot
     let block = (this.high & this.#mask) >>> this.#shift
     for (let s = this.high + 1; s <= seq; s++) {
       const next = (s & this.#mask) >>> this.#shift
       if (next === block) continue
       block = next
-      if (newest[block]! > cutoffMs) return true
+      if (newest[block]! > cutoffMs && s >= unsettledFrom) return true
     }
     return false
   }
@@ -187,7 +193,7 @@ export class ClientRing {
       if (this.#kinds[slot] === ANSWER.EMPTY) continue
       const held = high - ((high - slot) & mask) // the write whose answer the slot holds
       if (held > this.lost) this.lost = held
-      if (young) this.#counts.evicted++
+      if (young && held >= this.settledBelow) this.#counts.evicted++
       else this.#counts.expired++
       this.#dropKept(slot)
       this.#kinds[slot] = ANSWER.EMPTY

@@ -68,6 +68,12 @@ export function tokenOf(request: Request): WriteToken | undefined {
 // 53 bits of the client id: a Map key that costs nothing to make; the ring checks the other 11.
 const keyOf = (hi: number, lo: number): number => (hi & 0x1f_ffff) * 0x1_0000_0000 + lo
 
+/**
+ * The ring of the client that wrote last is used without asking the cache, which is told of its use at most this
+ * often (so a ring is kept up to this much longer than the age after its last write).
+ */
+const LAST_RING_REFRESH_MS = 1000
+
 export class WriteWindow implements PersistedWindow {
   readonly maxAgeMs: number
   readonly #maxEntries: number
@@ -84,6 +90,8 @@ export class WriteWindow implements PersistedWindow {
   #ring: ClientRing | undefined
   #position: number | undefined
   #moving = false // a ring is taken out of the cache to be set again
+  #last: ClientRing | undefined // the ring of the client that wrote last, and when the cache was last told of it
+  #lastToldMs = 0
 
   constructor(options: WriteWindowOptions, clock: Clock) {
     this.#maxEntries = options.maxEntries
@@ -92,7 +100,7 @@ export class WriteWindow implements PersistedWindow {
     this.#rings = new LRUCache<number, ClientRing>({
       maxSize: Math.max(1, options.maxEntries),
       sizeCalculation: (ring) => ring.capacity,
-      ttl: options.maxAgeMs,
+      ttl: options.maxAgeMs + LAST_RING_REFRESH_MS,
       updateAgeOnGet: true,
       perf: { now: () => clock.nowMs() },
       dispose: (ring, key, reason) => this.#dropped(ring, key, reason),
@@ -122,12 +130,10 @@ export class WriteWindow implements PersistedWindow {
    */
   replay(token: WriteToken, id: number, w: FrameWriter): boolean {
     this.#position = this.#durability?.position
-    const key = keyOf(token.clientHi, token.clientLo)
-    let ring = this.#rings.get(key)
-    if (ring !== undefined && (ring.clientHi !== token.clientHi || ring.clientLo !== token.clientLo)) ring = undefined
+    const ring = this.#ringOf(token)
     this.#ring = ring
     if (ring === undefined) {
-      const tombstone = this.#tombstoneOf(key, token)
+      const tombstone = this.#tombstoneOf(keyOf(token.clientHi, token.clientLo), token)
       if (token.resent && (tombstone === undefined || token.seq <= tombstone.lost)) throw this.#unknown_(token)
       return false
     }
@@ -165,7 +171,7 @@ export class WriteWindow implements PersistedWindow {
     const { kind, gen, ttl, value, kept } = parseKept(answer)
     this.#ring = this.#rings.get(keyOf(clientHi, clientLo))
     this.#position = undefined
-    this.#keep({ clientHi, clientLo, seq, resent: false }, kind, gen, ttl, value, kept)
+    this.#keep({ clientHi, clientLo, seq, resent: false, settledBelow: 0 }, kind, gen, ttl, value, kept)
   }
 
   /** From a snapshot: the answers of `client`'s writes numbered up to `lost` may have been forgotten. */
@@ -202,6 +208,18 @@ export class WriteWindow implements PersistedWindow {
     return { entries, clients: this.#rings.size, bytes: slots * SLOT_BYTES + keptBytes, hits: this.#hits, unknown: this.#unknown, busy: this.#busy, evicted, expired }
   }
 
+  // The client's ring: the last one used, or the cache's (which then counts it as used now).
+  #ringOf(token: WriteToken): ClientRing | undefined {
+    const now = this.#clock.nowMs()
+    let ring = this.#last
+    if (ring !== undefined && ring.clientLo === token.clientLo && ring.clientHi === token.clientHi && now - this.#lastToldMs < LAST_RING_REFRESH_MS) return ring
+    ring = this.#rings.get(keyOf(token.clientHi, token.clientLo))
+    if (ring === undefined || ring.clientHi !== token.clientHi || ring.clientLo !== token.clientLo) return undefined
+    this.#last = ring
+    this.#lastToldMs = now
+    return ring
+  }
+
   #keep(token: WriteToken, kind: (typeof ANSWER)[keyof typeof ANSWER], gen: number, ttl: number, value: number, kept: Uint8Array | undefined): void {
     if (!this.enabled) return
     const key = keyOf(token.clientHi, token.clientLo)
@@ -213,6 +231,7 @@ export class WriteWindow implements PersistedWindow {
       this.#tombstones.delete(key)
       this.#rings.set(key, ring)
     }
+    if (token.settledBelow > ring.settledBelow) ring.settledBelow = token.settledBelow
     const now = this.#clock.nowMs()
     const capacity = ring.capacity
     const slot = ring.slotFor(token.seq, now, this.maxAgeMs, this.#maxEntries)
@@ -250,6 +269,7 @@ export class WriteWindow implements PersistedWindow {
   // retry that late is past its client's window too (PROTOCOL.md §3.1).
   #dropped(ring: ClientRing, key: number, reason: LRUCache.DisposeReason): void {
     if (this.#moving) return
+    if (ring === this.#last) this.#last = undefined
     this.#counts.entries -= ring.held
     this.#counts.keptBytes -= ring.keptBytes
     if (reason !== 'evict') {

@@ -156,3 +156,19 @@ t.test('retries off (maxRetries 0): a lost answer leaves the write in doubt', as
   t.match(await client.increment(key, 'n', 1, undefined, undefined, { maxRetries: 0 }).catch((err) => err), { code: CLIENT_STATUS.CONNECTION, inDoubt: true })
   t.equal(await client.increment(key, 'n', 1, undefined, undefined, { maxRetries: 0 }), 2)
 })
+
+t.test('the client says which writes it settled, so the server keeps a ring the size of the writes open, not of its age', async (t) => {
+  const server = await testServer(t)
+  const client = await testClient(t, server)
+  const key = uniqueKey()
+  const inFlight = 200
+  const perWorker = 100
+  await Promise.all(Array.from({ length: inFlight }, async () => {
+    for (let i = 0; i < perWorker; i++) await client.increment(key, 'n', 1)
+  }))
+  t.equal((await client.get(key)).bins.n, inFlight * perWorker)
+  const bytes = await stat(client, 'write_window_bytes')
+  t.ok(bytes <= 1024 * 15, `${bytes} bytes held for ${inFlight * perWorker} writes, ${inFlight} open at once (at most 1024 slots of 15 bytes)`)
+  t.equal(await stat(client, 'write_window_evicted'), 0)
+  t.ok((await stat(client, 'write_window_expired')) >= inFlight * perWorker - 1024, 'settled answers are let go at once')
+})

@@ -131,12 +131,13 @@ t.test('write tokens: read at the field after all of an op\'s arguments, and onl
   t.match(decodeRequest(header(OP.REMOVE, [client, 42, true])), { op: OP.REMOVE, token })
   t.match(decodeRequest(header(OP.TOUCH, [client, 42, true])), { op: OP.TOUCH, token })
   t.match(decodeRequest(header(OP.INCREMENT, 'n', 1, null, [client, 42, true])), { op: OP.INCREMENT, initial: undefined, token })
-  t.match(decodeRequest(header(OP.OPERATE, [[BIN_OP.INCR, 'n', 1]], [client, 2n ** 53n - 1n, false, 'later'])), { token: { seq: 2 ** 53 - 1, resent: false } })
+  t.match(decodeRequest(header(OP.OPERATE, [[BIN_OP.INCR, 'n', 1]], [client, 2n ** 53n - 1n, false, 12, 'later'])), { token: { seq: 2 ** 53 - 1, resent: false, settledBelow: 12 } })
+  t.match(decodeRequest(header(OP.PUT, ['a', 1], [client, 42, true, null])), { token: { seq: 42, settledBelow: 0 } }, 'settledBelow nil: not said')
   t.match(decodeRequest([9, OP.BATCH_OPERATE, [['test', 's', digest, null, null, 0, 0, [[BIN_OP.INCR, 'n', 1]]]], [client, 7, false]]), { token: { seq: 7 } })
   t.equal((decodeRequest(header(OP.PUT, ['a', 1])) as PutRequest).token, undefined, 'no token: as before')
   t.equal((decodeRequest(header(OP.GET, null, [client, 1, false])) as { token: unknown }).token, undefined, 'reads take none')
   t.equal((decodeRequest(header(OP.EXISTS, [client, 1, false])) as { token: unknown }).token, undefined)
-  for (const bad of [null, 'x', [client, 1], [client.subarray(0, 7), 1, false], [client, 0, false], [client, 2 ** 53, false], [client, 2n ** 64n - 1n, false], [client, 1, 0]])
+  for (const bad of [null, 'x', [client, 1], [client.subarray(0, 7), 1, false], [client, 0, false], [client, 2 ** 53, false], [client, 2n ** 64n - 1n, false], [client, 1, 0], [client, 5, false, 6], [client, 5, false, -1], [client, 5, false, 'x']])
     t.throws(() => decodeRequest(header(OP.PUT, ['a', 1], bad)), { code: STATUS.PARAMETER, message: /PUT: the token/ }, JSON.stringify(bad, (_, v) => (typeof v === 'bigint' ? String(v) : v)))
   t.throws(() => decodeRequest([9, OP.BATCH_OPERATE, [], 'token']), { code: STATUS.PARAMETER, message: /BATCH_OPERATE: the token/ })
   const w = new FrameWriter()
@@ -145,9 +146,33 @@ t.test('write tokens: read at the field after all of an op\'s arguments, and onl
   w.str('n')
   w.number(1)
   w.nil()
-  writeToken(w, { client, seq: 2 ** 40, resent: false })
+  writeToken(w, { client, seq: 2 ** 40, resent: false, settledBelow: 0 })
   w.end()
   t.match(decodeFrom(reader.reset(w.take(), 4)), { op: OP.INCREMENT, token: { clientHi: 0x01234567, clientLo: 0x89abcdef, seq: 2 ** 40, resent: false } })
+})
+
+t.test('write tokens as clients send them, read straight from their bytes: every width of seq and settledBelow, and the older form of three fields', async (t) => {
+  const client = Buffer.from('0123456789abcdef', 'hex')
+  const sizes = [1, 127, 128, 255, 256, 65_535, 65_536, 2 ** 32 - 1]
+  let read = 0
+  for (const seq of sizes) {
+    for (const settledBelow of [0, ...sizes.filter((n) => n <= seq)]) {
+      for (const resent of [false, true]) {
+        const w = new FrameWriter()
+        w.begin()
+        writeRecordHeader(w, 3, OP.INCREMENT, 4, 'test', 's', digest, null, null, 0, 0)
+        w.str('n')
+        w.number(1)
+        w.nil()
+        writeToken(w, { client, seq, resent, settledBelow })
+        w.end()
+        t.same((decodeFrom(reader.reset(w.take(), 4)) as { token: unknown }).token, { clientHi: 0x01234567, clientLo: 0x89abcdef, seq, resent, settledBelow })
+        read++
+      }
+    }
+  }
+  t.equal(read, 88)
+  t.same((decodeRequest(header(OP.INCREMENT, 'n', 1, null, [client, 300, true])) as { token: unknown }).token, { clientHi: 0x01234567, clientLo: 0x89abcdef, seq: 300, resent: true, settledBelow: 0 }, 'three fields: settledBelow not said')
 })
 
 t.test('trailing fields are skipped; trailing bytes are refused', async (t) => {
