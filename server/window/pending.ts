@@ -22,7 +22,9 @@ interface Pending {
 export class PendingAnswers {
   readonly #durability: Durability
   #unsealed: Pending[] = [] // added since the last barrier was taken
-  readonly #unsettled = new Set<Pending>()
+  // Groups whose barrier has not yet resolved (a failure can undo any of theirs): few at a time, looked through only
+  // when a failure undoes a change.
+  readonly #unsettled = new Set<Pending[]>()
   #scheduled = false
 
   constructor(durability: Durability) {
@@ -31,14 +33,14 @@ export class PendingAnswers {
 
   /** Answers not yet durable. */
   get size(): number {
-    return this.#unsettled.size
+    let size = this.#unsealed.length
+    for (const group of this.#unsettled) for (const pending of group) if (!pending.undone) size++
+    return size
   }
 
   /** The answer to write `seq` in `ring` is pending until the log entry ending at `position` is durable. */
   add(ring: ClientRing, seq: number, position: number): void {
-    const pending = { ring, seq, position, undone: false }
-    this.#unsealed.push(pending)
-    this.#unsettled.add(pending)
+    this.#unsealed.push({ ring, seq, position, undone: false })
     if (this.#scheduled) return
     this.#scheduled = true
     setImmediate(this.#seal)
@@ -46,11 +48,12 @@ export class PendingAnswers {
 
   /** The log undid the change whose entry ends at `position`: its write was never applied. */
   undone(position: number): void {
-    for (const pending of this.#unsettled) {
-      if (pending.position !== position) continue
-      pending.ring.forget(pending.seq)
-      pending.undone = true
-      this.#unsettled.delete(pending)
+    for (const group of [this.#unsealed, ...this.#unsettled]) {
+      for (const pending of group) {
+        if (pending.position !== position || pending.undone) continue
+        pending.ring.forget(pending.seq)
+        pending.undone = true
+      }
     }
   }
 
@@ -61,15 +64,15 @@ export class PendingAnswers {
     const group = this.#unsealed
     this.#unsealed = []
     const barrier = this.#durability.barrier()
-    if (barrier === undefined) this.#settle(group)
-    else void barrier.then(() => this.#settle(group))
+    if (barrier === undefined) return this.#settle(group)
+    this.#unsettled.add(group)
+    void barrier.then(() => {
+      this.#unsettled.delete(group)
+      this.#settle(group)
+    })
   }
 
   #settle(group: Pending[]): void {
-    for (const pending of group) {
-      if (pending.undone) continue
-      pending.ring.clearPending(pending.seq)
-      this.#unsettled.delete(pending)
-    }
+    for (const pending of group) if (!pending.undone) pending.ring.clearPending(pending.seq)
   }
 }
