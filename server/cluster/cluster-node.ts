@@ -1,14 +1,17 @@
 // A server's membership of a cluster: the coordinator (etcd), and the routing of each request by its partition.
-// Partitions this node owns are served here; those of another live node are forwarded to it once over a peer link
-// and its answer relayed; those of a down node, or before the first map, are refused with status 11. A batch
-// whose records belong to several nodes is refused with status 16 (the Tally client splits reads by owner).
+// Partitions this node owns are served here; those of another live node are forwarded to it once over a peer link,
+// whichever listener the request came on, and its answer relayed; those of a down node, or before the first map, are
+// refused with status 11. A Tally batch whose records belong to several nodes is refused with status 16 (the Tally
+// client splits reads by owner).
 import { TallyError } from '../../protocol/errors.js'
-import { OP, type RecordAddress, type Request } from '../../protocol/messages.js'
+import { OP, type RecordAddress, type RecordResult, type Request } from '../../protocol/messages.js'
 import { partitionOf } from '../../protocol/partitions.js'
+import type { RecordRequest } from '../../protocol/record-request.js'
 import { STATUS } from '../../protocol/status.js'
 import type { Logger } from '../log.js'
 import { Coordinator, type ClusterOptions } from './coordinator.js'
 import type { Member } from './etcd-keys.js'
+import { forwardRecord } from './forwarded-record.js'
 import { PeerLink } from './peer-link.js'
 import { ClusterView, WHERE } from './view.js'
 
@@ -45,31 +48,36 @@ export class ClusterNode {
    * forwarded to this node (`fromPeer`) that its map does not give it.
    */
   route(request: Request, body: Uint8Array, fromPeer: boolean, defer: (answer: Promise<Uint8Array>) => void): boolean {
+    const link = this.#ownerLink(request, fromPeer)
+    if (link === undefined) return false
+    defer(link.forward(body, request.id))
+    return true
+  }
+
+  /**
+   * Routes a single-record request decoded from another protocol (Aerospike's listener): undefined to serve it
+   * here; else its result from its partition's owner, to which it goes once as the Tally request it stands for, over
+   * the same link as `route`'s. Throws as `route` does (11 for a down owner); the promise rejects with the owner's
+   * TallyError.
+   */
+  forward(request: RecordRequest): Promise<RecordResult> | undefined {
+    const link = this.#ownerLink(request, false)
+    return link === undefined ? undefined : forwardRecord(link, request)
+  }
+
+  // The link to the owner of the request's partition, counting the request as forwarded; undefined if it is here.
+  #ownerLink(request: Request, fromPeer: boolean): PeerLink | undefined {
     const p = this.#partitionOf(request)
-    if (p < 0) return false
+    if (p < 0) return undefined
     const view = this.#view
     const where = view.where(p)
-    if (where === WHERE.HERE) return false
+    if (where === WHERE.HERE) return undefined
     if (where === WHERE.NO_MAP) throw new TallyError(STATUS.UNAVAILABLE, `cluster '${view.name}' has no partition map yet`)
     const owner = view.ownerOf(p)!
     if (where === WHERE.DOWN) throw new TallyError(STATUS.UNAVAILABLE, `partition ${p} is unavailable: its owner, node ${owner}, is down`)
     if (fromPeer) throw new TallyError(STATUS.CLUSTER_CHANGE, `partition ${p} belongs to node ${owner} in map generation ${view.generation}, not to this node`)
     this.forwarded++
-    defer(this.#linkTo(owner).forward(body, request.id))
-    return true
-  }
-
-  /**
-   * For requests that are not forwarded (Aerospike's listener: its clients route by the map themselves): throws
-   * TallyError 11 if the partition's owner is down or there is no map, 7 if another node owns it.
-   */
-  checkLocal(request: Request): void {
-    const p = this.#partitionOf(request)
-    if (p < 0) return
-    const where = this.#view.where(p)
-    if (where === WHERE.HERE) return
-    if (where === WHERE.ELSEWHERE) throw new TallyError(STATUS.CLUSTER_CHANGE, `partition ${p} belongs to node ${this.#view.ownerOf(p)}, not to this node`)
-    throw new TallyError(STATUS.UNAVAILABLE, where === WHERE.NO_MAP ? 'no partition map yet' : `partition ${p} is unavailable: its owner is down`)
+    return this.#linkTo(owner)
   }
 
   // The partition a request addresses; -1 for requests served where they arrive (INFO, PEER, logins and users; a
