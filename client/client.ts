@@ -67,11 +67,13 @@ export async function connect(options: ClientOptions): Promise<Client> {
   if (!(Number.isInteger(o.poolSize) && o.poolSize >= 1)) throw param('poolSize must be an integer >= 1')
   if (o.tls !== undefined && (typeof o.tls !== 'object' || o.tls === null)) throw param('tls must be an object: { ca, cert, key, servername }')
   const auth = await authOf(o.user, o.password)
-  const pool = new Pool(parseHosts(o.hosts), { size: o.poolSize, connectTimeoutMs: o.connectTimeoutMs, maxReconnectDelayMs: o.maxReconnectDelayMs, tls: o.tls, auth })
+  // The pools of a cluster's other nodes connect as the seed's does: with its TLS settings and its login.
+  const poolOptions: PoolOptions = { size: o.poolSize, connectTimeoutMs: o.connectTimeoutMs, maxReconnectDelayMs: o.maxReconnectDelayMs, tls: o.tls, auth }
+  const pool = new Pool(parseHosts(o.hosts), poolOptions)
   const client = new Client(pool, o.policy ?? {}, o.maxPendingRequests)
   try {
     await pool.start()
-    if (o.routing && pool.pick()?.hello.cluster !== undefined) await client.startRouting({ size: o.poolSize, connectTimeoutMs: o.connectTimeoutMs, maxReconnectDelayMs: o.maxReconnectDelayMs })
+    if (o.routing && pool.pick()?.hello.cluster !== undefined) await client.startRouting(poolOptions)
   } catch (err) {
     await client.close()
     throw err
