@@ -107,7 +107,7 @@ export class AerospikeWire implements Wire {
       const as = decodeRequestOrRefuse(body)
       request = requestOf(as)
       this.#session?.check(request)
-      const forwarded = context.cluster?.forward(request)
+      const forwarded = context.cluster?.forward(request, this.#session?.user)
       if (forwarded !== undefined) {
         this.#relay(as, request, forwarded)
         return SERVER_MESSAGE_ID

@@ -54,7 +54,7 @@ function serveRows(context: ConnectionContext, body: Buffer, tally: BatchTally, 
       if (row.write) throw unsupported('writes in a batch are')
       request = requestOf(row)
       session?.check(request)
-      const forwarded = context.cluster?.forward(request)
+      const forwarded = context.cluster?.forward(request, session?.user)
       if (forwarded !== undefined) {
         const read = request
         const answer = forwarded.then(

@@ -9,6 +9,7 @@ import { FrameWriter } from '../../protocol/msgpack-writer.js'
 import { writeRecordRequest, type RecordRequest } from '../../protocol/record-request.js'
 import { readError, readResponseHead } from '../../protocol/response-codec.js'
 import { STATUS } from '../../protocol/status.js'
+import type { User } from '../security/users.js'
 import type { PeerLink } from './peer-link.js'
 
 // Values come back as the store holds them: maps as Maps, every float as a Double (an Aerospike answer keeps a
@@ -16,13 +17,16 @@ import type { PeerLink } from './peer-link.js'
 const reader = new MsgpackReader({ mapsAsObjects: false, floats: FLOATS.DOUBLES })
 const writer = new FrameWriter(256)
 
-/** Sends `request` to the owner over `link`; resolves to its result, rejects with the owner's TallyError. */
-export async function forwardRecord(link: PeerLink, request: RecordRequest): Promise<RecordResult> {
+/**
+ * Sends `request` to the owner over `link` (acting for `user`, with security); resolves to its result, rejects with
+ * the owner's TallyError.
+ */
+export async function forwardRecord(link: PeerLink, request: RecordRequest, user?: User): Promise<RecordResult> {
   writer.begin()
   writeRecordRequest(writer, 1, request)
   writer.end()
   const frame = writer.take()
-  const answer = await link.forward(frame.subarray(FRAME_HEADER_BYTES), 1)
+  const answer = await link.forward(frame.subarray(FRAME_HEADER_BYTES), 1, user)
   return resultOf(answer)
 }
 
