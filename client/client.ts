@@ -67,11 +67,13 @@ export async function connect(options: ClientOptions): Promise<Client> {
   if (!(Number.isInteger(o.poolSize) && o.poolSize >= 1)) throw param('poolSize must be an integer >= 1')
   if (o.tls !== undefined && (typeof o.tls !== 'object' || o.tls === null)) throw param('tls must be an object: { ca, cert, key, servername }')
   const auth = await authOf(o.user, o.password)
-  const pool = new Pool(parseHosts(o.hosts), { size: o.poolSize, connectTimeoutMs: o.connectTimeoutMs, maxReconnectDelayMs: o.maxReconnectDelayMs, tls: o.tls, auth })
+  // The pools of a cluster's other nodes connect as the seed's does: with its TLS settings and its login.
+  const poolOptions: PoolOptions = { size: o.poolSize, connectTimeoutMs: o.connectTimeoutMs, maxReconnectDelayMs: o.maxReconnectDelayMs, tls: o.tls, auth }
+  const pool = new Pool(parseHosts(o.hosts), poolOptions)
   const client = new Client(pool, o.policy ?? {}, o.maxPendingRequests)
   try {
     await pool.start()
-    if (o.routing && pool.pick()?.hello.cluster !== undefined) await client.startRouting({ size: o.poolSize, connectTimeoutMs: o.connectTimeoutMs, maxReconnectDelayMs: o.maxReconnectDelayMs })
+    if (o.routing && pool.pick()?.hello.cluster !== undefined) await client.startRouting(poolOptions)
   } catch (err) {
     await client.close()
     throw err
@@ -329,7 +331,19 @@ export class Client {
     if (typeof restorePolicy !== 'string' || !(restorePolicy.toUpperCase() in RESTORE_POLICY) || restorePolicy !== restorePolicy.toLowerCase())
       throw param('restore: policy must be skip, replace or newer')
     const resolved = policy === undefined ? this.#writePolicy : resolvePolicy(this.#defaults, policy, true)
-    return (await this.#send(restoreCall(ns, records, restorePolicy), resolved)) as (RestoreOutcome | TallyError)[]
+    const router = this.#router
+    if (router === undefined) return (await this.#send(restoreCall(ns, records, restorePolicy), resolved)) as (RestoreOutcome | TallyError)[]
+    // Against a cluster: one RESTORE per owner, each sent to it, outcomes put back in the caller's order.
+    const keyOf = (record: StoredRecord): Key => new Key(ns, null, null, record.digest)
+    const outcomes = new Array<RestoreOutcome | TallyError>(records.length)
+    await Promise.all(
+      groupByOwner(records.map(keyOf), router).map(async (indexes) => {
+        const part = indexes.map((i) => records[i]!)
+        const call = { ...restoreCall(ns, part, restorePolicy), routeKey: keyOf(part[0]!) }
+        ;((await this.#send(call, resolved)) as (RestoreOutcome | TallyError)[]).forEach((outcome, j) => (outcomes[indexes[j]!] = outcome))
+      }),
+    )
+    return outcomes
   }
 
   /** Lets requests in flight finish, then closes every connection. Later calls reject with CLIENT_ERROR (-1). */
@@ -345,16 +359,9 @@ export class Client {
     const router = this.#router
     if (router === undefined) return (await this.#send(batchGetCall(keys, bins, resolved.sendKey), resolved)) as (TallyRecord | null)[]
     // Against a cluster: one batch per owner, answers put back in the caller's order.
-    const groups = new Map<number, number[]>()
-    keys.forEach((key, i) => {
-      const owner = router.ownerOf(key)
-      const group = groups.get(owner)
-      if (group === undefined) groups.set(owner, [i])
-      else group.push(i)
-    })
     const records = new Array<TallyRecord | null>(keys.length)
     await Promise.all(
-      [...groups.values()].map(async (indexes) => {
+      groupByOwner(keys, router).map(async (indexes) => {
         const part = (await this.#send(batchGetCall(indexes.map((i) => keys[i]!), bins, resolved.sendKey), resolved)) as (TallyRecord | null)[]
         part.forEach((record, j) => (records[indexes[j]!] = record))
       }),
@@ -422,4 +429,16 @@ function binOps(code: number, bins: Bins): unknown[] {
   const operations: unknown[] = []
   for (let i = 0; i < list.length; i += 2) operations.push([code, list[i], list[i + 1]])
   return operations
+}
+
+/** The positions in `keys` of each owner's keys, by the router's map. */
+function groupByOwner(keys: readonly Key[], router: Router): number[][] {
+  const groups = new Map<number, number[]>()
+  keys.forEach((key, i) => {
+    const owner = router.ownerOf(key)
+    const group = groups.get(owner)
+    if (group === undefined) groups.set(owner, [i])
+    else group.push(i)
+  })
+  return [...groups.values()]
 }

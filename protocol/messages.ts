@@ -201,9 +201,11 @@ export type UserAdminRequest = {
 }
 /**
  * PEER declares a connection node-to-node (docs/cluster.md): a cluster node forwards requests over it, and the node
- * receiving them serves them itself, never forwarding them again.
+ * receiving them serves them itself, never forwarding them again. On a cluster with a peer secret the first PEER
+ * names the node and proves it holds the secret (`proof`); with security, a later PEER names the user (and the
+ * roles) the requests that follow it act for (PROTOCOL.md §4.16).
  */
-export type PeerRequest = { op: typeof OP.PEER; id: number }
+export type PeerRequest = { op: typeof OP.PEER; id: number; node: string | null; proof: Uint8Array | null; user: string | null; roles: string[] | null }
 
 /** A decoded request. Values are left as decoded; the store checks their types and sizes. */
 export type Request =
@@ -235,6 +237,8 @@ export interface Hello {
   writeWindowMs?: number
   /** The cluster's name, when the server is a node of one (PROTOCOL.md §4.16); absent otherwise. */
   cluster?: string
+  /** On a node of a cluster with a peer secret: this connection's challenge, which a PEER's proof covers (§4.16). */
+  peerNonce?: Uint8Array
 }
 
 /** The outcome of a record request, before encoding: metadata plus the op's payload (bins, a value, reads). */

@@ -1,7 +1,7 @@
 // Single-record requests (PROTOCOL.md §3, §4.1-§4.7): a fixed header, then the op's arguments. The client writes
 // the header and its arguments; the server reads them into a typed request.
 import { ARRAY_BYTES, SLOT_BYTES } from './memory-cost.js'
-import { OP, type OpCode, type RecordAddress, type RecordPolicy, type Request } from './messages.js'
+import { encodeFlags, FLAGS, OP, type OpCode, type RecordAddress, type RecordPolicy, type Request } from './messages.js'
 import { KIND } from './msgpack-format.js'
 import { newList, type MsgpackReader } from './msgpack-reader.js'
 import type { FrameWriter } from './msgpack-writer.js'
@@ -68,7 +68,54 @@ export function readRecordRequest(r: MsgpackReader, id: number, op: OpCode, opNa
   return [request, read]
 }
 
-type RecordRequest = Extract<Request, { address: RecordAddress }>
+/** A single-record request, typed. */
+export type RecordRequest = Extract<Request, { address: RecordAddress }>
+
+/**
+ * Writes the typed single-record request `request` under `id`, as a client would send it: how a cluster node
+ * forwards a request that reached it in another protocol (docs/cluster.md). Its token, if any, is not written.
+ */
+export function writeRecordRequest(w: FrameWriter, id: number, request: RecordRequest): void {
+  const { address, policy } = request
+  const flags = encodeFlags(policy.exists, policy.genPolicy, policy.commitMaster) | (policy.deleteMissingOk ? FLAGS.DELETE_MISSING_OK : 0)
+  writeRecordHeader(w, id, request.op, argumentCount(request), address.ns, address.set, address.digest, address.userKey, policy.ttl, policy.gen, flags)
+  switch (request.op) {
+    case OP.PUT:
+      return w.value(request.bins)
+    case OP.GET:
+      if (request.binNames !== null) w.value(request.binNames)
+      return
+    case OP.INCREMENT:
+      w.str(request.bin)
+      if (request.offset !== undefined || request.initial !== undefined) w.value(request.offset ?? null)
+      if (request.initial !== undefined) w.value(request.initial)
+      return
+    case OP.OPERATE:
+      w.array(request.ops.length)
+      for (const op of request.ops) {
+        w.array(4)
+        w.number(op.op)
+        w.str(op.bin)
+        w.value(op.value ?? null)
+        w.value(op.initial ?? null)
+      }
+  }
+}
+
+// Arguments after the header: an INCREMENT's offset and initial value are left out when absent (not sent as nil).
+function argumentCount(request: RecordRequest): number {
+  switch (request.op) {
+    case OP.PUT:
+    case OP.OPERATE:
+      return 1
+    case OP.GET:
+      return request.binNames === null ? 0 : 1
+    case OP.INCREMENT:
+      return request.initial !== undefined ? 3 : request.offset !== undefined ? 2 : 1
+    default:
+      return 0
+  }
+}
 
 function readArgs(r: MsgpackReader, id: number, op: OpCode, address: RecordAddress, policy: RecordPolicy, fields: number): [RecordRequest, number] {
   const has = (n: number): boolean => fields > RECORD_HEADER_FIELDS + n

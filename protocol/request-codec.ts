@@ -3,7 +3,7 @@
 // requests in record-request.ts, batches in batch-request.ts, SCAN in scan-codec.ts, INFO here.
 import { describeValue } from './errors.js'
 import { readBatchGetRequest, readBatchOperateRequest } from './batch-request.js'
-import { OP, SERVER_MESSAGE_ID, USER_COMMANDS, type AuthRequest, type InfoRequest, type OpCode, type Request, type TruncateRequest, type UserAdminRequest, type UserCommand } from './messages.js'
+import { OP, SERVER_MESSAGE_ID, USER_COMMANDS, type AuthRequest, type InfoRequest, type OpCode, type PeerRequest, type Request, type TruncateRequest, type UserAdminRequest, type UserCommand } from './messages.js'
 import { FLOATS, KIND } from './msgpack-format.js'
 import type { MsgpackReader } from './msgpack-reader.js'
 import type { FrameWriter } from './msgpack-writer.js'
@@ -74,18 +74,40 @@ export function decodeRequest(r: MsgpackReader, limits: DecodeLimits = { maxBatc
   else if (op === OP.RESTORE) [request, read] = readRestoreRequest(r, id, fields, limits.maxBatchKeys)
   else if (op === OP.AUTH) [request, read] = readAuthRequest(r, id, fields)
   else if (op === OP.USER_ADMIN) [request, read] = readUserAdminRequest(r, id, fields)
-  else if (op === OP.PEER) [request, read] = [{ op: OP.PEER, id }, 2]
+  else if (op === OP.PEER) [request, read] = readPeerRequest(r, id, fields)
   else [request, read] = readRecordRequest(r, id, op as OpCode, opName, fields)
   for (; read < fields; read++) r.value() // fields a later protocol version added
   r.finish()
   return request
 }
 
-/** PEER: `[id, 16]` (PROTOCOL.md §4.11). */
-export function writePeerRequest(w: FrameWriter, id: number): void {
-  w.array(2)
+/**
+ * PEER (PROTOCOL.md §4.16): `[id, 16]`, or `[id, 16, node, proof]` on a cluster with a peer secret, or
+ * `[id, 16, nil, nil, user, roles]` to act for a user.
+ */
+export function writePeerRequest(w: FrameWriter, id: number, fields: Partial<Pick<PeerRequest, 'node' | 'proof' | 'user' | 'roles'>> = {}): void {
+  const { node = null, proof = null, user = null, roles = null } = fields
+  w.array(user !== null ? 6 : node !== null ? 4 : 2)
   w.number(id)
   w.number(OP.PEER)
+  if (node === null && user === null) return
+  w.value(node)
+  w.value(proof)
+  if (user === null) return
+  w.str(user)
+  w.value(roles ?? [])
+}
+
+function readPeerRequest(r: MsgpackReader, id: number, fields: number): [PeerRequest, number] {
+  const node = fields > 2 && !r.nil() ? readString(r, 'PEER: node') : null
+  let proof: Uint8Array | null = null
+  if (fields > 3 && !r.nil()) {
+    if (r.kind() !== KIND.BIN) throw bad('PEER: proof must be bytes')
+    proof = r.bin(true)
+  }
+  const user = fields > 4 && !r.nil() ? readString(r, 'PEER: user') : null
+  const roles = fields > 5 ? readStrings(r, 'PEER: roles') : null
+  return [{ op: OP.PEER, id, node, proof, user, roles }, Math.min(fields, 6)]
 }
 
 /**

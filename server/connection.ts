@@ -137,7 +137,7 @@ export class ServerConnection implements BudgetUser, StreamSink {
     })
     stream.on('error', (err) => context.log.debug(`connection error: ${err.message}`))
     stream.once('close', () => this.#release())
-    wire.onResume = () => this.#pump()
+    wire.onResume = () => this.#resumed()
     if (wire.greeting !== undefined) stream.write(wire.greeting)
     wire.attach?.(this)
     if (context.cluster !== undefined) wire.defer = (answer) => this.#defer(answer)
@@ -165,6 +165,14 @@ export class ServerConnection implements BudgetUser, StreamSink {
       this.#write(bytes as Buffer)
       this.#pump()
     })
+  }
+
+  // A paused wire appended an answer of its own (a login, an answer from another node): it stands whatever the log
+  // does, so it gets a mark of its own rather than sharing the next request's.
+  #resumed(): void {
+    const durability = this.#context.durability
+    if (durability !== undefined && this.#wire.answerBytes > 0) this.#marks.push(SERVER_MESSAGE_ID, this.#wire.answerBytes, durability.position)
+    this.#pump()
   }
 
   /** Answer bytes held for this connection: for the log, or queued while its peer does not read. */

@@ -29,6 +29,7 @@ import { DEFAULT_WRITE_WINDOW, WriteWindow } from './window/write-window.js'
 import { tlsServerOptions, type TlsOptions } from './security/tls.js'
 import { DEFAULT_SECURITY, Security, type SecurityOptions } from './security/security.js'
 import { ClusterNode, type ClusterOptions } from './cluster/cluster-node.js'
+import { peerNonce } from './cluster/peer-auth.js'
 
 /** Options of a server. CLI flags map one-to-one onto these. */
 export interface ServerOptions {
@@ -163,11 +164,12 @@ export class ServerCore {
   readonly #frameTimer: NodeJS.Timeout | undefined
   readonly #refusals: Refusals
   readonly #hello: Uint8Array
+  readonly #helloFields: Hello
 
   /** Users and logins; undefined when security is not enabled. */
   readonly security: Security | undefined
 
-  private constructor(store: Store, persistence: Persistence | undefined, window: WriteWindow, stats: ServerStats, security: Security | undefined, o: Resolved) {
+  private constructor(store: Store, persistence: Persistence | undefined, window: WriteWindow, stats: ServerStats, security: Security | undefined, cluster: ClusterNode | undefined, o: Resolved) {
     this.store = store
     this.persistence = persistence
     this.log = o.log ?? silentLogger
@@ -183,11 +185,8 @@ export class ServerCore {
       writeWindowMs: window.enabled ? window.maxAgeMs : 0,
       ...(o.cluster === undefined ? {} : { cluster: o.cluster.name }),
     }
-    const helloWriter = new FrameWriter(256)
-    helloWriter.begin()
-    writeHello(helloWriter, hello)
-    helloWriter.end()
-    this.#hello = helloWriter.take()
+    this.#helloFields = hello
+    this.#hello = helloFrame(hello)
     const source: InfoSource = {
       store,
       stats: this.stats,
@@ -217,7 +216,7 @@ export class ServerCore {
       info: (command) => infoValue(source, command),
       window,
       security,
-      cluster: o.cluster === undefined ? undefined : new ClusterNode(o.cluster),
+      cluster,
     }
     this.#refusals = new Refusals(this.log, this.stats, o.maxConnections)
     this.#closeGraceMs = o.closeGraceMs
@@ -267,6 +266,11 @@ export class ServerCore {
     if (o.storage !== 'memory' && o.storage !== 'disk') throw new Error(`unknown storage '${String(o.storage)}' (memory or disk)`)
     if (o.maxTotalFrameBufferBytes < o.maxFrameBytes + FRAME_HEADER_BYTES)
       throw new Error(`frame-buffer-total-max (${o.maxTotalFrameBufferBytes} bytes) must hold one frame of max-frame-size (${o.maxFrameBytes} bytes) and its header`)
+    // Before anything is opened: with security, forwarded requests act for their users only between nodes that
+    // prove themselves (docs/cluster.md "Security").
+    if (o.security?.enabled === true && o.cluster !== undefined && o.cluster.peerSecretFile === undefined)
+      throw new Error('a cluster node with security needs the peer secret every node shares: peer-secret-file in the cluster block, or --peer-secret-file')
+    const cluster = o.cluster === undefined ? undefined : new ClusterNode(o.cluster)
     const defaults = { storage: o.storage, commitToDevice: o.commitToDevice, flushMs: o.flushMs, nsupPeriodMs: o.nsupPeriodMs }
     const namespaces = (o.namespaces ?? [{}]).map((ns) => ({ ...defaults, ...ns }))
     const store = new Store({ namespaces, clock: o.clock })
@@ -302,7 +306,7 @@ export class ServerCore {
         throw err
       }
     }
-    return new ServerCore(store, persistence, window, stats, security, o)
+    return new ServerCore(store, persistence, window, stats, security, cluster, o)
   }
 
   /** This server's cluster membership; undefined for a server on its own. */
@@ -319,7 +323,7 @@ export class ServerCore {
   handle(stream: Duplex, protocol: Protocol = 'tally'): ServerConnection {
     const context = this.#context
     const peer = (stream as Partial<net.Socket>).remoteAddress ?? 'a local stream'
-    const wire = protocol === 'tally' ? new TallyWire(context, this.#hello, peer) : new AerospikeWire(context, peer)
+    const wire = protocol === 'tally' ? this.#tallyWire(peer) : new AerospikeWire(context, peer)
     const connection = new ServerConnection(stream, context, wire)
     this.#connections.add(connection)
     this.#streams.add(stream)
@@ -330,6 +334,13 @@ export class ServerCore {
       this.stats.clientConnectionsClosed++
     })
     return connection
+  }
+
+  // On a cluster whose nodes prove themselves with a peer secret, each hello carries a challenge of its own.
+  #tallyWire(peer: string): TallyWire {
+    if (this.#context.cluster?.peerSecret !== true) return new TallyWire(this.#context, this.#hello, peer)
+    const nonce = peerNonce()
+    return new TallyWire(this.#context, helloFrame({ ...this.#helloFields, peerNonce: nonce }), peer, nonce)
   }
 
   /** Answers a connection over `maxConnections` with status 8 (Aerospike's: closes it at once), then closes it (see refusals.ts). */
@@ -454,4 +465,13 @@ export async function startServer(options: ServerOptions = {}): Promise<TallySer
     metrics: metrics?.address,
     close: () => (closing ??= stop()),
   }
+}
+
+/** The hello frame stating `hello` (PROTOCOL.md §5.3). */
+function helloFrame(hello: Hello): Uint8Array {
+  const w = new FrameWriter(256)
+  w.begin()
+  writeHello(w, hello)
+  w.end()
+  return w.take()
 }

@@ -1,7 +1,7 @@
 // Tally's own protocol as a connection speaks it (connection.ts `Wire`): length-prefixed msgpack frames, the hello
 // first, each request dispatched through the operation table, error answers carrying the request's id; scans
 // stream their frames through the connection on their own.
-import type { TallyError } from '../protocol/errors.js'
+import { TallyError } from '../protocol/errors.js'
 import { FrameDecoder } from '../protocol/frame.js'
 import { SERVER_MESSAGE_ID } from '../protocol/messages.js'
 import { MsgpackReader } from '../protocol/msgpack-reader.js'
@@ -9,7 +9,9 @@ import { FrameWriter } from '../protocol/msgpack-writer.js'
 import { writeErrorResponse, writeInfoResponse } from '../protocol/response-codec.js'
 import type { ConnectionContext, Wire } from './connection.js'
 import { dispatch, type Forward } from './dispatch.js'
-import { OP } from '../protocol/messages.js'
+import { OP, type PeerRequest } from '../protocol/messages.js'
+import { STATUS } from '../protocol/status.js'
+import type { ClusterNode } from './cluster/cluster-node.js'
 import type { BatchTally } from './metrics/batch-tally.js'
 import { failureOf } from './aerospike/failures.js'
 import { Session, type Deferred } from './security/session.js'
@@ -30,8 +32,11 @@ export class TallyWire implements Wire {
   defer: ((answer: Promise<Uint8Array>) => void) | undefined
   #peer = false // the other end is a cluster node that forwards requests (PEER): never forward them again
 
-  /** `hello`: the hello frame, sent first on every connection. `peer`: the client's address, for the log. */
-  constructor(context: ConnectionContext, hello: Uint8Array, peer: string) {
+  /**
+   * `hello`: the hello frame, sent first on every connection; `nonce`: the challenge it carries, on a cluster node
+   * with a peer secret. `peer`: the client's address, for the log.
+   */
+  constructor(context: ConnectionContext, hello: Uint8Array, peer: string, nonce?: Uint8Array) {
     this.greeting = hello
     this.#context = context
     this.#session = context.security === undefined ? undefined : new Session(context.security, peer)
@@ -40,9 +45,22 @@ export class TallyWire implements Wire {
     const cluster = context.cluster
     if (cluster !== undefined)
       this.#forward = (request, body) => {
-        if (request.op === OP.PEER) this.#peer = true
-        return cluster.route(request, body, this.#peer, this.defer!)
+        if (request.op === OP.PEER) this.#peerRequest(cluster, request, nonce)
+        return cluster.route(request, body, this.#peer, this.defer!, this.#session?.user)
       }
+  }
+
+  // A node declares itself (proving the peer secret, if the cluster has one), or names the user the requests after
+  // it act for; a refusal is answered 80 and leaves the connection as it was.
+  #peerRequest(cluster: ClusterNode, request: PeerRequest, nonce: Uint8Array | undefined): void {
+    if (request.user === null) {
+      cluster.admitPeer(request, nonce)
+      this.#peer = true
+    } else if (!this.#peer) {
+      throw new TallyError(STATUS.NOT_AUTHENTICATED, 'PEER: only a cluster node that declared itself may act for a user')
+    } else {
+      this.#session?.actFor(request.user, request.roles ?? [])
+    }
   }
 
   /** Scans running on this connection. */

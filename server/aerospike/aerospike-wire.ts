@@ -1,12 +1,13 @@
 // Aerospike's protocol as a connection speaks it (connection.ts `Wire`): proto frames cut by the codec, each
 // answered by its type: info (the same values as Tally's INFO), admin (52: security is not enabled), messages
-// (record requests and batch reads, run through the same operations), compressed messages (answered plain).
+// (record requests and batch reads, run through the same operations, or on a cluster node forwarded to the owner of
+// their partition), compressed messages (answered plain).
 import { decodeAdmin, encodeAdmin, type AdminMessage } from '../../protocol/aerospike/admin.js'
 import { FIELD, INFO1, MSG, PROTO_TYPE } from '../../protocol/aerospike/constants.js'
 import { decodeInfoRequest, encodeInfoResponse, infoError } from '../../protocol/aerospike/info.js'
 import { decodeMessage } from '../../protocol/aerospike/message.js'
 import { inflateMessage, ProtoDecoder, type ProtoFrame } from '../../protocol/aerospike/proto.js'
-import { decodeRequest } from '../../protocol/aerospike/record-request.js'
+import { decodeRequest, type AsRequest } from '../../protocol/aerospike/record-request.js'
 import { encodeResponse, writeResponseFrame, type AsResponseInput } from '../../protocol/aerospike/record-response.js'
 import { RESULT, resultCodeOf } from '../../protocol/aerospike/result-codes.js'
 import { WireWriter } from '../../protocol/aerospike/wire.js'
@@ -94,7 +95,8 @@ export class AerospikeWire implements Wire {
 
   #message(body: Buffer, tally: BatchTally): number {
     if (body.length > MSG.INFO1 && (body[MSG.INFO1]! & INFO1.BATCH) !== 0) {
-      serveBatch(this.#context, body, this.#writer, tally, this.#session)
+      const forwarded = serveBatch(this.#context, body, this.#writer, tally, this.#session)
+      if (forwarded !== undefined) this.#awaitAnswer(forwarded)
       return SERVER_MESSAGE_ID
     }
     const context = this.#context
@@ -105,17 +107,53 @@ export class AerospikeWire implements Wire {
       const as = decodeRequestOrRefuse(body)
       request = requestOf(as)
       this.#session?.check(request)
-      context.cluster?.checkLocal(request)
+      const forwarded = context.cluster?.forward(request, this.#session?.user)
+      if (forwarded !== undefined) {
+        this.#relay(as, request, forwarded)
+        return SERVER_MESSAGE_ID
+      }
       const result = runOperation(context, request) as RecordResult
       this.#answer(answerOf(as, request, result, context.store.clock.nowMs()), start)
       countOutcome(context, request, result, STATUS.OK, tally)
     } catch (err) {
-      writer.pos = start
-      const failure = failureOf(err, context.log, 'an Aerospike request')
+      const failure = this.#failed(err, start)
       if (request !== undefined) countOutcome(context, request, undefined, failure.code, tally, failure.index)
-      writeResponseFrame(writer, { resultCode: resultCodeOf(failure.code), gen: failure.gen ?? 0 })
     }
     return RECORD_TAG
+  }
+
+  // The answer of a request sent to its partition's owner (server/cluster/), written when it comes.
+  #relay(as: AsRequest, request: Request, forwarded: Promise<RecordResult>): void {
+    const written = forwarded.then(
+      (result) => {
+        const start = this.#writer.pos
+        try {
+          this.#answer(answerOf(as, request, result, this.#context.store.clock.nowMs()), start)
+        } catch (err) {
+          this.#failed(err, start)
+        }
+      },
+      (err: unknown) => void this.#failed(err, this.#writer.pos),
+    )
+    this.#awaitAnswer(written)
+  }
+
+  // Nothing more is read until an answer from another node is written, since Aerospike's answers carry no request
+  // id and must come in order. The owner counted the request.
+  #awaitAnswer(written: Promise<unknown>): void {
+    this.paused = true
+    void written.then(() => {
+      this.paused = false
+      this.onResume?.()
+    })
+  }
+
+  // Replaces what was written from `start` on by the error answer for `err`.
+  #failed(err: unknown, start: number): TallyError {
+    this.#writer.pos = start
+    const failure = failureOf(err, this.#context.log, 'an Aerospike request')
+    writeResponseFrame(this.#writer, { resultCode: resultCodeOf(failure.code), gen: failure.gen ?? 0 })
+    return failure
   }
 
   // An answer over the frame limit is refused (13), as dispatch.ts refuses Tally's; one that cannot be encoded is

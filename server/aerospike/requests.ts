@@ -5,7 +5,8 @@ import { OP as AS_OP, FIELD, PARTICLE } from '../../protocol/aerospike/constants
 import { RawParticle } from '../../protocol/aerospike/particle.js'
 import type { AsOp, AsRequest } from '../../protocol/aerospike/record-request.js'
 import { TallyError } from '../../protocol/errors.js'
-import { BIN_OP, OP, type BinOp, type RecordAddress, type RecordPolicy, type Request } from '../../protocol/messages.js'
+import { BIN_OP, OP, type BinOp, type RecordAddress, type RecordPolicy } from '../../protocol/messages.js'
+import type { RecordRequest } from '../../protocol/record-request.js'
 import { STATUS } from '../../protocol/status.js'
 
 /** The Tally op of each Aerospike op Tally serves. */
@@ -53,7 +54,7 @@ export function unsupportedField(type: number): TallyError {
  * touch) or OPERATE; reads EXISTS (header only), GET (all bins, or the named ones) or OPERATE (reads answering
  * every op). Throws status 4 for a request that makes no sense, 16 for one Tally cannot serve.
  */
-export function requestOf(as: AsRequest): Request {
+export function requestOf(as: AsRequest): RecordRequest {
   if (as.otherFields.length > 0) throw unsupportedField(as.otherFields[0]!)
   if (as.filter !== null) throw unsupported('filter expressions are')
   // An empty set name is no set name to a read or a delete (clients send one for a key given by digest alone); a
@@ -69,7 +70,7 @@ function policyOf(as: AsRequest, ttl: number | null): RecordPolicy {
   return { ttl, gen: as.gen, exists: as.exists, genPolicy: as.genPolicy, commitMaster: as.commitMaster, deleteMissingOk: false }
 }
 
-function writeOf(as: AsRequest, address: RecordAddress): Request {
+function writeOf(as: AsRequest, address: RecordAddress): RecordRequest {
   const policy = policyOf(as, as.ttl)
   const ops = as.ops
   if (as.delete) {
@@ -89,7 +90,7 @@ function writeOf(as: AsRequest, address: RecordAddress): Request {
   return { op: OP.OPERATE, id: 0, address, policy, token: undefined, ops: ops.map((op) => binOpOf(op, as)) }
 }
 
-function readOf(as: AsRequest, address: RecordAddress): Request {
+function readOf(as: AsRequest, address: RecordAddress): RecordRequest {
   const percent = as.readTouchTtlPercent
   if (percent !== 0 && percent !== -1) throw unsupported(`read-touch (a read-touch-ttl-percent of ${percent}) is`)
   const policy = policyOf(as, null)

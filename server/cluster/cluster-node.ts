@@ -1,15 +1,21 @@
 // A server's membership of a cluster: the coordinator (etcd), and the routing of each request by its partition.
-// Partitions this node owns are served here; those of another live node are forwarded to it once over a peer link
-// and its answer relayed; those of a down node, or before the first map, are refused with status 11. A batch
-// whose records belong to several nodes is refused with status 16 (the Tally client splits reads by owner).
+// Partitions this node owns are served here; those of another live node are forwarded to it once over a peer link,
+// whichever listener the request came on, and its answer relayed; those of a down node, or before the first map, are
+// refused with status 11. A Tally batch whose records belong to several nodes is refused with status 16 (the Tally
+// client splits reads by owner).
 import { TallyError } from '../../protocol/errors.js'
-import { OP, type RecordAddress, type Request } from '../../protocol/messages.js'
+import { OP, type PeerRequest, type RecordAddress, type RecordResult, type Request } from '../../protocol/messages.js'
 import { partitionOf } from '../../protocol/partitions.js'
+import type { RecordRequest } from '../../protocol/record-request.js'
 import { STATUS } from '../../protocol/status.js'
 import type { Logger } from '../log.js'
+import type { User } from '../security/users.js'
+import { ThrottledWarning } from '../throttled-warning.js'
 import { Coordinator, type ClusterOptions } from './coordinator.js'
 import type { Member } from './etcd-keys.js'
-import { PeerLink } from './peer-link.js'
+import { forwardRecord } from './forwarded-record.js'
+import { checkPeerProof, peerProof, readPeerSecret } from './peer-auth.js'
+import { PeerLink, type PeerLogin } from './peer-link.js'
 import { ClusterView, WHERE } from './view.js'
 
 export type { ClusterOptions } from './coordinator.js'
@@ -21,10 +27,27 @@ export class ClusterNode {
   #coordinator: Coordinator | undefined
   #view: ClusterView
   readonly #links = new Map<string, PeerLink>()
+  readonly #secret: Buffer | undefined
+  #refusals: ThrottledWarning | undefined
 
+  /** Reads the peer secret file, if the options name one; throws an Error saying what is wrong with it. */
   constructor(options: ClusterOptions) {
     this.options = options
     this.#view = new ClusterView(options.name, options.nodeId) // empty until started: every partition answers 11
+    this.#secret = options.peerSecretFile === undefined ? undefined : readPeerSecret(options.peerSecretFile)
+  }
+
+  /** True when the nodes prove themselves with a peer secret: every Tally hello of this node then carries a nonce. */
+  get peerSecret(): boolean {
+    return this.#secret !== undefined
+  }
+
+  /**
+   * Accepts a PEER on a connection whose hello carried `nonce`; with a peer secret, throws NOT_AUTHENTICATED (80)
+   * unless the PEER proves its sender holds it.
+   */
+  admitPeer(request: PeerRequest, nonce: Uint8Array | undefined): void {
+    if (this.#secret !== undefined) checkPeerProof(this.#secret, this.options.name, request, nonce)
   }
 
   get view(): ClusterView {
@@ -37,6 +60,7 @@ export class ClusterNode {
     this.#coordinator = coordinator
     this.#view = coordinator.view
     coordinator.onChange = () => this.#dropStaleLinks()
+    this.#refusals = new ThrottledWarning(log, (n, s) => `cluster: ${n} more PEER connections refused by other nodes in the last ${s} s`)
   }
 
   /**
@@ -44,32 +68,37 @@ export class ClusterNode {
    * given to `defer`. Throws TallyError 11 (owner down, no map), 16 (a batch spanning nodes), or 7 for a request
    * forwarded to this node (`fromPeer`) that its map does not give it.
    */
-  route(request: Request, body: Uint8Array, fromPeer: boolean, defer: (answer: Promise<Uint8Array>) => void): boolean {
+  route(request: Request, body: Uint8Array, fromPeer: boolean, defer: (answer: Promise<Uint8Array>) => void, user?: User): boolean {
+    const link = this.#ownerLink(request, fromPeer)
+    if (link === undefined) return false
+    defer(link.forward(body, request.id, user))
+    return true
+  }
+
+  /**
+   * Routes a single-record request decoded from another protocol (Aerospike's listener): undefined to serve it
+   * here; else its result from its partition's owner, to which it goes once as the Tally request it stands for, over
+   * the same link as `route`'s. Throws as `route` does (11 for a down owner); the promise rejects with the owner's
+   * TallyError.
+   */
+  forward(request: RecordRequest, user?: User): Promise<RecordResult> | undefined {
+    const link = this.#ownerLink(request, false)
+    return link === undefined ? undefined : forwardRecord(link, request, user)
+  }
+
+  // The link to the owner of the request's partition, counting the request as forwarded; undefined if it is here.
+  #ownerLink(request: Request, fromPeer: boolean): PeerLink | undefined {
     const p = this.#partitionOf(request)
-    if (p < 0) return false
+    if (p < 0) return undefined
     const view = this.#view
     const where = view.where(p)
-    if (where === WHERE.HERE) return false
+    if (where === WHERE.HERE) return undefined
     if (where === WHERE.NO_MAP) throw new TallyError(STATUS.UNAVAILABLE, `cluster '${view.name}' has no partition map yet`)
     const owner = view.ownerOf(p)!
     if (where === WHERE.DOWN) throw new TallyError(STATUS.UNAVAILABLE, `partition ${p} is unavailable: its owner, node ${owner}, is down`)
     if (fromPeer) throw new TallyError(STATUS.CLUSTER_CHANGE, `partition ${p} belongs to node ${owner} in map generation ${view.generation}, not to this node`)
     this.forwarded++
-    defer(this.#linkTo(owner).forward(body, request.id))
-    return true
-  }
-
-  /**
-   * For requests that are not forwarded (Aerospike's listener: its clients route by the map themselves): throws
-   * TallyError 11 if the partition's owner is down or there is no map, 7 if another node owns it.
-   */
-  checkLocal(request: Request): void {
-    const p = this.#partitionOf(request)
-    if (p < 0) return
-    const where = this.#view.where(p)
-    if (where === WHERE.HERE) return
-    if (where === WHERE.ELSEWHERE) throw new TallyError(STATUS.CLUSTER_CHANGE, `partition ${p} belongs to node ${this.#view.ownerOf(p)}, not to this node`)
-    throw new TallyError(STATUS.UNAVAILABLE, where === WHERE.NO_MAP ? 'no partition map yet' : `partition ${p} is unavailable: its owner is down`)
+    return this.#linkTo(owner)
   }
 
   // The partition a request addresses; -1 for requests served where they arrive (INFO, PEER, logins and users; a
@@ -100,10 +129,19 @@ export class ClusterNode {
     let link = this.#links.get(id)
     if (link === undefined || link.closed || link.host !== member.host || link.port !== member.port) {
       link?.close()
-      link = new PeerLink(member.host, member.port)
+      link = new PeerLink(member.host, member.port, this.#login())
+      link.onRefused = (message) => this.#refusals?.note(`cluster: ${message}; are the nodes' peer secrets the same?`)
       this.#links.set(id, link)
     }
     return link
+  }
+
+  // How this node proves itself on its links, when the cluster has a peer secret.
+  #login(): PeerLogin | undefined {
+    const secret = this.#secret
+    if (secret === undefined) return undefined
+    const { name, nodeId } = this.options
+    return { node: nodeId, proof: (nonce) => peerProof(secret, name, nodeId, nonce) }
   }
 
   #dropStaleLinks(): void {
@@ -116,6 +154,7 @@ export class ClusterNode {
 
   /** Closes peer links and leaves the cluster (deregisters at once). */
   async close(): Promise<void> {
+    this.#refusals?.flush()
     for (const link of this.#links.values()) link.close()
     this.#links.clear()
     await this.#coordinator?.close()

@@ -17,6 +17,11 @@ export interface ClusterOptions {
   nodeId: string
   /** Seconds the node's registration outlives it if it dies without deregistering. */
   leaseTtlS?: number
+  /**
+   * A file holding the secret every node of the cluster shares (docs/cluster.md "Security"); nodes then prove it to
+   * each other on their PEER connections. Required with security.
+   */
+  peerSecretFile?: string
 }
 
 export const DEFAULT_CLUSTER = { leaseTtlS: 5 } as const

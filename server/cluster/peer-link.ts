@@ -1,15 +1,31 @@
 // One connection from this node to another node's Tally port, opened with PEER (PROTOCOL.md §4.16), over which
 // requests for the other node's partitions are forwarded as they came, under ids of this link, and their answers
 // relayed with the client's id back in place. A request is forwarded once: the other node never forwards it again.
+// Nothing is forwarded before the other node has accepted the PEER (with a peer secret: its proof, which answers the
+// nonce of the other node's hello); with security, each request goes after a PEER naming the user it acts for,
+// whenever that user (or their roles) differs from the last one named on the link.
 import net from 'node:net'
 import { FrameDecoder } from '../../protocol/frame.js'
+import type { Hello } from '../../protocol/messages.js'
+import { MsgpackReader } from '../../protocol/msgpack-reader.js'
 import { FrameWriter } from '../../protocol/msgpack-writer.js'
 import { peekRequestId, withRequestId, writePeerRequest } from '../../protocol/request-codec.js'
-import { writeErrorResponse } from '../../protocol/response-codec.js'
+import { readError, readHello, readResponseHead, writeErrorResponse } from '../../protocol/response-codec.js'
 import { STATUS } from '../../protocol/status.js'
+import { grantText } from '../security/roles.js'
+import type { User } from '../security/users.js'
 
 /** A forwarded request not answered within this long is answered with status 9 (a write may have been applied). */
 export const FORWARD_TIMEOUT_MS = 5000
+
+/** How this node proves itself to the others: its id, and the proof for a hello's nonce (peer-auth.ts). */
+export interface PeerLogin {
+  node: string
+  proof(nonce: Uint8Array): Uint8Array
+}
+
+/** The id of the link's own PEER requests; forwarded requests take ids from 2 on. */
+const PEER_ID = 1
 
 interface Pending {
   clientId: number
@@ -20,23 +36,26 @@ interface Pending {
 export class PeerLink {
   readonly host: string
   readonly port: number
+  /** Called when the other node refuses this node's PEER (a wrong peer secret, say), with its message. */
+  onRefused: ((message: string) => void) | undefined
   readonly #socket: net.Socket
+  readonly #login: PeerLogin | undefined
   readonly #decoder = new FrameDecoder()
   readonly #pending = new Map<number, Pending>()
   readonly #timer: NodeJS.Timeout
+  readonly #writer = new FrameWriter(256)
+  #queued: Buffer[] | undefined = [] // frames to send once the PEER is accepted; undefined from then on
+  #stage: 'hello' | 'peer' | 'open' = 'hello'
+  #actingFor: User | undefined // the user the last PEER sent named, with the grants it named
+  #actingGrants: User['grants'] | undefined
   #nextId = 2
-  #helloSeen = false
   #closed = false
 
-  constructor(host: string, port: number) {
+  constructor(host: string, port: number, login?: PeerLogin) {
     this.host = host
     this.port = port
+    this.#login = login
     this.#socket = net.connect({ host, port, noDelay: true })
-    const w = new FrameWriter(64)
-    w.begin()
-    writePeerRequest(w, 1)
-    w.end()
-    this.#socket.write(w.take())
     this.#socket.on('data', (chunk: Buffer) => this.#onData(chunk))
     this.#socket.on('error', () => this.close())
     this.#socket.on('close', () => this.close())
@@ -48,31 +67,77 @@ export class PeerLink {
     return this.#closed
   }
 
-  /** Sends the request `body` (a frame body) on; resolves with the answer frame for the client. Never rejects. */
-  forward(body: Uint8Array, clientId: number): Promise<Uint8Array> {
+  /**
+   * Sends the request `body` (a frame body) on, acting for `user` when security is on; resolves with the answer
+   * frame for the client. Never rejects.
+   */
+  forward(body: Uint8Array, clientId: number, user?: User): Promise<Uint8Array> {
     if (this.#closed) return Promise.resolve(errorFrame(clientId, STATUS.UNAVAILABLE, `no connection to the partition's owner at ${this.host}:${this.port}`))
     const id = this.#nextId
     this.#nextId = id >= 0xfffffff0 ? 2 : id + 1
-    this.#socket.write(withRequestId(body, id))
+    if (user !== undefined && (user !== this.#actingFor || user.grants !== this.#actingGrants)) {
+      this.#actingFor = user
+      this.#actingGrants = user.grants
+      this.#send(this.#peerFrame({ user: user.name, roles: user.grants.map(grantText) }))
+    }
+    this.#send(withRequestId(body, id))
     return new Promise((resolve) => this.#pending.set(id, { clientId, resolve, sentMs: performance.now() }))
+  }
+
+  #send(frame: Buffer): void {
+    if (this.#queued !== undefined) this.#queued.push(frame)
+    else this.#socket.write(frame)
+  }
+
+  #peerFrame(fields: Parameters<typeof writePeerRequest>[2]): Buffer {
+    const w = this.#writer
+    w.begin()
+    writePeerRequest(w, PEER_ID, fields)
+    w.end()
+    return w.take()
   }
 
   #onData(chunk: Buffer): void {
     this.#decoder.push(chunk)
     try {
-      for (let body = this.#decoder.next(); body !== null; body = this.#decoder.next()) {
-        if (!this.#helloSeen) {
-          this.#helloSeen = true
+      for (let body = this.#decoder.next(); body !== null && !this.#closed; body = this.#decoder.next()) {
+        if (this.#stage !== 'open') {
+          this.#handshake(body)
           continue
         }
-        const pending = this.#pending.get(peekRequestId(body))
-        if (pending === undefined) continue // the PEER answer, or one answered already by its timeout
-        this.#pending.delete(peekRequestId(body))
+        const id = peekRequestId(body)
+        const pending = this.#pending.get(id)
+        if (pending === undefined) continue // a PEER naming a user, or an answer its timeout gave already
+        this.#pending.delete(id)
         pending.resolve(withRequestId(body, pending.clientId))
       }
     } catch {
       this.close()
     }
+  }
+
+  // The hello (its nonce), then the answer to this node's PEER: only once it is accepted do the requests go.
+  #handshake(body: Buffer): void {
+    const r = new MsgpackReader({ mapsAsObjects: true }).reset(body)
+    if (this.#stage === 'hello') {
+      const hello: Hello = readHello(r)
+      const login = this.#login
+      const nonce = hello.peerNonce
+      this.#socket.write(this.#peerFrame(login === undefined || nonce === undefined ? {} : { node: login.node, proof: login.proof(nonce) }))
+      this.#stage = 'peer'
+      return
+    }
+    const head = { id: 0, status: 0, fields: 0 }
+    readResponseHead(r, head)
+    if (head.status !== STATUS.OK) {
+      const message = `node ${this.host}:${this.port} refused this node's PEER: ${readError(r, head.status, head.fields).message}`
+      this.onRefused?.(message)
+      return this.close(message)
+    }
+    this.#stage = 'open'
+    const queued = this.#queued!
+    this.#queued = undefined
+    if (queued.length > 0) this.#socket.write(Buffer.concat(queued))
   }
 
   #expire(): void {
@@ -84,14 +149,17 @@ export class PeerLink {
       }
   }
 
-  /** Closes the link; requests waiting are answered with status 11 (a write among them may have been applied). */
-  close(): void {
+  /**
+   * Closes the link; requests waiting are answered with status 11 (a write among them may have been applied, unless
+   * the link never opened: `refusal` says why, and nothing was sent).
+   */
+  close(refusal?: string): void {
     if (this.#closed) return
     this.#closed = true
     clearInterval(this.#timer)
     this.#socket.destroy()
-    for (const p of this.#pending.values())
-      p.resolve(errorFrame(p.clientId, STATUS.UNAVAILABLE, `lost the connection to the partition's owner at ${this.host}:${this.port} (a write may have been applied)`))
+    const message = refusal ?? `lost the connection to the partition's owner at ${this.host}:${this.port} (a write may have been applied)`
+    for (const p of this.#pending.values()) p.resolve(errorFrame(p.clientId, STATUS.UNAVAILABLE, message))
     this.#pending.clear()
   }
 }

@@ -48,6 +48,7 @@ interface ServerFlags {
   cluster?: string
   etcd?: string
   nodeId?: string
+  peerSecretFile?: string
 }
 
 /** Set in the environment of the child a daemonizing parent starts. */
@@ -142,6 +143,7 @@ export function addServerCommand(program: Command): void {
     .option('--cluster <name>', 'join this cluster (tally cluster init); needs --etcd and --node-id')
     .option('--etcd <urls>', 'etcd endpoints of the cluster, comma-separated (http://host:port)')
     .option('--node-id <id>', "this node's id in the cluster, stable across restarts")
+    .option('--peer-secret-file <file>', 'file holding the secret all nodes of the cluster share, to prove themselves to each other (needed with --enable-security)', flag(filePath))
     .action(async (flags: ServerFlags, command: Command) => {
       const fromCli = (name: string): boolean => command.getOptionValueSource(name) === 'cli'
       const config = flags.config === undefined ? emptyConfig() : loadConfig(flags.config)
@@ -179,7 +181,12 @@ function mergedOptions(flags: ServerFlags, config: DaemonConfig, fromCli: (name:
   mergeTlsFlags(flags, options)
   if (flags.enableSecurity === true) options.security = { ...options.security, enabled: true }
   const cluster = clusterOptions(flags)
+  const secretFile = flags.peerSecretFile ?? options.cluster?.peerSecretFile
   if (cluster !== undefined) options.cluster = cluster
+  if (secretFile !== undefined) {
+    if (options.cluster === undefined) throw new Error('--peer-secret-file is for a cluster node (--cluster, --etcd and --node-id)')
+    options.cluster = { ...options.cluster, peerSecretFile: secretFile }
+  }
   return options
 }
 

@@ -87,8 +87,8 @@ function tlsOf(c: DaemonConfig): NonNullable<ServerOptions['tls']> {
   return (c.server.tls ??= { certFile: '', keyFile: '' })
 }
 
-// The cluster block (docs/cluster.md): all three settings, or none.
-type ClusterSettings = { name?: string; etcd?: string[]; nodeId?: string }
+// The cluster block (docs/cluster.md): name, etcd and node-id, and the peer secret's file (required with security).
+type ClusterSettings = { name?: string; etcd?: string[]; nodeId?: string; peerSecretFile?: string }
 const clusterName = (what: string) => (v: string[]): string => {
   if (v.length !== 1 || !NAME_PATTERN.test(v[0]!)) throw new Error(`${what} must be 1 to 32 letters, digits, - or _`)
   return v[0]!
@@ -97,6 +97,7 @@ const CLUSTER: Record<string, Apply<ClusterSettings>> = {
   name: (v, c) => (c.name = clusterName('the cluster name')(v)),
   'node-id': (v, c) => (c.nodeId = clusterName('node-id')(v)),
   etcd: (v, c) => (c.etcd = v.flatMap((u) => u.split(',')).filter((u) => u !== '')),
+  'peer-secret-file': (v, c) => (c.peerSecretFile = filePath(v)),
 }
 
 const NETWORK_SERVICE: Record<string, Apply<DaemonConfig>> = {
@@ -257,6 +258,7 @@ export function interpretConfig(root: Block, file: string): DaemonConfig {
         if (cluster.name === undefined || cluster.nodeId === undefined || cluster.etcd === undefined || cluster.etcd.length === 0)
           fail(block, 'the cluster block needs name, etcd and node-id')
         config.server.cluster = { name: cluster.name!, etcd: cluster.etcd!, nodeId: cluster.nodeId! }
+        if (cluster.peerSecretFile !== undefined) config.server.cluster.peerSecretFile = cluster.peerSecretFile
         break
       }
       case 'namespace': {

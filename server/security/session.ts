@@ -5,7 +5,7 @@ import { TallyError } from '../../protocol/errors.js'
 import { infoError } from '../../protocol/aerospike/info.js'
 import { BIN_OP, OP, type AuthRequest, type BinOp, type InfoResult, type RecordAddress, type Request, type UserAdminRequest } from '../../protocol/messages.js'
 import { STATUS } from '../../protocol/status.js'
-import { allowsRecords, grantText, holds, ROLE } from './roles.js'
+import { allowsRecords, grantText, holds, parseGrants, ROLE } from './roles.js'
 import type { Security } from './security.js'
 import type { User } from './users.js'
 
@@ -34,6 +34,8 @@ export class Session {
 
   /** Throws NOT_AUTHENTICATED (80) before a login, ROLE_VIOLATION (81) for a request the user's roles do not allow. */
   check(request: Request): void {
+    // A cluster node proves itself with the peer secret, not a login (server/cluster/peer-auth.ts).
+    if (request.op === OP.PEER) return
     const user = this.authenticated()
     switch (request.op) {
       case OP.INFO:
@@ -75,6 +77,16 @@ export class Session {
     const user = this.user
     if (user === undefined || user.dropped) throw new TallyError(STATUS.NOT_AUTHENTICATED, 'not authenticated: log in first (user and password)')
     return user
+  }
+
+  /**
+   * On a connection from another cluster node, which checked the user's login and roles before forwarding: the
+   * requests that follow act for user `name` with `roles`, and are checked again against them. The user is cleared
+   * first, so that roles that do not parse leave the connection acting for nobody (80).
+   */
+  actFor(name: string, roles: readonly string[]): void {
+    this.user = undefined
+    this.user = { name, hash: '', grants: parseGrants(roles), dropped: false }
   }
 
   /** Replaces the values of the server's own info commands with a role violation unless the user is a sys-admin. */

@@ -147,4 +147,6 @@ t.test('the cluster block: name, etcd and node-id together', async (t) => {
   t.throws(() => read('cluster {\n  name prod\n  node-id a1\n}\n'), /c\.conf:1: the cluster block needs name, etcd and node-id/)
   t.throws(() => read('cluster {\n  name pr/od\n  etcd http://h:1\n  node-id a1\n}\n'), /c\.conf:2: name: the cluster name must be/)
   t.throws(() => read('cluster {\n  name p\n  etcd http://h:1\n  node-id a1\n  nodes 3\n}\n'), /unknown setting 'nodes' in cluster/)
+  const secured = read('cluster {\n  name p\n  etcd http://h:1\n  node-id a1\n  peer-secret-file /etc/tally/peer-secret\n}\n')
+  t.same(secured.server.cluster, { name: 'p', etcd: ['http://h:1'], nodeId: 'a1', peerSecretFile: '/etc/tally/peer-secret' }, 'peer-secret-file')
 })

@@ -89,3 +89,10 @@ export class ProtoReader {
     }
   }
 }
+
+/** A raw connection to an Aerospike listener: send frames, read the answers in order. */
+export async function rawAsWire(t: Teardown, port: number): Promise<{ send: (frame: Buffer) => void; next: () => Promise<{ type: number; body: Buffer } | null> }> {
+  const socket = await rawAsSocket(t, port)
+  const reader = new ProtoReader(socket)
+  return { send: (frame) => socket.write(frame), next: () => reader.next() }
+}

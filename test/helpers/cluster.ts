@@ -36,8 +36,8 @@ export interface TestCluster {
   stop(i: number): Promise<void>
 }
 
-/** A cluster of `count` in-memory nodes (node1..nodeN), with its first map written. */
-export async function testCluster(t: Teardown, count = 3): Promise<TestCluster> {
+/** A cluster of `count` in-memory nodes (node1..nodeN), with its first map written; node i gets `args(i)` too. */
+export async function testCluster(t: Teardown, count = 3, args: (i: number) => string[] = () => []): Promise<TestCluster> {
   const etcd = await testEtcd(t)
   const name = `t${process.pid}`
   await initCluster([etcd.endpoint], name, count)
@@ -47,7 +47,7 @@ export async function testCluster(t: Teardown, count = 3): Promise<TestCluster> 
     name,
     nodes,
     async start(i) {
-      const node = await startNode(t, ['--cluster', name, '--etcd', etcd.endpoint, '--node-id', `node${i + 1}`])
+      const node = await startNode(t, ['--cluster', name, '--etcd', etcd.endpoint, '--node-id', `node${i + 1}`, ...args(i)])
       nodes[i] = node
       return node
     },

@@ -15,7 +15,7 @@ import { MsgpackReader } from '../../protocol/msgpack-reader.js'
 import { FrameWriter } from '../../protocol/msgpack-writer.js'
 import { writeRecordHeader } from '../../protocol/record-request.js'
 import { writeToken } from '../../protocol/request-fields.js'
-import { decodeRequest as decodeFrom, peekRequestId } from '../../protocol/request-codec.js'
+import { decodeRequest as decodeFrom, peekRequestId, writePeerRequest } from '../../protocol/request-codec.js'
 import { STATUS } from '../../protocol/status.js'
 import { EXISTS, GEN_POLICY } from '../../protocol/types.js'
 import { withList } from '../helpers/frames.js'
@@ -262,4 +262,23 @@ t.test('fuzz: every field of every request varied: each decodes or is status 4 w
   t.equal(unexpected.length, 0)
   t.equal(decoded + refused, MESSAGES)
   t.ok(decoded > MESSAGES / 20 && refused > MESSAGES / 2, `${decoded} decoded, ${refused} refused, ${flipped} with a byte changed`)
+})
+
+t.test('PEER: plain, with a node and its proof, acting for a user; a malformed one names its field', async (t) => {
+  const written = (fields: Parameters<typeof writePeerRequest>[2]): Request => {
+    const w = new FrameWriter(64)
+    w.begin()
+    writePeerRequest(w, 3, fields)
+    w.end()
+    const frame = w.take()
+    return decodeFrom(reader.reset(frame, 4, frame.length))
+  }
+  const none = { node: null, proof: null, user: null, roles: null }
+  t.same(written({}), { op: OP.PEER, id: 3, ...none })
+  const proof = Buffer.alloc(32, 9)
+  t.same(written({ node: 'n1', proof }), { op: OP.PEER, id: 3, ...none, node: 'n1', proof })
+  t.same(written({ user: 'reader', roles: ['read:test'] }), { op: OP.PEER, id: 3, ...none, user: 'reader', roles: ['read:test'] })
+  t.throws(() => decodeRequest([4, OP.PEER, 'n1', 'not bytes']), { code: STATUS.PARAMETER, message: 'PEER: proof must be bytes' })
+  t.throws(() => decodeRequest([4, OP.PEER, null, null, 7]), { code: STATUS.PARAMETER, message: 'PEER: user must be a string' })
+  t.throws(() => decodeRequest([4, OP.PEER, null, null, 'u', [1]]), { code: STATUS.PARAMETER, message: 'PEER: roles must be an array of strings' })
 })

@@ -5,12 +5,16 @@ import Aerospike from 'aerospike'
 import net from 'node:net'
 import t from 'tap'
 import { encodeAdmin, decodeAdmin } from '../../protocol/aerospike/admin.js'
-import { ADMIN_COMMAND, ADMIN_FIELD } from '../../protocol/aerospike/constants.js'
+import { ADMIN_COMMAND, ADMIN_FIELD, OP as AS_OP, PROTO_TYPE } from '../../protocol/aerospike/constants.js'
+import { encodeRequest } from '../../protocol/aerospike/record-request.js'
+import { decodeResponse } from '../../protocol/aerospike/record-response.js'
+import { computeDigest } from '../../protocol/digest.js'
 import { credentialOf } from '../../protocol/credential.js'
 import { STATUS } from '../../protocol/status.js'
 import { ManualClock } from '../../server/store/clock.js'
 import { aerospikeClient, aerospikeServer, ProtoReader, rawAsSocket, uniqueAsKey } from '../helpers/aerospike.js'
-import { tempDataDir } from '../helpers/data-dir.js'
+import { recordingLogger, tempDataDir } from '../helpers/data-dir.js'
+import { FaultyDisk } from '../helpers/faulty-disk.js'
 import { testServer } from '../helpers/server.js'
 import { makeTestCerts } from '../helpers/certs.js'
 
@@ -117,4 +121,20 @@ t.test('the official client over TLS, with a user', async (t) => {
   await client.put(key, { n: 1 })
   t.same((await client.get(key)).bins, { n: 1 })
   t.equal(await client.infoAny('service-tls-std'), `service-tls-std\t127.0.0.1:${server.aerospikePort}\n`)
+})
+
+t.test("a login's answer survives a failed log write of the request behind it", async (t) => {
+  const disk = new FaultyDisk()
+  const server = await testServer(t, { aerospikePort: 0, storage: 'disk', dataDir: tempDataDir(t), fileSystem: disk, log: recordingLogger().log, security: { enabled: true, adminPassword: ADMIN_PASSWORD } })
+  const socket = await rawAsSocket(t, server.aerospikeAddress!.port)
+  const reader = new ProtoReader(socket)
+  const login = encodeAdmin({ command: ADMIN_COMMAND.LOGIN, fields: [{ id: ADMIN_FIELD.USER, data: Buffer.from('admin') }, { id: ADMIN_FIELD.CREDENTIAL, data: Buffer.from(await credentialOf(ADMIN_PASSWORD)) }] })
+  const write = encodeRequest({ ns: 'test', set: 'lw', digest: computeDigest('lw', 'k'), write: true, ops: [{ op: AS_OP.WRITE, name: 'n', value: 1 }] })
+  disk.failLogWrite = 'EIO'
+  socket.write(Buffer.concat([login, write])) // the write waits behind the login, then fails in the log
+  const first = await reader.next()
+  t.equal(first?.type, PROTO_TYPE.ADMIN, 'the login is answered first')
+  t.equal(decodeAdmin(first!.body).result, 0, 'logged in')
+  const second = await reader.next()
+  t.same([second?.type, decodeResponse(second!.body).resultCode], [PROTO_TYPE.MESSAGE, STATUS.SERVER_ERROR], 'then the write, with the storage error')
 })
