@@ -2,6 +2,7 @@
 // §4.11). The server sends a few frames ahead of what has been read and no more: each frame taken off the queue
 // grants it one more, so a caller that stops reading holds at most `framesAhead` frames here and stops the server.
 import { PARTITIONS } from '../protocol/digest.js'
+import { checkPartitions } from '../protocol/partitions.js'
 import { TallyError } from '../protocol/errors.js'
 import type { ScanSpec } from '../protocol/messages.js'
 import { readScanFrame, SCAN_LIMITS, writeScanMore, writeScanRequest, type ScanFrame, type ScanRecordData } from '../protocol/scan-codec.js'
@@ -218,11 +219,7 @@ function toSpec(ns: string, set: string | null, options: ScanOptions): ScanSpec 
 
 function partitionList(partitions: ScanOptions['partitions']): number[] | null {
   if (partitions === undefined) return null
-  if (Array.isArray(partitions)) {
-    if (!partitions.every((p) => Number.isInteger(p) && p >= 0 && p < PARTITIONS) || new Set(partitions).size !== partitions.length)
-      throw param(`scan: partitions must be distinct integers from 0 to ${PARTITIONS - 1}`)
-    return [...partitions]
-  }
+  if (Array.isArray(partitions)) return [...checkPartitions(partitions, 'scan', CLIENT_STATUS.PARAMETER)]
   const { begin, count } = partitions ?? {}
   if (!(Number.isInteger(begin) && Number.isInteger(count) && begin >= 0 && count >= 0 && begin + count <= PARTITIONS))
     throw param(`scan: a partition range is { begin, count } within 0 to ${PARTITIONS - 1}`)

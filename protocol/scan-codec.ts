@@ -3,6 +3,7 @@
 import { DIGEST_BYTES, PARTITIONS } from './digest.js'
 import { ARRAY_BYTES, SLOT_BYTES } from './memory-cost.js'
 import { OP, type ScanRequest, type ScanSpec } from './messages.js'
+import { checkPartitions } from './partitions.js'
 import { KIND } from './msgpack-format.js'
 import type { MsgpackReader } from './msgpack-reader.js'
 import type { FrameWriter, MsgpackWriter } from './msgpack-writer.js'
@@ -65,22 +66,20 @@ export function readScanRequest(r: MsgpackReader, id: number, fields: number): [
   return [{ op: OP.SCAN, id, spec, frames: framesAhead }, 9]
 }
 
-// Nil (every partition), or distinct partition ids in the order to scan them.
+// Nil (every partition), or distinct partition ids in the order to scan them (checked by checkPartitions).
 function readPartitions(r: MsgpackReader): number[] | null {
   if (r.nil()) return null
   const what = `SCAN: partitions must be nil or an array of distinct integers from 0 to ${PARTITIONS - 1}`
   if (r.kind() !== KIND.ARRAY) throw bad(what)
   const count = r.array()
-  if (count > PARTITIONS) throw bad(what)
+  if (count > PARTITIONS) throw bad(`SCAN: ${count} partitions listed, more than the ${PARTITIONS} there are`)
   r.charge(ARRAY_BYTES + count * SLOT_BYTES)
-  const seen = new Uint8Array(PARTITIONS)
-  const partitions: number[] = []
+  const partitions = new Array<number>(count)
   for (let i = 0; i < count; i++) {
-    const p = intField(r, 0, PARTITIONS - 1, what)
-    if (seen[p]++ !== 0) throw bad(`SCAN: partition ${p} is listed twice`)
-    partitions.push(p)
+    if (r.kind() !== KIND.INT) throw bad(what)
+    partitions[i] = Number(r.int())
   }
-  return partitions
+  return checkPartitions(partitions, 'SCAN')
 }
 
 /** One record of a scan, as it travels. `set` '' is no set; `userKey` null when no key is stored. */

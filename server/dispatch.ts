@@ -49,6 +49,7 @@ export function dispatch(context: OpContext, buf: Buffer, start: number, end: nu
       // Its frames are sent by the scan, later (PROTOCOL.md §4.11); only a scan that cannot start is answered here.
       if (scans === undefined) throw new TallyError(STATUS.UNSUPPORTED_FEATURE, 'SCAN is not served on this connection')
       scans.handle(request)
+      if (request.spec !== null) countOutcome(context, request, undefined, STATUS.OK, tally) // started: counted once
       return SERVER_MESSAGE_ID
     }
     token = context.window?.enabled === true ? tokenOf(request) : undefined
@@ -117,7 +118,8 @@ export function logInternalError(log: Logger, what: string, err: unknown): void 
 
 /** Counts a request's outcome for its namespace, and the request for the batch's latency. */
 export function countOutcome(context: OpContext, request: Request, result: unknown, status: number, tally: BatchTally, failedIndex?: number): void {
-  if (request.op === OP.INFO || request.op === OP.SCAN || request.op === OP.TRUNCATE || request.op === OP.RESTORE || request.op === OP.AUTH || request.op === OP.USER_ADMIN || request.op === OP.PEER) return // counted by neither
+  if (request.op === OP.SCAN || request.op === OP.TRUNCATE || request.op === OP.RESTORE) return tally.addAlone(request, status) // no Aerospike counter is theirs
+  if (request.op === OP.INFO || request.op === OP.AUTH || request.op === OP.USER_ADMIN || request.op === OP.PEER) return // counted by neither
   tally.add(request, status)
   if (request.op === OP.BATCH_OPERATE) {
     request.items.forEach((item, i) => {

@@ -1,11 +1,12 @@
 // Info commands that act on records rather than describe the server: Aerospike's `truncate:namespace=NS;set=S`
-// and `truncate-namespace:namespace=NS`.
+// and `truncate-namespace:namespace=NS`, counted as truncates (metrics/op-counts.ts).
 import { describeValue, TallyError } from '../protocol/errors.js'
 import { STATUS } from '../protocol/status.js'
+import type { OpCounts } from './metrics/op-counts.js'
 import type { Store } from './store/store.js'
 
 /** The value of a data info command, or undefined if `command` is not one. */
-export function dataInfoValue(store: Store, command: string): string | undefined {
+export function dataInfoValue(store: Store, opCounts: OpCounts, command: string): string | undefined {
   const colon = command.indexOf(':')
   const name = colon < 0 ? command : command.slice(0, colon)
   if (name !== 'truncate' && name !== 'truncate-namespace') return undefined
@@ -19,12 +20,19 @@ export function dataInfoValue(store: Store, command: string): string | undefined
   const ns = params.get('namespace') ?? ''
   if (ns === '') return `ERROR:${STATUS.PARAMETER}:${name}: namespace= is missing`
   if (store.findNamespace(ns) === undefined) return `ERROR:${STATUS.NAMESPACE}:namespace ${describeValue(ns)} does not exist`
+  const failure = truncate(store, ns, name, params)
+  opCounts.add(ns, 'truncate', failure?.code ?? STATUS.OK)
+  return failure === undefined ? 'ok' : `ERROR:${failure.code}:${failure.message}`
+}
+
+// Truncates as the command says; the refusal, if any.
+function truncate(store: Store, ns: string, name: string, params: Map<string, string>): TallyError | undefined {
+  if (name === 'truncate' && !params.has('set')) return new TallyError(STATUS.PARAMETER, 'truncate: set= is missing (truncate-namespace empties a namespace)')
   try {
-    if (name === 'truncate' && !params.has('set')) return `ERROR:${STATUS.PARAMETER}:truncate: set= is missing (truncate-namespace empties a namespace)`
     store.truncate(ns, name === 'truncate' ? params.get('set')! : null)
-    return 'ok'
+    return undefined
   } catch (err) {
-    if (err instanceof TallyError) return `ERROR:${err.code}:${err.message}`
+    if (err instanceof TallyError) return err
     throw err
   }
 }

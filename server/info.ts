@@ -69,7 +69,7 @@ export function infoValue(source: InfoSource, command: string): string {
   if (command === 'get-config:context=network') return pairs(source.networkConfig())
   const nsConfig = /^get-config:context=namespace;id=(.+)$/.exec(command)
   if (nsConfig) return withNamespace(store, nsConfig[1]!, (ns) => pairs(namespaceConfig(ns)))
-  return dataInfoValue(store, command) ?? clusterValue(command, store.namespaces.map((ns) => ns.name), source.aerospike(), source.cluster()?.view) ?? UNKNOWN
+  return dataInfoValue(store, source.stats.opCounts, command) ?? clusterValue(command, store.namespaces.map((ns) => ns.name), source.aerospike(), source.cluster()?.view) ?? UNKNOWN
 }
 
 // `sets/<ns>` or `sets/<ns>/<set>`.

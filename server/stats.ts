@@ -1,7 +1,8 @@
 // Server statistics under Aerospike's names: connection counts, request latencies by namespace and op kind (rolled
-// per ticker interval for `latencies`, as Aerospike reports them), and the slow log. Request outcomes by Aerospike's
+// per ticker interval for `latencies`, as Aerospike reports them), scans, truncates and restores, and the slow log. Request outcomes by Aerospike's
 // counter names live with each namespace (store/request-stats.ts).
 import { BatchTally } from './metrics/batch-tally.js'
+import { OpCounts } from './metrics/op-counts.js'
 import { OpLatencies } from './metrics/op-latencies.js'
 import { SlowLog, type SlowLogOptions } from './slow-log.js'
 
@@ -21,15 +22,18 @@ export class ServerStats {
   loginSuccesses = 0
   loginFailures = 0
   readonly ops: OpLatencies
+  /** Scans, truncates and restores, which `ops` leaves out. */
+  readonly opCounts: OpCounts
   readonly slowLog: SlowLog
 
   constructor(namespaces: readonly string[], slowLog?: SlowLogOptions) {
     this.ops = new OpLatencies(namespaces)
+    this.opCounts = new OpCounts(namespaces)
     this.slowLog = new SlowLog(slowLog)
   }
 
   /** An empty tally for a batch of requests, recording into these statistics. */
   tally(): BatchTally {
-    return new BatchTally(this.ops, this.slowLog)
+    return new BatchTally(this.ops, this.slowLog, this.opCounts)
   }
 }

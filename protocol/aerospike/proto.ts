@@ -2,6 +2,7 @@
 // a 48-bit body length. An incremental decoder cuts a byte stream into frames under a size limit; compressed
 // frames (type 4) are inflated with a cap on the output.
 import { deflateSync, inflateSync } from 'node:zlib'
+import { ChunkQueue } from '../chunk-queue.js'
 import { DEFAULT_MAX_FRAME_BYTES } from '../frame.js'
 import { COMPRESSED_SIZE_BYTES, PROTO_HEADER_BYTES, PROTO_TYPE, PROTO_VERSION, type ProtoType } from './constants.js'
 import { malformed } from './wire.js'
@@ -44,11 +45,16 @@ export function readProtoHeader(buf: Uint8Array, at: number, maxBodyBytes: numbe
   if (version !== PROTO_VERSION) throw malformed(`proto version ${version}, expected ${PROTO_VERSION}`)
   const type = buf[at + 1]!
   if (type < PROTO_TYPE.INFO || type > PROTO_TYPE.COMPRESSED) throw malformed(`proto type ${type} is not supported`)
-  const high = buf[at + 2]! * 0x100 + buf[at + 3]!
-  const low = buf[at + 4]! * 0x100_0000 + ((buf[at + 5]! << 16) | (buf[at + 6]! << 8) | buf[at + 7]!)
-  const bytes = high * TWO_32 + low
+  const bytes = bodyBytesOf(buf, at)
   if (bytes > maxBodyBytes) throw malformed(`proto body of ${bytes} bytes exceeds the limit of ${maxBodyBytes} bytes`)
   return bytes
+}
+
+// The 48-bit body length of the header at `buf[at, at + 8)`, unchecked.
+function bodyBytesOf(buf: Uint8Array, at: number): number {
+  const high = buf[at + 2]! * 0x100 + buf[at + 3]!
+  const low = buf[at + 4]! * 0x100_0000 + ((buf[at + 5]! << 16) | (buf[at + 6]! << 8) | buf[at + 7]!)
+  return high * TWO_32 + low
 }
 
 /**
@@ -59,10 +65,8 @@ export function readProtoHeader(buf: Uint8Array, at: number, maxBodyBytes: numbe
 export class ProtoDecoder {
   /** Largest body accepted. */
   readonly maxBodyBytes: number
-  #chunks: Buffer[] = []
-  #offset = 0 // consumed bytes of #chunks[0]
-  #buffered = 0 // unconsumed bytes over all chunks
-  #header = Buffer.alloc(PROTO_HEADER_BYTES)
+  readonly #queue = new ChunkQueue()
+  readonly #header = Buffer.alloc(PROTO_HEADER_BYTES) // a header that spans chunks, gathered
 
   constructor(maxBodyBytes = DEFAULT_MAX_FRAME_BYTES) {
     this.maxBodyBytes = maxBodyBytes
@@ -70,7 +74,7 @@ export class ProtoDecoder {
 
   /** Bytes received but not yet returned as frames. */
   get bufferedBytes(): number {
-    return this.#buffered
+    return this.#queue.bufferedBytes
   }
 
   /**
@@ -79,88 +83,38 @@ export class ProtoDecoder {
    * `bufferedBytes` while a frame is unfinished.
    */
   get nextFrameBytes(): number {
-    if (this.#buffered === 0) return 0
-    if (this.#buffered < PROTO_HEADER_BYTES) return PROTO_HEADER_BYTES
-    const first = this.#chunks[0]!
-    const whole = first.length - this.#offset >= PROTO_HEADER_BYTES
-    if (!whole) this.#gatherHeader()
-    const header = whole ? first : this.#header
-    const at = whole ? this.#offset : 0
-    const high = header[at + 2]! * 0x100 + header[at + 3]!
-    const low = header[at + 4]! * 0x100_0000 + ((header[at + 5]! << 16) | (header[at + 6]! << 8) | header[at + 7]!)
-    return PROTO_HEADER_BYTES + high * TWO_32 + low
+    const buffered = this.#queue.bufferedBytes
+    if (buffered === 0) return 0
+    if (buffered < PROTO_HEADER_BYTES) return PROTO_HEADER_BYTES
+    const header = this.#headerBytes()
+    const at = header === this.#header ? 0 : this.#queue.headOffset
+    return PROTO_HEADER_BYTES + bodyBytesOf(header, at)
   }
 
   push(chunk: Buffer): void {
-    if (chunk.length === 0) return
-    this.#chunks.push(chunk)
-    this.#buffered += chunk.length
+    this.#queue.push(chunk)
   }
 
   /** The next complete frame, or null when more bytes are needed. */
   next(): ProtoFrame | null {
-    if (this.#buffered < PROTO_HEADER_BYTES) return null
-    const first = this.#chunks[0]!
-    const whole = first.length - this.#offset >= PROTO_HEADER_BYTES
-    if (!whole) this.#gatherHeader()
-    const header = whole ? first : this.#header
-    const at = whole ? this.#offset : 0
+    const queue = this.#queue
+    if (queue.bufferedBytes < PROTO_HEADER_BYTES) return null
+    const header = this.#headerBytes()
+    const at = header === this.#header ? 0 : queue.headOffset
     const bytes = readProtoHeader(header, at, this.maxBodyBytes)
-    if (this.#buffered < PROTO_HEADER_BYTES + bytes) return null
+    if (queue.bufferedBytes < PROTO_HEADER_BYTES + bytes) return null
     const type = header[at + 1] as ProtoType
-    this.#skip(PROTO_HEADER_BYTES)
-    return { type, body: this.#take(bytes) }
+    queue.skip(PROTO_HEADER_BYTES)
+    return { type, body: queue.take(bytes) }
   }
 
-  #skip(bytes: number): void {
-    this.#buffered -= bytes
-    while (bytes > 0) {
-      const n = Math.min(bytes, this.#chunks[0]!.length - this.#offset)
-      this.#advance(n)
-      bytes -= n
-    }
-  }
-
-  // Copies a header that spans chunks into #header.
-  #gatherHeader(): void {
-    let chunk = 0
-    let at = this.#offset
-    for (let i = 0; i < PROTO_HEADER_BYTES; i++) {
-      while (at >= this.#chunks[chunk]!.length) {
-        chunk++
-        at = 0
-      }
-      this.#header[i] = this.#chunks[chunk]![at++]!
-    }
-  }
-
-  #take(bytes: number): Buffer {
-    this.#buffered -= bytes
-    const first = this.#chunks[0]
-    if (bytes === 0 || first === undefined) return Buffer.alloc(0)
-    if (first.length - this.#offset >= bytes) {
-      const out = first.subarray(this.#offset, this.#offset + bytes)
-      this.#advance(bytes)
-      return out
-    }
-    const out = Buffer.allocUnsafe(bytes)
-    let filled = 0
-    while (filled < bytes) {
-      const chunk = this.#chunks[0]!
-      const n = Math.min(bytes - filled, chunk.length - this.#offset)
-      chunk.copy(out, filled, this.#offset, this.#offset + n)
-      filled += n
-      this.#advance(n)
-    }
-    return out
-  }
-
-  #advance(bytes: number): void {
-    this.#offset += bytes
-    if (this.#offset === this.#chunks[0]!.length) {
-      this.#chunks.shift()
-      this.#offset = 0
-    }
+  // The buffer holding the next header: the first chunk when the header lies in it (read at headOffset), else
+  // #header with the header gathered across chunks (read at 0).
+  #headerBytes(): Buffer {
+    const queue = this.#queue
+    if (queue.headBytes >= PROTO_HEADER_BYTES) return queue.head
+    queue.peek(this.#header, PROTO_HEADER_BYTES)
+    return this.#header
   }
 }
 

@@ -2,7 +2,8 @@
 // a line for jq, in a form that keeps every value's type (see scanJson). Output waits for the terminal or the pipe,
 // so the scan goes no faster than what reads it; a reader that goes away (`| head`) ends the scan.
 import { Command, InvalidArgumentError } from 'commander'
-import { connect, type PartitionRange, type ScanOptions, type ScanRecord } from '../../client/index.js'
+import { connect, type ScanOptions, type ScanRecord } from '../../client/index.js'
+import { parsePartitions } from '../../protocol/partitions.js'
 import { integer } from '../config/values.js'
 import { flag, port } from './args.js'
 import { formatValue } from './data.js'
@@ -12,20 +13,17 @@ interface ScanFlags {
   port: number
   json: boolean
   bins?: string[]
-  partitions?: number[] | PartitionRange
+  partitions?: number[]
   recordsPerSecond?: number
 }
 
-/** `0-1023` (a range, both ends included) or `5,17,4095` (a list). */
-function parsePartitions(text: string): number[] | PartitionRange {
-  const range = /^(\d+)-(\d+)$/.exec(text)
-  if (range !== null) {
-    const [begin, end] = [Number(range[1]), Number(range[2])]
-    if (begin > end || end > 4095) throw new InvalidArgumentError('a range is FIRST-LAST within 0-4095')
-    return { begin, count: end - begin + 1 }
+/** `0-1023`, `5,17,4095` or `1,5,7-9`: partition ids and ranges (both ends included). */
+function partitionsFlag(text: string): number[] {
+  try {
+    return parsePartitions(text, '')
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message)
   }
-  if (!/^\d+(,\d+)*$/.test(text)) throw new InvalidArgumentError('partitions are FIRST-LAST or a list: 1,2,3')
-  return text.split(',').map(Number)
 }
 
 const TAGS = new Set(['$bytes', '$int', '$map'])
@@ -101,7 +99,7 @@ export function addScanCommand(program: Command): void {
     .option('--port <port>', 'server port', port, 3100)
     .option('--json', 'one JSON object per line: digest, set, key, gen, ttl, bins', false)
     .option('--bins <names>', 'only these bins, comma-separated (empty: none)', (text: string) => (text === '' ? [] : text.split(',')))
-    .option('--partitions <list>', 'only these partitions: FIRST-LAST or 1,2,3', parsePartitions)
+    .option('--partitions <list>', 'only these partitions: ids and FIRST-LAST ranges, such as 0-1023 or 1,5,7-9', partitionsFlag)
     .option('--records-per-second <n>', 'most records per second the server sends (0: no limit)', flag(integer(0, 1_000_000_000)))
     .action((ns: string, set: string | undefined, _opts: unknown, command: Command) => run(ns, set, command.opts<ScanFlags>()))
 }

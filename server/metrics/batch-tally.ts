@@ -6,6 +6,7 @@
 import { OP, type RecordAddress, type Request } from '../../protocol/messages.js'
 import { DIGEST_BYTES } from '../../protocol/digest.js'
 import type { SlowLog } from '../slow-log.js'
+import type { CountedRequest, OpCounts } from './op-counts.js'
 import type { OpLatencies } from './op-latencies.js'
 
 const EMPTY = new Uint8Array(0)
@@ -21,6 +22,7 @@ export class BatchTally {
   requests = 0
   readonly #ops: OpLatencies
   readonly #slowLog: SlowLog
+  readonly #opCounts: OpCounts
   readonly #counts: Float64Array // per slot: requests of this batch
   readonly #touched: number[] = [] // slots with a count
   // The slow log's candidates: the first requests with a slot, up to #keepLimit.
@@ -31,9 +33,10 @@ export class BatchTally {
   readonly #sets: (string | null)[] = []
   #digests = EMPTY
 
-  constructor(ops: OpLatencies, slowLog: SlowLog) {
+  constructor(ops: OpLatencies, slowLog: SlowLog, opCounts: OpCounts) {
     this.#ops = ops
     this.#slowLog = slowLog
+    this.#opCounts = opCounts
     this.#counts = new Float64Array(ops.histograms.length)
     this.#keepLimit = Math.min(slowLog.keep, SLOW_KEPT_PER_BATCH)
   }
@@ -57,6 +60,11 @@ export class BatchTally {
     this.#ops.served(slot, status)
     if (this.#counts[slot]!++ === 0) this.#touched.push(slot)
     if (this.#kept < this.#keepLimit) this.#keep(slot, request.op, address)
+  }
+
+  /** Counts a scan, truncate or restore answered with `status`: on its own, with no part in the batch's latency. */
+  addAlone(request: CountedRequest, status: number): void {
+    this.#opCounts.count(request, status)
   }
 
   /** Records every request counted as answered now, `start` (performance.now()) being when the batch was read. */

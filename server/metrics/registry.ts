@@ -47,9 +47,9 @@ function namespaceMetrics(registry: Registry, { store, stats }: MetricsSource): 
   for (const name of names) {
     counter(registry, { name: `tally_namespace_${name}`, help: `requests counted as ${name} (as in info namespace/<ns>)`, ...NS }, perNs((ns) => ns.requestStats[name]))
   }
-  const { ops } = stats
-  counter(registry, { name: 'tally_namespace_ops_total', help: 'requests by op kind and status code (0: success)', labelNames: ['ns', 'op', 'code'] }, () =>
-    ops.histograms.flatMap((_, slot): Sample[] => {
+  const { ops, opCounts } = stats
+  counter(registry, { name: 'tally_namespace_ops_total', help: 'requests by op kind and status code (0: success)', labelNames: ['ns', 'op', 'code'] }, () => [
+    ...ops.histograms.flatMap((_, slot): Sample[] => {
       const { ns, kind } = ops.describe(slot)
       let failed = 0
       const samples: Sample[] = []
@@ -59,7 +59,8 @@ function namespaceMetrics(registry: Registry, { store, stats }: MetricsSource): 
       }
       return [[{ ns, op: kind, code: '0' }, ops.requests[slot]! - failed], ...samples]
     }),
-  )
+    ...opCounts.counts().map(({ ns, op, status, count }): Sample => [{ ns, op, code: String(status) }, count]),
+  ])
   for (const [k, kind] of OP_KINDS.entries()) {
     const help = `latency of ${kind} requests in µs, from the read of their batch to its answer (after fsync, when it waits for one)`
     histogram(registry, { name: `tally_latencies_${kind}_us`, help, ...NS }, LATENCY_EXPONENTS, () =>

@@ -3,7 +3,7 @@
 import net from 'node:net'
 import Aerospike from 'aerospike'
 import { startCliServer, type RunningCli } from './cli.js'
-import type { Teardown } from './server.js'
+import { rawSocket, type Teardown } from './server.js'
 
 /** A `tally server` process with both listeners on free ports. */
 export async function aerospikeServer(t: Teardown, args: string[] = []): Promise<RunningCli & { aerospikePort: number }> {
@@ -34,16 +34,8 @@ export function uniqueAsKey(set = 'as'): Aerospike.Key {
   return new Aerospike.Key('test', set, `a${process.pid}-${++counter}`)
 }
 
-/** A raw socket to `port`, destroyed when the test ends. */
-export async function rawAsSocket(t: Teardown, port: number): Promise<net.Socket> {
-  const socket = net.connect({ host: '127.0.0.1', port })
-  await new Promise<void>((resolve, reject) => {
-    socket.once('connect', resolve)
-    socket.once('error', reject)
-  })
-  t.teardown(() => socket.destroy())
-  return socket
-}
+/** A raw socket to the Aerospike listener's `port`, destroyed when the test ends (a raw socket like any other). */
+export const rawAsSocket = rawSocket
 
 /** Reads whole proto frames (8-byte header, body) from a socket, in order. */
 export class ProtoReader {

@@ -17,19 +17,11 @@ import { recordingLogger, tempDataDir } from '../helpers/data-dir.js'
 import { FaultyDisk } from '../helpers/faulty-disk.js'
 import { testServer } from '../helpers/server.js'
 import { makeTestCerts } from '../helpers/certs.js'
+import { codeOf } from '../helpers/rejections.js'
 
 const ADMIN_PASSWORD = 'aerospike admin pw'
 /** User commands cost the server a bcrypt hash and an fsync: more than the client's default second. */
 const ADMIN_POLICY = new Aerospike.AdminPolicy({ timeout: 30_000 })
-
-async function codeOf(promise: Promise<unknown>): Promise<number | string> {
-  try {
-    await promise
-    return 'resolved'
-  } catch (err) {
-    return (err as { code: number }).code
-  }
-}
 
 t.test('the official client with users and roles', async (t) => {
   process.env.TALLY_ADMIN_PASSWORD = ADMIN_PASSWORD

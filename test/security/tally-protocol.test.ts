@@ -9,17 +9,9 @@ import { STATUS } from '../../protocol/status.js'
 import type { ServerOptions } from '../../server/index.js'
 import { recordingLogger, tempDataDir } from '../helpers/data-dir.js'
 import { testClient, testServer } from '../helpers/server.js'
+import { codeOf } from '../helpers/rejections.js'
 
 const ADMIN_PASSWORD = 'first admin password'
-
-async function codeOf(promise: Promise<unknown>): Promise<number | string> {
-  try {
-    await promise
-    return 'resolved'
-  } catch (err) {
-    return (err as { code: number }).code
-  }
-}
 
 const secured = (dataDir: string, extra: ServerOptions = {}): ServerOptions => ({
   dataDir,

@@ -8,19 +8,10 @@ import t from 'tap'
 import { CLIENT_STATUS } from '../../protocol/status.js'
 import { makeTestCerts } from '../helpers/certs.js'
 import { testClient, testServer, uniqueKey } from '../helpers/server.js'
+import { codeOf } from '../helpers/rejections.js'
 
 const certs = makeTestCerts(t)
 const read = (file: string): Buffer => fs.readFileSync(file)
-
-/** The code a promise rejects with. */
-async function codeOf(promise: Promise<unknown>): Promise<number | string> {
-  try {
-    await promise
-    return 'resolved'
-  } catch (err) {
-    return (err as { code: number }).code
-  }
-}
 
 t.test('the client reads and writes over TLS; plain TCP gets no hello', async (t) => {
   const server = await testServer(t, { tls: { certFile: certs.server.cert, keyFile: certs.server.key } })

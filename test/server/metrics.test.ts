@@ -81,6 +81,42 @@ t.test('the metrics of known requests', async (t) => {
   for (const [name, family] of m) if (name.startsWith('tally_')) t.ok(family.help !== undefined && family.help.length > 0, `${name} has help`)
 })
 
+t.test('scans, truncates and restores are counted one request each, with their status', async (t) => {
+  const server = await testServer(t, { metricsPort: 0, namespaces: [{ name: 'test' }, { name: 'other' }] })
+  const client = await testClient(t, server, { poolSize: 1 })
+  for (let i = 0; i < 20; i++) await client.put(new Key('test', 'c', i), { n: i })
+  const scanned = async (options = {}): Promise<number> => {
+    let records = 0
+    for await (const _ of client.scan('test', 'c', options)) records++
+    return records
+  }
+  t.equal(await scanned(), 20)
+  t.equal(await scanned({ recordsPerFrame: 1, framesAhead: 1 }), 20, 'a scan of many frames is one request')
+  await t.rejects(scanned({ bins: ['a-name-too-long-for-a-bin'] }), { code: 21 })
+  await t.rejects(scanned({ partitions: [1, 1] }), { code: -2 }, 'refused by the client: never sent')
+  const stored = { digest: new Key('test', 'r', 1).digest, set: 'r', key: 1, gen: 3, voidMs: 0, bins: ['n', 1] }
+  t.same(await client.restore('test', [stored]), [1], 'written')
+  await client.truncate('test', 'c')
+  await client.truncate('test')
+  await client.truncate('other', 'c')
+  await t.rejects(client.truncate('nope'), { code: 20 }, 'a namespace that does not exist: not counted, as for any request')
+  const byInfo = await client.info('truncate-namespace:namespace=test', 'truncate:namespace=test')
+  t.same(Object.values(byInfo).map((v) => v.split(':')[0]), ['ok', 'ERROR'], "Aerospike's info commands: one done, one refused")
+
+  const m = await scrape(server.metrics!.port)
+  const opsTotal = (op: string, code: string, ns = 'test'): number => sampleValue(m, 'tally_namespace_ops_total', { ns, op, code }, 'tally_namespace_ops_total')
+  t.equal(opsTotal('scan', '0'), 2, 'two scans, whatever their frames')
+  t.equal(opsTotal('scan', '21'), 1, 'one refused for its bin name')
+  t.equal(opsTotal('restore', '0'), 1)
+  t.equal(opsTotal('truncate', '0'), 3, 'two requests and an info command')
+  t.equal(opsTotal('truncate', '4'), 1, 'an info command without its set')
+  t.equal(opsTotal('truncate', '0', 'other'), 1)
+  const counted = m.get('tally_namespace_ops_total')!.samples.filter((s) => ['scan', 'truncate', 'restore'].includes(s.labels.op!))
+  t.equal(counted.reduce((n, s) => n + s.value, 0), 9, 'nothing else counted under these ops')
+  t.equal(opsTotal('write', '0'), 20, 'the puts are counted as before, and nothing else')
+  t.equal(m.get('tally_namespace_ops_total')!.samples.filter((s) => s.labels.op === 'write').reduce((n, s) => n + s.value, 0), 20)
+})
+
 t.test('only GET /metrics; no endpoint unless asked; a taken port is named', async (t) => {
   const server = await testServer(t, { metricsPort: 0 })
   const base = `http://127.0.0.1:${server.metrics!.port}`

@@ -51,10 +51,21 @@ t.test('tally scan prints every record, for people and as JSON lines that parse'
   const firstHalf = part.stdout.trim().split('\n').filter(Boolean).map((line) => JSON.parse(line) as Line)
   t.equal(firstHalf.length, lines.filter((l) => partitionOf(Buffer.from(l.digest, 'hex')) < 2048).length, '--partitions 0-2047')
 
+  const partitions = [...new Set(lines.map((l) => partitionOf(Buffer.from(l.digest, 'hex'))))].sort((a, b) => a - b)
+  const [one, from, to] = [partitions[0]!, partitions[2]!, partitions[4]!]
+  const mixed = await runCli(['scan', 'test', 'cli', '--json', '--partitions', `${one},${from}-${to}`, '--port', port])
+  const inMixed = mixed.stdout.trim().split('\n').filter(Boolean).length
+  const wanted = lines.filter((l) => {
+    const p = partitionOf(Buffer.from(l.digest, 'hex'))
+    return p === one || (p >= from && p <= to)
+  })
+  t.equal(inMixed, wanted.length, `--partitions ${one},${from}-${to}: ids and ranges together`)
+  t.ok(inMixed >= 4, `${inMixed} records`)
+
   const missing = await runCli(['scan', 'nope', '--port', port])
   t.equal(missing.code, 1)
   t.match(missing.stderr, /NAMESPACE \(20\)/)
   const badFlag = await runCli(['scan', 'test', '--partitions', '5-4096', '--port', port])
   t.not(badFlag.code, 0)
-  t.match(badFlag.stderr, /within 0-4095/)
+  t.match(badFlag.stderr, /5-4096 goes past partition 4095/)
 })

@@ -3,18 +3,9 @@
 import Aerospike from 'aerospike'
 import t from 'tap'
 import { aerospikeClient, aerospikeServer, uniqueAsKey } from '../../helpers/aerospike.js'
+import { codeOf } from '../../helpers/rejections.js'
 
 const { operations: op, policy, status } = Aerospike
-
-/** The code of the error `promise` rejects with. */
-async function codeOf(promise: Promise<unknown>): Promise<number | string> {
-  try {
-    await promise
-    return 'resolved'
-  } catch (err) {
-    return (err as { code: number }).code
-  }
-}
 
 t.test('the official client against a Tally server', async (t) => {
   const server = await aerospikeServer(t)
