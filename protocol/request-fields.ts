@@ -121,39 +121,39 @@ export function readToken(r: MsgpackReader, where: string): WriteToken {
 }
 
 // The form clients send: fixarray 4 (3 from older ones), bin 8, a seq, true or false, a settledBelow. Read straight
-// from the bytes; undefined for any other form, read then by `readAnyToken`.
+// from the bytes (on every write's path); undefined for any other form, read then by `readAnyToken`.
 function readUsualToken(r: MsgpackReader): WriteToken | undefined {
   const { buf, pos, end } = r
   const fields = buf[pos]
   if (pos + 13 > end || (fields !== 0x94 && fields !== 0x93) || buf[pos + 1] !== 0xc4 || buf[pos + 2] !== CLIENT_ID_BYTES) return undefined
   const seq = usualUint(buf, pos + 11, end)
-  if (seq <= 0) return undefined
-  const at = pos + 12 + uintWidth(buf[pos + 11]!)
-  const flag = at < end ? buf[at] : undefined
+  const flag = seq > 0 && uintEnd < end ? buf[uintEnd] : undefined
   if (flag !== 0xc2 && flag !== 0xc3) return undefined
   let settledBelow = 0
-  let next = at + 1
+  let next = uintEnd + 1
   if (fields === 0x94) {
     settledBelow = usualUint(buf, next, end)
     if (settledBelow < 0 || settledBelow > seq) return undefined
-    next += 1 + uintWidth(buf[next]!)
+    next = uintEnd
   }
   r.pos = next
-  return { clientHi: buf.readUInt32BE(pos + 3), clientLo: buf.readUInt32BE(pos + 7), seq, resent: flag === 0xc3, settledBelow }
+  return { clientHi: uint32(buf, pos + 3), clientLo: uint32(buf, pos + 7), seq, resent: flag === 0xc3, settledBelow }
 }
 
-// Extra bytes after the type byte `b` of a positive fixint, uint8, uint16 or uint32 (wider ones take the other way).
-const uintWidth = (b: number): number => (b <= 0x7f ? 0 : b === 0xcc ? 1 : b === 0xcd ? 2 : 4)
+// Where the last `usualUint` read ended.
+let uintEnd = 0
 
-// The uint at `at` in one of those forms, or -1 for any other form or one that does not fit before `end`.
+// The uint at `at` as a positive fixint, uint8, uint16 or uint32 that ends by `end`, or -1 (any other form, wider
+// ones included, takes the other way).
 function usualUint(buf: Buffer, at: number, end: number): number {
   const b = buf[at]!
-  if (b <= 0x7f) return at < end ? b : -1
-  if (b === 0xcc) return at + 1 < end ? buf[at + 1]! : -1
-  if (b === 0xcd) return at + 2 < end ? buf.readUInt16BE(at + 1) : -1
-  if (b === 0xce) return at + 4 < end ? buf.readUInt32BE(at + 1) : -1
-  return -1
+  const width = b <= 0x7f ? 0 : b === 0xcc ? 1 : b === 0xcd ? 2 : b === 0xce ? 4 : -1
+  uintEnd = at + 1 + width
+  if (width < 0 || uintEnd > end) return -1
+  return width === 0 ? b : width === 1 ? buf[at + 1]! : width === 2 ? (buf[at + 1]! << 8) | buf[at + 2]! : uint32(buf, at + 1)
 }
+
+const uint32 = (buf: Buffer, at: number): number => buf[at]! * 0x100_0000 + ((buf[at + 1]! << 16) | (buf[at + 2]! << 8) | buf[at + 3]!)
 
 // The client id of the token being decoded, read here and then into the token's two numbers.
 const tokenClient = Buffer.alloc(CLIENT_ID_BYTES)

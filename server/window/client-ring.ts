@@ -50,6 +50,7 @@ export class ClientRing {
   readonly #counts: RingCounts
   #mask = 0
   #shift = 0 // slot index >> shift: its block
+  #blockMask = 0 // slot index & blockMask: its place in its block
   #kinds!: Uint8Array
   #gens!: Uint16Array
   #ttls!: Int32Array
@@ -109,6 +110,13 @@ export class ClientRing {
    * `maxCapacity` slots.
    */
   slotFor(seq: number, nowMs: number, maxAgeMs: number, maxCapacity: number): number {
+    const slot = seq & this.#mask
+    if (seq === this.high + 1 && (slot & this.#blockMask) !== 0) {
+      // The usual case, the next write within the block the writes are in (looked at when they entered it).
+      if (this.#kinds[slot] !== ANSWER.EMPTY) this.#drop(slot, false)
+      this.high = seq
+      return slot
+    }
     if (seq > this.high) {
       let young = this.#leavingYoung(seq, nowMs - maxAgeMs)
       while (young && this.capacity * 2 <= maxCapacity) {
@@ -186,20 +194,23 @@ export class ClientRing {
   // The writes above `high`, up to `seq`, take the slots of the oldest answers: those are dropped (`young`: some
   // before their age, for want of room).
   #advance(seq: number, young: boolean): void {
-    const high = this.high
     const mask = this.#mask
-    for (let s = Math.max(high + 1, seq - this.capacity + 1); s <= seq; s++) {
+    for (let s = Math.max(this.high + 1, seq - this.capacity + 1); s <= seq; s++) {
       const slot = s & mask
-      if (this.#kinds[slot] === ANSWER.EMPTY) continue
-      const held = high - ((high - slot) & mask) // the write whose answer the slot holds
-      if (held > this.lost) this.lost = held
-      if (young && held >= this.settledBelow) this.#counts.evicted++
-      else this.#counts.expired++
-      this.#dropKept(slot)
-      this.#kinds[slot] = ANSWER.EMPTY
-      this.#count(-1)
+      if (this.#kinds[slot] !== ANSWER.EMPTY) this.#drop(slot, young)
     }
     this.high = seq
+  }
+
+  // The answer in `slot` is dropped for a write above `high` (`young`: maybe before its age, for want of room).
+  #drop(slot: number, young: boolean): void {
+    const held = this.high - ((this.high - slot) & this.#mask) // the write whose answer the slot holds
+    if (held > this.lost) this.lost = held
+    if (young && held >= this.settledBelow) this.#counts.evicted++
+    else this.#counts.expired++
+    this.#dropKept(slot)
+    this.#kinds[slot] = ANSWER.EMPTY
+    this.#count(-1)
   }
 
   // A ring of `capacity` slots holding the same answers. The writes it holds, high - capacity + 1 to high, are
@@ -239,6 +250,7 @@ export class ClientRing {
     this.#kinds = new Uint8Array(buffer, capacity * 14, capacity)
     this.#mask = capacity - 1
     this.#shift = Math.log2(capacity / blocksOf(capacity))
+    this.#blockMask = (1 << this.#shift) - 1
     this.#kept = undefined
     this.#newestMs = new Float64Array(blocksOf(capacity)).fill(-Infinity)
   }
