@@ -255,10 +255,14 @@ export class Namespace {
   commit(txn: RecordTxn, token?: WriteToken): RecordTxn {
     const plan = this.prepare(txn)
     if (plan === undefined) return txn.id < 0 ? txn : this.readMeta(txn)
-    const mutation = this.mutationOf(plan)
-    if (token !== undefined) mutation.by = { token, answer: txn }
-    // The change is reported (logged) before it is made: a listener that throws leaves the record untouched.
-    this.onMutation?.(mutation)
+    // The change is reported (logged) before it is made: a listener that throws leaves the record untouched. With
+    // no listener (records in memory only) nothing is worked out for it.
+    const listener = this.onMutation
+    if (listener !== undefined) {
+      const mutation = this.mutationOf(plan)
+      if (token !== undefined) mutation.by = { token, answer: txn }
+      listener(mutation)
+    }
     this.apply(plan)
     return txn
   }
