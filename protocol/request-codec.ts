@@ -12,7 +12,9 @@ import { readScanRequest } from './scan-codec.js'
 import { readRestoreRequest } from './restore-request.js'
 import { bad, intField, readStrings } from './request-fields.js'
 
-const OP_NAMES = new Map<number, string>(Object.entries(OP).map(([name, code]) => [code, name]))
+// By op code: an array, looked up on every request.
+const OP_NAMES: (string | undefined)[] = []
+for (const [name, code] of Object.entries(OP)) OP_NAMES[code] = name
 
 /**
  * The request id at the start of a frame body that failed to decode, so the error can still be matched to its
@@ -62,11 +64,12 @@ export function decodeRequest(r: MsgpackReader, limits: DecodeLimits = { maxBatc
   if (fields < 2) throw bad('a request starts with an id and an op code')
   const id = intField(r, 1, 0xffff_ffff, 'request id must be an integer from 1 to 2^32-1')
   const op = r.kind() === KIND.INT ? Number(r.int()) : NaN
-  const opName = OP_NAMES.get(op)
+  const opName = Number.isInteger(op) && op >= 0 ? OP_NAMES[op] : undefined
   if (opName === undefined) throw bad(`unknown op ${Number.isNaN(op) ? describeValue(r.value()) : op}`)
   let request: Request
   let read: number
-  if (op === OP.BATCH_OPERATE) [request, read] = readBatchOperateRequest(r, id, fields, limits.maxBatchKeys)
+  if (op <= OP.OPERATE) [request, read] = readRecordRequest(r, id, op as OpCode, opName, fields) // the usual: first
+  else if (op === OP.BATCH_OPERATE) [request, read] = readBatchOperateRequest(r, id, fields, limits.maxBatchKeys)
   else if (op === OP.BATCH_GET) [request, read] = readBatchGetRequest(r, id, fields, limits.maxBatchKeys)
   else if (op === OP.INFO) [request, read] = readInfoRequest(r, id, fields)
   else if (op === OP.SCAN) [request, read] = readScanRequest(r, id, fields)
@@ -75,7 +78,7 @@ export function decodeRequest(r: MsgpackReader, limits: DecodeLimits = { maxBatc
   else if (op === OP.AUTH) [request, read] = readAuthRequest(r, id, fields)
   else if (op === OP.USER_ADMIN) [request, read] = readUserAdminRequest(r, id, fields)
   else if (op === OP.PEER) [request, read] = readPeerRequest(r, id, fields)
-  else [request, read] = readRecordRequest(r, id, op as OpCode, opName, fields)
+  else throw new Error(`no reader for op ${opName}`)
   for (; read < fields; read++) r.value() // fields a later protocol version added
   r.finish()
   return request
