@@ -44,6 +44,8 @@ export class ClientRing {
   lost: number
   /** The client settled every write numbered below this (its tokens say so): their slots may be reused at once. */
   settledBelow = 0
+  /** When the window's cache was last told this ring was used. */
+  toldMs = 0
   /** Answers held, and bytes of those kept as bytes (also counted in the window's counts). */
   held = 0
   keptBytes = 0

@@ -69,10 +69,12 @@ export function tokenOf(request: Request): WriteToken | undefined {
 const keyOf = (hi: number, lo: number): number => (hi & 0x1f_ffff) * 0x1_0000_0000 + lo
 
 /**
- * The ring of the client that wrote last is used without asking the cache, which is told of its use at most this
- * often (so a ring is kept up to this much longer than the age after its last write).
+ * The rings of clients that wrote lately are used without asking the cache, which is told of a ring's use at most
+ * this often (so a ring is kept up to this much longer than the age after its last write).
  */
-const LAST_RING_REFRESH_MS = 1000
+const RECENT_RING_REFRESH_MS = 1000
+/** Rings found without the cache: by the low bits of the client id, one each. */
+const RECENT_RINGS = 64
 
 export class WriteWindow implements PersistedWindow {
   readonly maxAgeMs: number
@@ -90,8 +92,7 @@ export class WriteWindow implements PersistedWindow {
   #ring: ClientRing | undefined
   #position: number | undefined
   #moving = false // a ring is taken out of the cache to be set again
-  #last: ClientRing | undefined // the ring of the client that wrote last, and when the cache was last told of it
-  #lastToldMs = 0
+  readonly #recent = new Array<ClientRing | undefined>(RECENT_RINGS).fill(undefined)
 
   constructor(options: WriteWindowOptions, clock: Clock) {
     this.#maxEntries = options.maxEntries
@@ -100,7 +101,7 @@ export class WriteWindow implements PersistedWindow {
     this.#rings = new LRUCache<number, ClientRing>({
       maxSize: Math.max(1, options.maxEntries),
       sizeCalculation: (ring) => ring.capacity,
-      ttl: options.maxAgeMs + LAST_RING_REFRESH_MS,
+      ttl: options.maxAgeMs + RECENT_RING_REFRESH_MS,
       updateAgeOnGet: true,
       perf: { now: () => clock.nowMs() },
       dispose: (ring, key, reason) => this.#dropped(ring, key, reason),
@@ -208,15 +209,16 @@ export class WriteWindow implements PersistedWindow {
     return { entries, clients: this.#rings.size, bytes: slots * SLOT_BYTES + keptBytes, hits: this.#hits, unknown: this.#unknown, busy: this.#busy, evicted, expired }
   }
 
-  // The client's ring: the last one used, or the cache's (which then counts it as used now).
+  // The client's ring: a recent one, or the cache's (which then counts it as used now).
   #ringOf(token: WriteToken): ClientRing | undefined {
     const now = this.#clock.nowMs()
-    let ring = this.#last
-    if (ring !== undefined && ring.clientLo === token.clientLo && ring.clientHi === token.clientHi && now - this.#lastToldMs < LAST_RING_REFRESH_MS) return ring
+    const at = token.clientLo & (RECENT_RINGS - 1)
+    let ring = this.#recent[at]
+    if (ring !== undefined && ring.clientLo === token.clientLo && ring.clientHi === token.clientHi && now - ring.toldMs < RECENT_RING_REFRESH_MS) return ring
     ring = this.#rings.get(keyOf(token.clientHi, token.clientLo))
     if (ring === undefined || ring.clientHi !== token.clientHi || ring.clientLo !== token.clientLo) return undefined
-    this.#last = ring
-    this.#lastToldMs = now
+    ring.toldMs = now
+    this.#recent[at] = ring
     return ring
   }
 
@@ -269,7 +271,8 @@ export class WriteWindow implements PersistedWindow {
   // retry that late is past its client's window too (PROTOCOL.md §3.1).
   #dropped(ring: ClientRing, key: number, reason: LRUCache.DisposeReason): void {
     if (this.#moving) return
-    if (ring === this.#last) this.#last = undefined
+    const at = ring.clientLo & (RECENT_RINGS - 1)
+    if (this.#recent[at] === ring) this.#recent[at] = undefined
     this.#counts.entries -= ring.held
     this.#counts.keptBytes -= ring.keptBytes
     if (reason !== 'evict') {
