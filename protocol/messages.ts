@@ -108,7 +108,8 @@ export interface BinOp {
 }
 
 /**
- * A write's token (PROTOCOL.md §3.1): the client's 64-bit id, as two big-endian halves, and the write's number in
+ * A write's token (PROTOCOL.md §3.1): the client's 64-bit id, as two big-endian halves read as signed 32-bit
+ * integers (which V8 holds without allocating), and the write's number in
  * that client's sequence; a retry carries the same. `resent`: an earlier attempt may have reached a server.
  * `settledBelow`: every write of the client numbered below it is settled, never sent again (0: not said).
  */

@@ -137,7 +137,7 @@ function readUsualToken(r: MsgpackReader): WriteToken | undefined {
     next = uintEnd
   }
   r.pos = next
-  return { clientHi: uint32(buf, pos + 3), clientLo: uint32(buf, pos + 7), seq, resent: flag === 0xc3, settledBelow }
+  return { clientHi: int32(buf, pos + 3), clientLo: int32(buf, pos + 7), seq, resent: flag === 0xc3, settledBelow }
 }
 
 // Where the last `usualUint` read ended.
@@ -154,6 +154,7 @@ function usualUint(buf: Buffer, at: number, end: number): number {
 }
 
 const uint32 = (buf: Buffer, at: number): number => buf[at]! * 0x100_0000 + ((buf[at + 1]! << 16) | (buf[at + 2]! << 8) | buf[at + 3]!)
+const int32 = (buf: Buffer, at: number): number => (buf[at]! << 24) | (buf[at + 1]! << 16) | (buf[at + 2]! << 8) | buf[at + 3]!
 
 // The client id of the token being decoded, read here and then into the token's two numbers.
 const tokenClient = Buffer.alloc(CLIENT_ID_BYTES)
@@ -169,7 +170,7 @@ function readAnyToken(r: MsgpackReader, where: string): WriteToken {
   if (fields >= 4 && r.kind() === KIND.NIL) r.value()
   else if (fields >= 4) settledBelow = intField(r, 0, seq, `${where}: the token's settledBelow must be an integer from 0 to its seq`)
   for (let i = 4; i < fields; i++) r.value()
-  return { clientHi: tokenClient.readUInt32BE(0), clientLo: tokenClient.readUInt32BE(4), seq, resent, settledBelow }
+  return { clientHi: tokenClient.readInt32BE(0), clientLo: tokenClient.readInt32BE(4), seq, resent, settledBelow }
 }
 
 /** An array of ops, each `[code, bin, value, initial]` (PROTOCOL.md §4.7). */

@@ -59,7 +59,7 @@ export type Entry =
   | ({ type: typeof ENTRY.TOKEN; answer: Buffer; change: Entry } & TokenId)
   | ({ type: typeof ENTRY.WINDOW; lost: number; answers: { seq: number; answer: Buffer }[] } & ClientId)
 
-/** A client of the write window: its 8-byte id as two big-endian halves. */
+/** A client of the write window: its 8-byte id as two big-endian halves, read as signed 32-bit integers. */
 export interface ClientId {
   clientHi: number
   clientLo: number
@@ -142,8 +142,8 @@ export class EntryWriter extends MsgpackWriter {
   }
 
   #client({ clientHi, clientLo }: ClientId): void {
-    clientBytes.writeUInt32BE(clientHi, 0)
-    clientBytes.writeUInt32BE(clientLo, 4)
+    clientBytes.writeInt32BE(clientHi, 0)
+    clientBytes.writeInt32BE(clientLo, 4)
     this.bin(clientBytes)
   }
 
@@ -302,7 +302,7 @@ function readEntryBody(r: MsgpackReader): Entry {
 function readClient(r: MsgpackReader): ClientId {
   const client = r.bin(false)
   if (client.length !== 8) throw new Error(`a client id of ${client.length} bytes`)
-  return { clientHi: client.readUInt32BE(0), clientLo: client.readUInt32BE(4) }
+  return { clientHi: client.readInt32BE(0), clientLo: client.readInt32BE(4) }
 }
 
 function readSeq(r: MsgpackReader): number {

@@ -66,7 +66,7 @@ export function tokenOf(request: Request): WriteToken | undefined {
 }
 
 // 53 bits of the client id: a Map key that costs nothing to make; the ring checks the other 11.
-const keyOf = (hi: number, lo: number): number => (hi & 0x1f_ffff) * 0x1_0000_0000 + lo
+const keyOf = (hi: number, lo: number): number => (hi & 0x1f_ffff) * 0x1_0000_0000 + (lo >>> 0)
 
 /**
  * The rings of clients that wrote lately are used without asking the cache, which is told of a ring's use at most

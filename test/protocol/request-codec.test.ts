@@ -126,7 +126,7 @@ t.test("the client's header writer and the server's decoder agree", async (t) =>
 
 t.test('write tokens: read at the field after all of an op\'s arguments, and only there; a bad one is status 4', async (t) => {
   const client = Buffer.from('0123456789abcdef', 'hex')
-  const token = { clientHi: 0x01234567, clientLo: 0x89abcdef, seq: 42, resent: true }
+  const token = { clientHi: 0x01234567, clientLo: 0x89abcdef | 0, seq: 42, resent: true }
   t.match(decodeRequest(header(OP.PUT, ['a', 1], [client, 42, true])), { op: OP.PUT, token })
   t.match(decodeRequest(header(OP.REMOVE, [client, 42, true])), { op: OP.REMOVE, token })
   t.match(decodeRequest(header(OP.TOUCH, [client, 42, true])), { op: OP.TOUCH, token })
@@ -148,7 +148,7 @@ t.test('write tokens: read at the field after all of an op\'s arguments, and onl
   w.nil()
   writeToken(w, { client, seq: 2 ** 40, resent: false, settledBelow: 0 })
   w.end()
-  t.match(decodeFrom(reader.reset(w.take(), 4)), { op: OP.INCREMENT, token: { clientHi: 0x01234567, clientLo: 0x89abcdef, seq: 2 ** 40, resent: false } })
+  t.match(decodeFrom(reader.reset(w.take(), 4)), { op: OP.INCREMENT, token: { clientHi: 0x01234567, clientLo: 0x89abcdef | 0, seq: 2 ** 40, resent: false } })
 })
 
 t.test('write tokens as clients send them, read straight from their bytes: every width of seq and settledBelow, and the older form of three fields', async (t) => {
@@ -166,13 +166,13 @@ t.test('write tokens as clients send them, read straight from their bytes: every
         w.nil()
         writeToken(w, { client, seq, resent, settledBelow })
         w.end()
-        t.same((decodeFrom(reader.reset(w.take(), 4)) as { token: unknown }).token, { clientHi: 0x01234567, clientLo: 0x89abcdef, seq, resent, settledBelow })
+        t.same((decodeFrom(reader.reset(w.take(), 4)) as { token: unknown }).token, { clientHi: 0x01234567, clientLo: 0x89abcdef | 0, seq, resent, settledBelow })
         read++
       }
     }
   }
   t.equal(read, 88)
-  t.same((decodeRequest(header(OP.INCREMENT, 'n', 1, null, [client, 300, true])) as { token: unknown }).token, { clientHi: 0x01234567, clientLo: 0x89abcdef, seq: 300, resent: true, settledBelow: 0 }, 'three fields: settledBelow not said')
+  t.same((decodeRequest(header(OP.INCREMENT, 'n', 1, null, [client, 300, true])) as { token: unknown }).token, { clientHi: 0x01234567, clientLo: 0x89abcdef | 0, seq: 300, resent: true, settledBelow: 0 }, 'three fields: settledBelow not said')
 })
 
 t.test('trailing fields are skipped; trailing bytes are refused', async (t) => {
