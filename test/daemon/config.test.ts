@@ -39,7 +39,11 @@ t.test('the example config starts on a machine where none of its directories exi
   const server = await startCliServer(t, ['--config', file, '--port', '0'])
   t.ok(fs.statSync(`${root}/var/lib/tally`).isDirectory(), 'data-dir created')
   t.equal(Number(fs.readFileSync(`${root}/run/tally/tally.pid`, 'utf8')), server.child.pid, 'pidfile written in a new directory')
-  t.match(fs.readFileSync(`${root}/var/log/tally/tally.log`, 'utf8'), /INFO tally .* serving namespaces test, cache/, 'log file in a new directory')
+  // The log file is written as the stream drains: wait (at most 10 s) for the line rather than read it once.
+  const logFile = `${root}/var/log/tally/tally.log`
+  const serving = /INFO tally .* serving namespaces test, cache/
+  for (const end = Date.now() + 10_000; !serving.test(fs.readFileSync(logFile, 'utf8')) && Date.now() < end; ) await new Promise((r) => setTimeout(r, 20))
+  t.match(fs.readFileSync(logFile, 'utf8'), serving, 'log file in a new directory')
   server.child.kill('SIGTERM')
   t.equal(await server.exited, 0)
 })
