@@ -94,7 +94,8 @@ export class Attempts {
         this.#writeWindowMs = windowMs
         if (call.token === undefined) call.token = this.#tokens.next()
         else call.token.resent = resent
-        call.token.settledBelow = this.#tokens.settledBelow()
+        // A write given up on while still open (client/write-tokens.ts) says no more than itself settled.
+        call.token.settledBelow = Math.min(this.#tokens.settledBelow(), call.token.seq)
       } else if (call.token !== undefined) {
         const message = `${connection.host}:${connection.port} keeps no write tokens: a write sent before with one is not sent again`
         return Promise.reject(new TallyError(CLIENT_STATUS.CLIENT_ERROR, message, { inDoubt: resent }))

@@ -31,13 +31,6 @@ export class PendingAnswers {
     this.#durability = durability
   }
 
-  /** Answers not yet durable. */
-  get size(): number {
-    let size = this.#unsealed.length
-    for (const group of this.#unsettled) for (const pending of group) if (!pending.undone) size++
-    return size
-  }
-
   /** The answer to write `seq` in `ring` is pending until the log entry ending at `position` is durable. */
   add(ring: ClientRing, seq: number, position: number): void {
     this.#unsealed.push({ ring, seq, position, undone: false })

@@ -20,7 +20,7 @@ import { PendingAnswers, type Durability } from './pending.js'
 export interface WriteWindowOptions {
   /** Most answers remembered over all clients (the slots of their rings); 0: no window, tokens are ignored. */
   maxEntries: number
-  /** Answers are kept at least this long while `maxEntries` allows; a client silent this long is forgotten. */
+  /** Answers are kept at least this long while `maxEntries` allows; a client silent this long (and up to 1 s more) is forgotten. */
   maxAgeMs: number
 }
 
@@ -57,6 +57,8 @@ interface Tombstone {
   hi: number
   lo: number
   lost: number
+  /** The client's settledBelow when its ring was dropped. */
+  settledBelow: number
   atMs: number
 }
 
@@ -133,12 +135,16 @@ export class WriteWindow implements PersistedWindow {
     this.#position = this.#durability?.position
     const ring = this.#ringOf(token)
     this.#ring = ring
+    // A write its client has settled is never sent again: one that comes now is a first attempt that was held up
+    // on its way while a retry was answered (or the write was given up), and must not be applied a second time.
     if (ring === undefined) {
       const tombstone = this.#tombstoneOf(keyOf(token.clientHi, token.clientLo), token)
       if (token.resent && (tombstone === undefined || token.seq <= tombstone.lost)) throw this.#unknown_(token)
+      if (tombstone !== undefined && token.seq < tombstone.settledBelow) throw this.#unknown_(token)
       return false
     }
     const slot = ring.find(token.seq)
+    if (slot < 0 && token.seq < ring.settledBelow) throw this.#unknown_(token)
     if (slot === NEW || (slot === FORGOTTEN && !token.resent)) return false
     if (slot === FORGOTTEN) throw this.#unknown_(token)
     if (ring.isPending(slot)) {
@@ -180,7 +186,7 @@ export class WriteWindow implements PersistedWindow {
     const key = keyOf(clientHi, clientLo)
     const ring = this.#rings.get(key)
     if (ring !== undefined) ring.lost = Math.max(ring.lost, lost)
-    else this.#bury(key, clientHi, clientLo, lost)
+    else this.#bury(key, clientHi, clientLo, lost, 0)
   }
 
   /**
@@ -280,13 +286,13 @@ export class WriteWindow implements PersistedWindow {
       return
     }
     this.#counts.evicted += ring.held
-    this.#bury(key, ring.clientHi, ring.clientLo, Math.max(ring.lost, ring.high))
+    this.#bury(key, ring.clientHi, ring.clientLo, Math.max(ring.lost, ring.high), ring.settledBelow)
   }
 
-  #bury(key: number, hi: number, lo: number, lost: number): void {
+  #bury(key: number, hi: number, lo: number, lost: number, settledBelow: number): void {
     const now = this.#clock.nowMs()
     this.#tombstones.delete(key)
-    this.#tombstones.set(key, { hi, lo, lost, atMs: now })
+    this.#tombstones.set(key, { hi, lo, lost, settledBelow, atMs: now })
     for (const [old, tombstone] of this.#tombstones) {
       if (tombstone.atMs > now - this.maxAgeMs) break
       this.#tombstones.delete(old)

@@ -76,9 +76,25 @@ t.test('a client that says which writes it settled keeps a ring the size of what
   }
   t.equal(found, open, 'every open write retried gets its first answer')
   t.throws(() => write(window, w, tok(1_000_000 - 2000, true), { gen: 0, ttl: 0 }), { code: TALLY_STATUS.OUTCOME_UNKNOWN }, 'a settled one, resent all the same: not applied again')
+  // A first attempt held up on its way while its retry was answered, and the client's settledBelow moved past it:
+  // the slot is long reused, and the late attempt must not be applied a second time.
+  t.throws(() => write(window, w, tok(1_000_000 - 2000, false), { gen: 0, ttl: 0 }), { code: TALLY_STATUS.OUTCOME_UNKNOWN }, 'a settled one arriving late as a first attempt: not applied again')
   // A client of the older form, without settledBelow, on the same window: its answers are kept for the age.
   for (let seq = 1; seq <= 5000; seq++) write(window, w, token(seq, false, 8), { gen: 1, ttl: -1, payload: seq })
   t.same(write(window, w, token(1, true, 8), { gen: 0, ttl: 0 }), [9, 0, 1, -1, 1], 'kept while young')
+})
+
+t.test("a client pushed out for room keeps its settledBelow in its tombstone: a late first attempt of a settled write is not applied", async (t) => {
+  const window = new WriteWindow({ maxEntries: 1024, maxAgeMs: 60_000 }, new ManualClock())
+  const w = new FrameWriter()
+  const settled = (seq: number, clientLo: number): WriteToken => ({ ...token(seq, false, clientLo), settledBelow: Math.max(0, seq - 10) })
+  for (let seq = 1; seq <= 100; seq++) write(window, w, settled(seq, 1), { gen: 1, ttl: -1, payload: seq })
+  // Another client's writes, all open, take the whole window: the first client is pushed out.
+  for (let seq = 1; seq <= 1024; seq++) write(window, w, token(seq, false, 2), { gen: 1, ttl: -1, payload: seq })
+  t.match(window.stats(), { clients: 1 }, 'the first client is gone')
+  t.throws(() => write(window, w, settled(50, 1), { gen: 0, ttl: 0 }), { code: TALLY_STATUS.OUTCOME_UNKNOWN }, 'below its settledBelow: not applied')
+  t.throws(() => write(window, w, token(95, true, 1), { gen: 0, ttl: 0 }), { code: TALLY_STATUS.OUTCOME_UNKNOWN }, 'a resent one it may have answered: unknown')
+  t.equal(write(window, w, settled(101, 1), { gen: 1, ttl: -1, payload: 101 }), 'applied', 'its next write goes on')
 })
 
 t.test('late writes behind many after them are kept; one too late to keep is never applied twice', async (t) => {
