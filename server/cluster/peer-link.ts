@@ -18,6 +18,9 @@ import type { User } from '../security/users.js'
 /** A forwarded request not answered within this long is answered with status 9 (a write may have been applied). */
 export const FORWARD_TIMEOUT_MS = 5000
 
+/** Bytes of requests a link holds for the other node (queued before it opens, or not yet taken by its socket). */
+export const MAX_LINK_BUFFERED_BYTES = 16 * 1024 * 1024
+
 /** How this node proves itself to the others: its id, and the proof for a hello's nonce (peer-auth.ts). */
 export interface PeerLogin {
   node: string
@@ -45,6 +48,8 @@ export class PeerLink {
   readonly #timer: NodeJS.Timeout
   readonly #writer = new FrameWriter(256)
   #queued: Buffer[] | undefined = [] // frames to send once the PEER is accepted; undefined from then on
+  #queuedBytes = 0
+  readonly #openedMs = performance.now()
   #stage: 'hello' | 'peer' | 'open' = 'hello'
   #actingFor: User | undefined // the user the last PEER sent named, with the grants it named
   #actingGrants: User['grants'] | undefined
@@ -73,6 +78,10 @@ export class PeerLink {
    */
   forward(body: Uint8Array, clientId: number, user?: User): Promise<Uint8Array> {
     if (this.#closed) return Promise.resolve(errorFrame(clientId, STATUS.UNAVAILABLE, `no connection to the partition's owner at ${this.host}:${this.port}`))
+    // An owner that does not take what it is sent (stopped, or far behind) holds no more of this node's memory:
+    // the request is refused, never sent.
+    if (this.#queuedBytes + this.#socket.writableLength + body.length > MAX_LINK_BUFFERED_BYTES)
+      return Promise.resolve(errorFrame(clientId, STATUS.UNAVAILABLE, `the partition's owner at ${this.host}:${this.port} is not taking requests as fast as they come (${MAX_LINK_BUFFERED_BYTES} bytes waiting); not sent`))
     const id = this.#nextId
     this.#nextId = id >= 0xfffffff0 ? 2 : id + 1
     if (user !== undefined && (user !== this.#actingFor || user.grants !== this.#actingGrants)) {
@@ -85,8 +94,9 @@ export class PeerLink {
   }
 
   #send(frame: Buffer): void {
-    if (this.#queued !== undefined) this.#queued.push(frame)
-    else this.#socket.write(frame)
+    if (this.#queued === undefined) return void this.#socket.write(frame)
+    this.#queued.push(frame)
+    this.#queuedBytes += frame.length
   }
 
   #peerFrame(fields: Parameters<typeof writePeerRequest>[2]): Buffer {
@@ -137,11 +147,16 @@ export class PeerLink {
     this.#stage = 'open'
     const queued = this.#queued!
     this.#queued = undefined
+    this.#queuedBytes = 0
     if (queued.length > 0) this.#socket.write(Buffer.concat(queued))
   }
 
   #expire(): void {
     const now = performance.now()
+    // A node that accepts the connection but never opens the link (no hello, no answer to the PEER) is given up:
+    // what waits for it was never sent.
+    if (this.#stage !== 'open' && now - this.#openedMs > FORWARD_TIMEOUT_MS)
+      return this.close(`node ${this.host}:${this.port} did not open the link in ${FORWARD_TIMEOUT_MS} ms; nothing was sent to it`)
     for (const [id, p] of this.#pending)
       if (now - p.sentMs > FORWARD_TIMEOUT_MS) {
         this.#pending.delete(id)
