@@ -2,10 +2,11 @@
 // owner as the Tally request it stands for, over the same peer link as Tally's own, and its answer read back into
 // the result the operations would have given here (docs/cluster.md).
 import { FRAME_HEADER_BYTES } from '../../protocol/frame.js'
+import { TallyError } from '../../protocol/errors.js'
 import type { RecordResult } from '../../protocol/messages.js'
 import { FLOATS } from '../../protocol/msgpack-format.js'
 import { MsgpackReader } from '../../protocol/msgpack-reader.js'
-import { FrameWriter } from '../../protocol/msgpack-writer.js'
+import { EncodeError, FrameWriter } from '../../protocol/msgpack-writer.js'
 import { writeRecordRequest, type RecordRequest } from '../../protocol/record-request.js'
 import { readError, readResponseHead } from '../../protocol/response-codec.js'
 import { STATUS } from '../../protocol/status.js'
@@ -23,7 +24,14 @@ const writer = new FrameWriter(256)
  */
 export async function forwardRecord(link: PeerLink, request: RecordRequest, user?: User): Promise<RecordResult> {
   writer.begin()
-  writeRecordRequest(writer, 1, request)
+  try {
+    writeRecordRequest(writer, 1, request)
+  } catch (err) {
+    // Left half-written, the shared writer would put this frame's start in front of the next one.
+    writer.rollback()
+    if (err instanceof EncodeError) throw new TallyError(STATUS.PARAMETER, `the request cannot be forwarded to the partition's owner: ${err.message}`)
+    throw err
+  }
   writer.end()
   const frame = writer.take()
   const answer = await link.forward(frame.subarray(FRAME_HEADER_BYTES), 1, user)

@@ -14,7 +14,8 @@ import { writeErrorResponse, writeRecordResponse } from '../../protocol/response
 import { STATUS } from '../../protocol/status.js'
 import { Double, EXISTS, GEN_POLICY } from '../../protocol/types.js'
 import { requestOf } from '../../server/aerospike/requests.js'
-import { resultOf } from '../../server/cluster/forwarded-record.js'
+import { forwardRecord, resultOf } from '../../server/cluster/forwarded-record.js'
+import type { PeerLink } from '../../server/cluster/peer-link.js'
 import { REQUESTS } from '../protocol/aerospike/captured.js'
 import { hex } from '../protocol/aerospike/wire-helpers.js'
 
@@ -74,14 +75,16 @@ t.test('every op, policy and value kind', async (t) => {
   for (const request of requests) t.strictSame(withoutNulls(roundTrip(request)), withoutNulls(request), `op ${request.op}`)
 })
 
+/** An answer frame, as `write` writes it. */
+function answer(write: (w: FrameWriter) => void): Uint8Array {
+  const w = new FrameWriter(64)
+  w.begin()
+  write(w)
+  w.end()
+  return w.take()
+}
+
 t.test("the owner's answers read back as its results and errors", async (t) => {
-  const answer = (write: (w: FrameWriter) => void): Uint8Array => {
-    const w = new FrameWriter(64)
-    w.begin()
-    write(w)
-    w.end()
-    return w.take()
-  }
   const results: RecordResult[] = [
     { gen: 3, ttl: -1 },
     { gen: 1, ttl: 100, payload: ['d', new Double(2), 'm', new Map<unknown, unknown>([['k', [new Double(0.5), 2n ** 62n]]]), 'b', Buffer.from('xy')] },
@@ -98,4 +101,23 @@ t.test("the owner's answers read back as its results and errors", async (t) => {
   }
   t.ok(thrown instanceof TallyError, 'an error answer throws')
   t.same([(thrown as TallyError).code, (thrown as TallyError).gen, (thrown as TallyError).message], [STATUS.GENERATION, 4, 'generation 4, not 3'], 'status, generation and message')
+})
+
+t.test('a request the forwarder cannot write is refused with 4, and the next one is written whole', async (t) => {
+  const sent: Uint8Array[] = []
+  // A link that answers every request OK, keeping what it was sent.
+  const link = {
+    forward: async (body: Uint8Array) => {
+      sent.push(Buffer.from(body))
+      return answer((w) => writeRecordResponse(w, 1, { gen: 1, ttl: -1, payload: undefined }))
+    },
+  } as unknown as PeerLink
+  let deep: unknown = 1
+  for (let i = 0; i < 80; i++) deep = [deep]
+  const put = (value: unknown): RecordRequest => ({ id: 1, op: OP.PUT, address: { ns: 'test', set: 's', digest: Buffer.alloc(20, 3), userKey: null }, policy: { ttl: null, gen: 0, exists: 0, genPolicy: 0, commitMaster: false, deleteMissingOk: false }, token: undefined, bins: ['b', value] })
+  await t.rejects(forwardRecord(link, put(deep)), { code: STATUS.PARAMETER, message: /cannot be forwarded.*nest deeper/ })
+  t.equal(sent.length, 0, 'nothing sent')
+  t.match(await forwardRecord(link, put(7)), { gen: 1, ttl: -1 })
+  t.equal(sent.length, 1)
+  t.match(decodeRequest(reader.reset(Buffer.from(sent[0]!))), { id: 1, op: OP.PUT, address: { ns: 'test', set: 's' }, bins: ['b', 7] }, 'the next request, whole and alone')
 })
