@@ -47,7 +47,7 @@ export class ClusterNode {
    * unless the PEER proves its sender holds it.
    */
   admitPeer(request: PeerRequest, nonce: Uint8Array | undefined): void {
-    if (this.#secret !== undefined) checkPeerProof(this.#secret, this.options.name, request, nonce)
+    if (this.#secret !== undefined) checkPeerProof(this.#secret, this.options.name, this.options.nodeId, request, nonce)
   }
 
   get view(): ClusterView {
@@ -129,19 +129,19 @@ export class ClusterNode {
     let link = this.#links.get(id)
     if (link === undefined || link.closed || link.host !== member.host || link.port !== member.port) {
       link?.close()
-      link = new PeerLink(member.host, member.port, this.#login())
+      link = new PeerLink(member.host, member.port, this.#login(id))
       link.onRefused = (message) => this.#refusals?.note(`cluster: ${message}; are the nodes' peer secrets the same?`)
       this.#links.set(id, link)
     }
     return link
   }
 
-  // How this node proves itself on its links, when the cluster has a peer secret.
-  #login(): PeerLogin | undefined {
+  // How this node proves itself on its link to node `to`, when the cluster has a peer secret.
+  #login(to: string): PeerLogin | undefined {
     const secret = this.#secret
     if (secret === undefined) return undefined
     const { name, nodeId } = this.options
-    return { node: nodeId, proof: (nonce) => peerProof(secret, name, nodeId, nonce) }
+    return { node: nodeId, proof: (nonce) => peerProof(secret, name, nodeId, to, nonce) }
   }
 
   #dropStaleLinks(): void {

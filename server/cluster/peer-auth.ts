@@ -1,6 +1,7 @@
 // How cluster nodes know each other (docs/cluster.md "Security"): every node holds one peer secret, read from a file
 // only its owner may read. A node opening a PEER connection proves it holds the secret without sending it: its
-// PEER carries an HMAC of the cluster, its node id and the nonce the other node sent in this connection's hello.
+// PEER carries an HMAC of the cluster, its node id, the id of the node it addresses and the nonce that node sent in
+// this connection's hello (so a proof made for one node cannot be passed on to another).
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
 import fs from 'node:fs'
 import { TallyError } from '../../protocol/errors.js'
@@ -36,19 +37,19 @@ export function readPeerSecret(file: string): Buffer {
   return secret
 }
 
-/** The proof a node `nodeId` of `cluster` sends in its PEER on a connection whose hello carried `nonce`. */
-export function peerProof(secret: Buffer, cluster: string, nodeId: string, nonce: Uint8Array): Buffer {
-  return createHmac('sha256', secret).update(`tally-peer\0${cluster}\0${nodeId}\0`).update(nonce).digest()
+/** The proof node `nodeId` of `cluster` sends in its PEER to node `toNodeId`, on a connection whose hello carried `nonce`. */
+export function peerProof(secret: Buffer, cluster: string, nodeId: string, toNodeId: string, nonce: Uint8Array): Buffer {
+  return createHmac('sha256', secret).update(`tally-peer\0${cluster}\0${nodeId}\0${toNodeId}\0`).update(nonce).digest()
 }
 
 /**
  * Throws NOT_AUTHENTICATED (80) unless `request` proves that its sender holds `secret`, answering the challenge
- * `nonce` of this connection.
+ * `nonce` of this connection to this node, `nodeId`.
  */
-export function checkPeerProof(secret: Buffer, cluster: string, request: PeerRequest, nonce: Uint8Array | undefined): void {
+export function checkPeerProof(secret: Buffer, cluster: string, nodeId: string, request: PeerRequest, nonce: Uint8Array | undefined): void {
   if (request.node === null || request.proof === null || nonce === undefined)
     throw new TallyError(STATUS.NOT_AUTHENTICATED, "PEER: this cluster's nodes prove themselves with the peer secret (a node id and a proof)")
-  const expected = peerProof(secret, cluster, request.node, nonce)
+  const expected = peerProof(secret, cluster, request.node, nodeId, nonce)
   if (request.proof.length !== expected.length || !timingSafeEqual(request.proof, expected))
     throw new TallyError(STATUS.NOT_AUTHENTICATED, `PEER: the proof of node ${request.node} does not match this node's peer secret`)
 }

@@ -106,11 +106,12 @@ t.test('a secure cluster', { skip: !haveEtcd && NO_ETCD }, async (t) => {
     const readOnly = ['read']
     t.equal((await ask([1, OP.PEER]))[1], STATUS.NOT_AUTHENTICATED, 'a PEER without a proof: 80')
     t.equal((await ask([2, OP.PEER, 'node1', Buffer.alloc(32)]))[1], STATUS.NOT_AUTHENTICATED, 'a wrong proof: 80')
-    t.equal((await ask([3, OP.PEER, 'node1', peerProof(Buffer.from(secret), cluster.name, 'node1', Buffer.alloc(16))]))[1], STATUS.NOT_AUTHENTICATED, "a proof for another connection's nonce: 80")
+    t.equal((await ask([3, OP.PEER, 'node1', peerProof(Buffer.from(secret), cluster.name, 'node1', 'node2', Buffer.alloc(16))]))[1], STATUS.NOT_AUTHENTICATED, "a proof for another connection's nonce: 80")
+    t.equal((await ask([31, OP.PEER, 'node1', peerProof(Buffer.from(secret), cluster.name, 'node1', 'node3', nonce)]))[1], STATUS.NOT_AUTHENTICATED, 'a proof made for another node: 80')
     t.equal((await ask([4, OP.PEER, null, null, 'admin', ['read-write']]))[1], STATUS.NOT_AUTHENTICATED, 'acting for a user on it: 80')
     t.equal((await ask(header(5, OP.GET, mine)))[1], STATUS.NOT_AUTHENTICATED, 'a request on it: 80')
 
-    t.same(await ask([6, OP.PEER, 'node1', peerProof(Buffer.from(secret), cluster.name, 'node1', nonce)]), [6, 0, 0, 0], 'the right proof: accepted')
+    t.same(await ask([6, OP.PEER, 'node1', peerProof(Buffer.from(secret), cluster.name, 'node1', 'node2', nonce)]), [6, 0, 0, 0], 'the right proof: accepted')
     t.equal((await ask(header(7, OP.GET, mine)))[1], STATUS.NOT_AUTHENTICATED, 'a request acting for nobody: 80')
     t.same(await ask([8, OP.PEER, null, null, 'reader', readOnly]), [8, 0, 0, 0], 'acting for the reader')
     const got = await ask(header(9, OP.GET, mine))
@@ -125,12 +126,12 @@ t.test('a secure cluster', { skip: !haveEtcd && NO_ETCD }, async (t) => {
     const body = frame([7, OP.GET, 'test', SET, onNode2[0]!.digest, null, null, 0, 0]).subarray(4)
     const reader = { name: 'reader', hash: '', grants: [{ role: 'read' as const, ns: null, set: null }], dropped: false }
     const answerOf = (bytes: Uint8Array): unknown[] => unpacker.unpack(bytes.subarray(4)) as unknown[]
-    const wrong = new PeerLink('127.0.0.1', cluster.nodes[1]!.port, { node: 'node1', proof: (nonce) => peerProof(Buffer.from('not the secret at all'), cluster.name, 'node1', nonce) })
+    const wrong = new PeerLink('127.0.0.1', cluster.nodes[1]!.port, { node: 'node1', proof: (nonce) => peerProof(Buffer.from('not the secret at all'), cluster.name, 'node1', 'node2', nonce) })
     t.teardown(() => wrong.close())
     const refused = answerOf(await wrong.forward(body, 7, reader))
     t.same(refused.slice(0, 2), [7, STATUS.UNAVAILABLE], 'a request over a refused link: 11')
     t.match(refused[2], /refused this node's PEER: PEER: the proof of node node1 does not match/)
-    const right = new PeerLink('127.0.0.1', cluster.nodes[1]!.port, { node: 'node1', proof: (nonce) => peerProof(Buffer.from(secret), cluster.name, 'node1', nonce) })
+    const right = new PeerLink('127.0.0.1', cluster.nodes[1]!.port, { node: 'node1', proof: (nonce) => peerProof(Buffer.from(secret), cluster.name, 'node1', 'node2', nonce) })
     t.teardown(() => right.close())
     t.same(answerOf(await right.forward(body, 7, reader)).slice(0, 2), [7, STATUS.OK], 'served over a link that proved the secret, for a user')
     t.same(answerOf(await right.forward(body, 8)).slice(0, 2), [8, STATUS.OK], 'the next request acts for the same user')
