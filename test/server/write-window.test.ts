@@ -251,3 +251,72 @@ t.test("the count bound sees rings grow: a grown ring's slots count in bytes, an
   t.match(window.stats(), { clients: 1, entries: 1002, evicted: 1000, bytes: 2048 * 15 }, 'the second ring grows to 2048 slots: the first client is pushed out')
   t.throws(() => write(window, w, token(5, true, 1), { gen: 1, ttl: -1, payload: 0 }), { code: TALLY_STATUS.OUTCOME_UNKNOWN }, "a retry of the first client's write: outcome unknown")
 })
+
+t.test('fuzz: clients that say what they settled, with answers lost, writes given up and first attempts held up behind their retries: none applied twice', async (t) => {
+  const seed = Number(process.env.SEED ?? Date.now()) >>> 0
+  t.comment(`seed ${seed}`)
+  const random = seededRandom(seed)
+  const clock = new ManualClock()
+  // Room for every client's open writes: nothing is pushed out, so every outcome is exact.
+  const window = new WriteWindow({ maxEntries: 1 << 20, maxAgeMs: 60_000 }, clock)
+  const w = new FrameWriter()
+  const CLIENTS = 8
+  interface Client {
+    next: number
+    open: Set<number> // sent (or about to be), not settled
+    held: number[] // first attempts held up on their way
+  }
+  const clients: Client[] = Array.from({ length: CLIENTS }, () => ({ next: 1, open: new Set(), held: [] }))
+  const applied = new Map<string, number>() // client:seq -> its answer's gen
+  let twice = 0
+  let wrong = 0
+  let unknown = 0
+  let replayed = 0
+  const settledBelow = (c: Client): number => (c.open.size === 0 ? c.next : Math.min(...c.open))
+  const send = (ci: number, seq: number, resent: boolean, step: number): void => {
+    const c = clients[ci]!
+    const key = `${ci}:${seq}`
+    let answer: unknown[] | 'applied'
+    try {
+      answer = write(window, w, { ...token(seq, resent, ci), settledBelow: Math.min(settledBelow(c), seq) }, { gen: 1 + (step & 0xfff), ttl: -1 })
+    } catch (err) {
+      if ((err as { code: number }).code !== TALLY_STATUS.OUTCOME_UNKNOWN) throw err
+      unknown++
+      c.open.delete(seq) // the client gives it up, in doubt
+      return
+    }
+    if (answer === 'applied') {
+      if (applied.has(key)) twice++
+      applied.set(key, 1 + (step & 0xfff))
+    } else {
+      replayed++
+      if (answer[2] !== applied.get(key)) wrong++
+    }
+    if (random() < 0.8) c.open.delete(seq) // the answer reached the client; else it was lost, and the write stays open
+  }
+  for (let step = 0; step < 100_000; step++) {
+    if (random() < 0.001) clock.advance(Math.floor(random() * 1000))
+    const ci = Math.floor(random() * CLIENTS)
+    const c = clients[ci]!
+    const r = random()
+    if (r < 0.5 || c.open.size === 0) {
+      const seq = c.next++
+      c.open.add(seq)
+      if (random() < 0.05) c.held.push(seq) // its first attempt is held up
+      else send(ci, seq, false, step)
+    } else if (r < 0.75) {
+      const open = [...c.open]
+      send(ci, open[Math.floor(random() * open.length)]!, true, step) // a retry of an open write
+    } else if (r < 0.95 && c.held.length > 0) {
+      send(ci, c.held.splice(Math.floor(random() * c.held.length), 1)[0]!, false, step) // a held-up first attempt arrives
+    } else if (c.open.size > 0 && random() < 0.1) {
+      const open = [...c.open]
+      c.open.delete(open[Math.floor(random() * open.length)]!) // given up: never sent again
+    }
+  }
+  t.comment(`${applied.size} applied, ${replayed} answered from the window, ${unknown} unknown; ${JSON.stringify(window.stats())}`)
+  t.equal(twice, 0, 'no write applied twice')
+  t.equal(wrong, 0, 'no retry answered with another answer')
+  t.ok(replayed > 1000 && unknown > 10, 'both outcomes seen: answered from the window, and held-up attempts of settled writes refused')
+  t.ok(window.stats().bytes < 8 * 64 * 1024 * 15, `the rings stay small: ${window.stats().bytes} bytes`)
+})
