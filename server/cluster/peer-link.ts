@@ -165,16 +165,19 @@ export class PeerLink {
   }
 
   /**
-   * Closes the link; requests waiting are answered with status 11 (a write among them may have been applied, unless
-   * the link never opened: `refusal` says why, and nothing was sent).
+   * Closes the link. Requests waiting are answered 11 if nothing was sent (the link never opened; `refusal` says
+   * why), else 9, as a timeout: a write among them may have been applied, and a client may send it again with its
+   * token (PROTOCOL.md §3.1).
    */
   close(refusal?: string): void {
     if (this.#closed) return
     this.#closed = true
     clearInterval(this.#timer)
     this.#socket.destroy()
-    const message = refusal ?? `lost the connection to the partition's owner at ${this.host}:${this.port} (a write may have been applied)`
-    for (const p of this.#pending.values()) p.resolve(errorFrame(p.clientId, STATUS.UNAVAILABLE, message))
+    const sent = refusal === undefined && this.#stage === 'open'
+    const status = sent ? STATUS.TIMEOUT : STATUS.UNAVAILABLE
+    const message = refusal ?? (sent ? `lost the connection to the partition's owner at ${this.host}:${this.port} (a write may have been applied)` : `no connection to the partition's owner at ${this.host}:${this.port}; nothing was sent to it`)
+    for (const p of this.#pending.values()) p.resolve(errorFrame(p.clientId, status, message))
     this.#pending.clear()
   }
 }
