@@ -64,23 +64,23 @@ const reader = new MsgpackReader({ mapsAsObjects: false })
  * shapes and encodes again to exactly these bytes, else as a copy of the bytes.
  */
 export function parseKept(bytes: Uint8Array): KeptAnswer {
-  const asBytes: KeptAnswer = { kind: ANSWER.BYTES, gen: 0, ttl: 0, value: 0, kept: new Uint8Array(bytes) }
+  const asBytes = (): KeptAnswer => ({ kind: ANSWER.BYTES, gen: 0, ttl: 0, value: 0, kept: new Uint8Array(bytes) })
   try {
-    const r = reader.reset(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength))
+    const r = reader.reset(Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength))
     const fields = r.array()
-    if ((fields !== 3 && fields !== 4) || r.kind() !== KIND.INT || r.int() !== STATUS.OK) return asBytes
+    if ((fields !== 3 && fields !== 4) || r.kind() !== KIND.INT || r.int() !== STATUS.OK) return asBytes()
     const gen = r.int()
     const ttl = r.int()
     const payload = fields === 4 ? r.value() : undefined
     r.finish()
-    if (typeof gen !== 'number' || gen < 0 || gen > 0xffff || typeof ttl !== 'number' || (ttl | 0) !== ttl) return asBytes
+    if (typeof gen !== 'number' || gen < 0 || gen > 0xffff || typeof ttl !== 'number' || (ttl | 0) !== ttl) return asBytes()
     const result = { gen, ttl, payload }
     const kind = kindOf(result)
-    if (kind === ANSWER.BYTES || !sameBytes(result, bytes)) return asBytes
+    if (kind === ANSWER.BYTES || !sameBytes(result, bytes)) return asBytes()
     const value = payload instanceof Double ? payload.value : typeof payload === 'number' ? payload : 0
     return { kind, gen, ttl, value, kept: undefined }
   } catch {
-    return asBytes
+    return asBytes()
   }
 }
 

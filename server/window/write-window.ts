@@ -133,7 +133,7 @@ export class WriteWindow implements PersistedWindow {
    */
   replay(token: WriteToken, id: number, w: FrameWriter): boolean {
     this.#position = this.#durability?.position
-    const ring = this.#ringOf(token)
+    const ring = this.#ringOf(token.clientHi, token.clientLo)
     this.#ring = ring
     // A write its client has settled is never sent again: one that comes now is a first attempt that was held up
     // on its way while a retry was answered (or the write was given up), and must not be applied a second time.
@@ -176,7 +176,7 @@ export class WriteWindow implements PersistedWindow {
   /** An answer found in the log or a snapshot: `client`'s write `seq` was answered `answer` (kept without its id). */
   restore(clientHi: number, clientLo: number, seq: number, answer: Uint8Array): void {
     const { kind, gen, ttl, value, kept } = parseKept(answer)
-    this.#ring = this.#rings.get(keyOf(clientHi, clientLo))
+    this.#ring = this.#ringOf(clientHi, clientLo)
     this.#position = undefined
     this.#keep({ clientHi, clientLo, seq, resent: false, settledBelow: 0 }, kind, gen, ttl, value, kept)
   }
@@ -216,13 +216,13 @@ export class WriteWindow implements PersistedWindow {
   }
 
   // The client's ring: a recent one, or the cache's (which then counts it as used now).
-  #ringOf(token: WriteToken): ClientRing | undefined {
+  #ringOf(clientHi: number, clientLo: number): ClientRing | undefined {
     const now = this.#clock.nowMs()
-    const at = token.clientLo & (RECENT_RINGS - 1)
+    const at = clientLo & (RECENT_RINGS - 1)
     let ring = this.#recent[at]
-    if (ring !== undefined && ring.clientLo === token.clientLo && ring.clientHi === token.clientHi && now - ring.toldMs < RECENT_RING_REFRESH_MS) return ring
-    ring = this.#rings.get(keyOf(token.clientHi, token.clientLo))
-    if (ring === undefined || ring.clientHi !== token.clientHi || ring.clientLo !== token.clientLo) return undefined
+    if (ring !== undefined && ring.clientLo === clientLo && ring.clientHi === clientHi && now - ring.toldMs < RECENT_RING_REFRESH_MS) return ring
+    ring = this.#rings.get(keyOf(clientHi, clientLo))
+    if (ring === undefined || ring.clientHi !== clientHi || ring.clientLo !== clientLo) return undefined
     ring.toldMs = now
     this.#recent[at] = ring
     return ring
