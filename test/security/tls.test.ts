@@ -9,6 +9,8 @@ import { CLIENT_STATUS } from '../../protocol/status.js'
 import { makeTestCerts } from '../helpers/certs.js'
 import { testClient, testServer, uniqueKey } from '../helpers/server.js'
 import { codeOf } from '../helpers/rejections.js'
+import { ProtoReader } from '../helpers/aerospike.js'
+import { encodeInfoRequest } from '../../protocol/aerospike/info.js'
 
 const certs = makeTestCerts(t)
 const read = (file: string): Buffer => fs.readFileSync(file)
@@ -47,24 +49,20 @@ t.test('mutual TLS: a client certificate from the CA is served, one from another
   t.equal(server.core.connections, 1)
 })
 
+/** The text of the Aerospike info answer to `commands` on `socket`. */
+async function askInfo(socket: net.Socket, commands: string[]): Promise<string> {
+  const reader = new ProtoReader(socket)
+  socket.write(encodeInfoRequest(commands))
+  return (await reader.next())!.body.toString()
+}
+
 t.test('the Aerospike listener speaks TLS and names its address under service-tls-std', async (t) => {
   const server = await testServer(t, { aerospikePort: 0, tls: { certFile: certs.server.cert, keyFile: certs.server.key } })
   const port = server.aerospikeAddress!.port
   const socket = tls.connect({ host: '127.0.0.1', port, ca: read(certs.ca), servername: 'localhost' })
   t.teardown(() => socket.destroy())
   await new Promise<void>((resolve, reject) => socket.once('secureConnect', resolve).once('error', reject))
-  const body = Buffer.from('service-tls-std\nservice-clear-std\npeers-tls-std\n')
-  const header = Buffer.alloc(8)
-  header.writeBigUInt64BE((2n << 56n) | (1n << 48n) | BigInt(body.length))
-  socket.write(Buffer.concat([header, body]))
-  let answer = Buffer.alloc(0)
-  await new Promise<void>((resolve) => {
-    socket.on('data', (chunk: Buffer) => {
-      answer = Buffer.concat([answer, chunk])
-      if (answer.length >= 8 && answer.length >= 8 + answer.readUIntBE(2, 6)) resolve()
-    })
-  })
-  t.equal(answer.subarray(8).toString(), `service-tls-std\t127.0.0.1:${port}\nservice-clear-std\t\npeers-tls-std\t1,${port},[]\n`)
+  t.equal(await askInfo(socket, ['service-tls-std', 'service-clear-std', 'peers-tls-std']), `service-tls-std\t127.0.0.1:${port}\nservice-clear-std\t\npeers-tls-std\t1,${port},[]\n`)
 })
 
 t.test('the Aerospike listener without TLS names no TLS address', async (t) => {
@@ -72,18 +70,7 @@ t.test('the Aerospike listener without TLS names no TLS address', async (t) => {
   const port = server.aerospikeAddress!.port
   const socket = net.connect({ host: '127.0.0.1', port })
   t.teardown(() => socket.destroy())
-  const body = Buffer.from('service-tls-std\nservice-clear-std\n')
-  const header = Buffer.alloc(8)
-  header.writeBigUInt64BE((2n << 56n) | (1n << 48n) | BigInt(body.length))
-  socket.write(Buffer.concat([header, body]))
-  let answer = Buffer.alloc(0)
-  await new Promise<void>((resolve) => {
-    socket.on('data', (chunk: Buffer) => {
-      answer = Buffer.concat([answer, chunk])
-      if (answer.length >= 8 && answer.length >= 8 + answer.readUIntBE(2, 6)) resolve()
-    })
-  })
-  t.equal(answer.subarray(8).toString(), `service-tls-std\t\nservice-clear-std\t127.0.0.1:${port}\n`)
+  t.equal(await askInfo(socket, ['service-tls-std', 'service-clear-std']), `service-tls-std\t\nservice-clear-std\t127.0.0.1:${port}\n`)
 })
 
 t.test('a certificate file that cannot be read stops the start with its name', async (t) => {
