@@ -22,9 +22,9 @@ export interface RunningCli {
 
 /**
  * Starts `tally server ...args` (in memory unless `args` name a storage; the Aerospike listener on a free port
- * unless they name one) and resolves once it is listening.
+ * unless they name one) and resolves once it is listening, within `readyMs`.
  */
-export async function startCliServer(t: Teardown, args: string[] = []): Promise<RunningCli> {
+export async function startCliServer(t: Teardown, args: string[] = [], readyMs = 30_000): Promise<RunningCli> {
   const storage = args.includes('--storage') ? [] : ['--storage', 'memory']
   const aerospike = args.includes('--aerospike-port') ? [] : ['--aerospike-port', '0']
   const child = spawn(process.execPath, [CLI, 'server', '--host', '127.0.0.1', '--port', '0', ...storage, ...aerospike, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
@@ -42,7 +42,7 @@ export async function startCliServer(t: Teardown, args: string[] = []): Promise<
     child.stdout!.on('data', onData)
     child.stderr!.on('data', onData)
     void exited.then((code) => reject(new Error(`tally server exited (${code}) before listening:\n${output}`)))
-    setTimeout(() => reject(new Error(`no readiness line within 30 s:\n${output}`)), 30_000).unref()
+    setTimeout(() => reject(new Error(`no readiness line within ${readyMs / 1000} s:\n${output}`)), readyMs).unref()
   })
   // Both readiness lines come in one write.
   const aerospikePort = /aerospike protocol listening on [^\s:]+:(\d+)/.exec(output)?.[1]

@@ -6,8 +6,7 @@ import path from 'node:path'
 import { connect, type Client } from '../../client/index.js'
 import { etcdAvailable, startEtcd, type EtcdProcess } from '../../server/cluster/etcd-process.js'
 import { initCluster } from '../../server/commands/cluster.js'
-import { spawn } from 'node:child_process'
-import { CLI, type RunningCli } from './cli.js'
+import { startCliServer, type RunningCli } from './cli.js'
 import type { Teardown } from './server.js'
 
 export const NO_ETCD = 'etcd is not on PATH (Debian: apt-get install etcd-server); the cluster tests need a real one'
@@ -67,27 +66,8 @@ export async function testCluster(t: Teardown, count = 3, args: (i: number) => s
 const READY_MS = 90_000
 
 /** `tally server` in memory on free ports with `args`, once it says it listens; killed by its pid at teardown. */
-async function startNode(t: Teardown, args: string[]): Promise<RunningCli> {
-  const flags = ['server', '--host', '127.0.0.1', '--port', '0', '--aerospike-port', '0', '--storage', 'memory', '--log-level', 'warn']
-  const child = spawn(process.execPath, [CLI, ...flags, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-  let output = ''
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
-  t.teardown(() => {
-    if (child.exitCode === null && child.signalCode === null) process.kill(child.pid!, 'SIGKILL')
-  })
-  const port = await new Promise<number>((resolve, reject) => {
-    const onData = (chunk: Buffer): void => {
-      output += chunk.toString()
-      const match = /^listening on [^\s:]+:(\d+)/m.exec(output)
-      if (match) resolve(Number(match[1]))
-    }
-    child.stdout!.on('data', onData)
-    child.stderr!.on('data', onData)
-    void exited.then((code) => reject(new Error(`tally server exited (${code}) before listening:\n${output}`)))
-    setTimeout(() => reject(new Error(`no readiness line within ${READY_MS / 1000} s:\n${output}`)), READY_MS).unref()
-  })
-  const aerospikePort = Number(/aerospike protocol listening on [^\s:]+:(\d+)/.exec(output)?.[1])
-  return { child, port, aerospikePort, output: () => output, exited }
+function startNode(t: Teardown, args: string[]): Promise<RunningCli> {
+  return startCliServer(t, ['--log-level', 'warn', ...args], READY_MS)
 }
 
 /** A client of node `port` that does not route (every request goes to that node), closed when the test ends. */
