@@ -7,6 +7,7 @@ import { interpretConfig } from '../../server/config/load.js'
 import { parseConfig } from '../../server/config/parse.js'
 import { runCli, startCliServer } from '../helpers/cli.js'
 import { tempDataDir } from '../helpers/data-dir.js'
+import { until } from '../helpers/until.js'
 
 function writeConfig(dir: string, text: string): string {
   const file = path.join(dir, 'tally.conf')
@@ -42,7 +43,7 @@ t.test('the example config starts on a machine where none of its directories exi
   // The log file is written as the stream drains: wait (at most 10 s) for the line rather than read it once.
   const logFile = `${root}/var/log/tally/tally.log`
   const serving = /INFO tally .* serving namespaces test, cache/
-  for (const end = Date.now() + 10_000; !serving.test(fs.readFileSync(logFile, 'utf8')) && Date.now() < end; ) await new Promise((r) => setTimeout(r, 20))
+  await until('the log line', () => serving.test(fs.readFileSync(logFile, 'utf8')), 10_000)
   t.match(fs.readFileSync(logFile, 'utf8'), serving, 'log file in a new directory')
   server.child.kill('SIGTERM')
   t.equal(await server.exited, 0)

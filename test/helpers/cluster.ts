@@ -93,11 +93,4 @@ export async function clusterInfo(client: Client): Promise<{ generation: number;
   return { generation: Number(fields.get('generation')), forwarded: Number(fields.get('forwarded')), nodes }
 }
 
-/** Polls `check` every 100 ms until it holds; fails after `timeoutMs`. */
-export async function until(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 100))
-  }
-}
+export { until } from './until.js'
