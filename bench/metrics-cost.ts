@@ -5,10 +5,9 @@
 //   base      the server of another checkout (--base DIR), to compare the request path before and after a change
 //   node dist/bench/metrics-cost.js [--reps 5] [--seconds 6] [--base DIR]
 // Medians over the reps, and each variant's ratio to `off`.
-import { spawn } from 'node:child_process'
 import path from 'node:path'
 import { median, option } from './ab.js'
-import { CLI, cpuSeconds, freePort, startTally, stop, type BenchResult } from './processes.js'
+import { CLI, cpuSeconds, freePort, startTally, stop, tallyBenchInBackground, type BenchResult } from './processes.js'
 
 const REPS = Number(option('reps', '5'))
 const SECONDS = Number(option('seconds', '6'))
@@ -28,16 +27,7 @@ const variants: Variant[] = [
 
 const log = (line: string): void => void process.stderr.write(`[metrics-cost] ${line}\n`)
 
-/** `tally bench --json` as a child process, so that this one can scrape meanwhile. */
-function bench(port: number): Promise<BenchResult> {
-  const args = [CLI, 'bench', '--port', String(port), '--workload', 'incr', '--keys', '100000', '--connections', '50', '--depth', '16', '--duration', String(SECONDS), '--json']
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'ignore'] })
-  let out = ''
-  child.stdout.on('data', (d: Buffer) => (out += d))
-  return new Promise((resolve, reject) => {
-    child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!) as BenchResult) : reject(new Error(`tally bench exited ${code}`))))
-  })
-}
+const bench = (port: number): Promise<BenchResult> => tallyBenchInBackground(port, ['--workload', 'incr', '--keys', '100000', '--connections', '50', '--depth', '16', '--duration', String(SECONDS)])
 
 /** GET /metrics every second until stopped; how many scrapes answered, and their mean size. */
 function scrapeEverySecond(url: string): () => { scrapes: number; bytes: number } {

@@ -126,3 +126,13 @@ export function tallyBench(port: number, flags: string[], cli = CLI): BenchResul
   const out = run(process.execPath, [cli, 'bench', '--host', '127.0.0.1', '--port', String(port), '--json', ...flags])
   return JSON.parse(out.trim().split('\n').pop()!) as BenchResult
 }
+
+/** `tally bench --json` with `flags` as a child process, leaving this one free to work meanwhile; its result. */
+export function tallyBenchInBackground(port: number, flags: string[]): Promise<BenchResult> {
+  const child = spawn(process.execPath, [CLI, 'bench', '--host', '127.0.0.1', '--port', String(port), '--json', ...flags], { stdio: ['ignore', 'pipe', 'ignore'] })
+  let out = ''
+  child.stdout.on('data', (d: Buffer) => (out += d))
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!) as BenchResult) : reject(new Error(`tally bench exited ${code}`))))
+  })
+}

@@ -8,7 +8,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { connect, Key } from '../client/index.js'
 import { median, option } from './ab.js'
-import { CLI, cpuSeconds, freePort, startTally, stop, type BenchResult } from './processes.js'
+import { CLI, cpuSeconds, freePort, startTally, stop, tallyBenchInBackground, type BenchResult } from './processes.js'
 
 const RECORDS = Number(option('records', '1000000'))
 const REPS = Number(option('reps', '3'))
@@ -82,15 +82,7 @@ async function load(port: number): Promise<void> {
   await client.close()
 }
 
-function bench(port: number): Promise<BenchResult> {
-  const args = [CLI, 'bench', '--port', String(port), '--workload', 'incr', '--keys', '100000', '--connections', '50', '--depth', '16', '--duration', String(SECONDS), '--json']
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'ignore'] })
-  let out = ''
-  child.stdout.on('data', (d: Buffer) => (out += d))
-  return new Promise((resolve, reject) => {
-    child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!) as BenchResult) : reject(new Error(`tally bench exited ${code}`))))
-  })
-}
+const bench = (port: number): Promise<BenchResult> => tallyBenchInBackground(port, ['--workload', 'incr', '--keys', '100000', '--connections', '50', '--depth', '16', '--duration', String(SECONDS)])
 
 /** The load, with scans over and over meanwhile when `scanFlags` is given: ops/s, server CPU, records scanned. */
 async function serve(port: number, pid: number, scanFlags: string[] | undefined): Promise<{ opsPerSec: number; cpuUs: number; scanned: number }> {
